@@ -1,0 +1,277 @@
+"""The loaded catalogue: rule seeds plus one directory version, precomputed for routing.
+
+Services of one need that share every eligibility constraint but coverage form one
+constraint group; routing evaluates each group once per case and looks coverage up by
+state, so its cost grows with the number of distinct groups, not of services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .record import ScreeningRecord
+from .screening import ScreeningRules
+from .seeds import LANGS, CodeLists, Indicator, RuleSeeds, Texts, seeds_digest
+from .services import Service
+
+ALL_SEXES = frozenset({"female", "male", "intersex"})
+
+
+@dataclass(frozen=True)
+class ConstraintGroup:
+    """Every eligibility constraint of a service except coverage (CONTRACT 2.3)."""
+
+    active: bool
+    min_age: int | None
+    max_age: int | None
+    sexes: frozenset[str]
+    male_max_age: int | None
+    accepts_foreign: bool
+    languages: frozenset[str] | None  # only for the interpretation need
+    no_capacity: bool
+    requires_complaint: bool
+    requires_victim_status: bool
+    companions: tuple[bool, int | None] | None  # only for the shelter need
+
+    @classmethod
+    def of(cls, s: Service) -> ConstraintGroup:
+        return cls(
+            active=s.status == "active",
+            min_age=s.min_age,
+            max_age=s.max_age,
+            sexes=frozenset(s.sexes),
+            male_max_age=s.male_max_age,
+            accepts_foreign=s.accepts_foreign,
+            languages=frozenset(s.languages) if s.need == "interpretation" else None,
+            no_capacity=s.capacity_available == 0,
+            requires_complaint=s.requires_complaint,
+            requires_victim_status=s.requires_victim_status,
+            companions=(
+                (s.accepts_companions, s.companion_max_age_male) if s.need == "shelter" else None
+            ),
+        )
+
+    def reasons(self, r: ScreeningRecord, foreign: bool) -> tuple[str, ...]:
+        """The reasons of 2.3 other than coverage, in the order of the table."""
+        out: list[str] = []
+        if not self.active:
+            out.append("inactive")
+        age = r.age
+        if age is not None:
+            if (self.min_age is not None and age < self.min_age) or (
+                self.max_age is not None and age > self.max_age
+            ):
+                out.append("age")
+        elif not r.clearly_adult:
+            if self.min_age is not None and self.min_age >= 18:
+                out.append("age")
+        elif self.max_age is not None and self.max_age < 18:
+            out.append("age")
+        if r.sex == "unknown":
+            if not (self.sexes >= ALL_SEXES and self.male_max_age is None):
+                out.append("sex")
+        elif r.sex not in self.sexes or (
+            r.sex == "male"
+            and self.male_max_age is not None
+            and ((age is not None and age > self.male_max_age) or (age is None and r.clearly_adult))
+        ):
+            out.append("sex")
+        if foreign and not self.accepts_foreign:
+            out.append("nationality")
+        if self.languages is not None and not any(x in self.languages for x in r.languages):
+            out.append("language")
+        if self.no_capacity:
+            out.append("capacity")
+        if self.requires_complaint and not r.complaint_filed:
+            out.append("complaint_required")
+        if self.requires_victim_status and not r.victim_status:
+            out.append("victim_status_required")
+        if self.companions is not None and r.companions:
+            accepts, max_male = self.companions
+            if not accepts or (
+                max_male is not None
+                and any(c.sex == "male" and c.age > max_male for c in r.companions)
+            ):
+                out.append("companions")
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class NeedTable:
+    need: str
+    services: tuple[Service, ...]  # sorted by id
+    group_of: tuple[int, ...]  # per service
+    groups: tuple[ConstraintGroup, ...]
+    # state -> group -> services (indices) whose coverage holds the state or "national"
+    covered: Mapping[str, Mapping[int, tuple[int, ...]]]
+    covered_sets: Mapping[str, frozenset[int]]
+    national_only: Mapping[int, tuple[int, ...]]  # for states outside the catalogue
+    national_set: frozenset[int]
+
+
+class Catalogue:
+    """Rule seeds and one directory version, immutable once built."""
+
+    def __init__(
+        self,
+        seeds: RuleSeeds,
+        services: list[Service],
+        *,
+        directory_version: str,
+        state_names: dict[str, dict[str, str]],
+    ) -> None:
+        self.seeds = seeds
+        self.seeds_digest = seeds_digest(seeds)
+        self.directory_version = directory_version
+        self.rules_version = f"{self.seeds_digest}/{directory_version}"
+        self.state_names: Mapping[str, Texts] = MappingProxyType(
+            {code: dict(names) for code, names in state_names.items()}
+        )
+        self.services: tuple[Service, ...] = tuple(sorted(services, key=lambda s: s.id))
+        self.services_by_id: Mapping[str, Service] = MappingProxyType(
+            {s.id: s for s in self.services}
+        )
+        self.indicators: tuple[Indicator, ...] = seeds.indicators
+        self.codes: CodeLists = seeds.code_lists(set(state_names))
+        self.screening_rules = ScreeningRules(seeds)
+        self.need_order: tuple[str, ...] = seeds.codes("needs")
+        self.alert_order: tuple[str, ...] = seeds.codes("alerts")
+        self._labels: dict[str, dict[str, Texts]] = {
+            name: {e.code: e.label for e in entries} for name, entries in seeds.lists.items()
+        }
+        self._labels["indicators"] = {i.code: i.label for i in seeds.indicators}
+        self._labels["states"] = {
+            **self._labels.get("state_values", {}),
+            **self.state_names,
+        }
+        self._extras: dict[str, dict[str, Mapping[str, Any]]] = {
+            name: {e.code: e.extra for e in entries} for name, entries in seeds.lists.items()
+        }
+        self.alerts: Mapping[str, tuple[str, Texts]] = MappingProxyType(
+            {e.code: (str(e.extra["source"]), e.extra["text"]) for e in seeds.lists["alerts"]}
+        )
+        self.why_templates = seeds.why
+        self._why_cache: dict[tuple[str, str, object], str] = {}
+        self.tables: Mapping[str, NeedTable] = MappingProxyType(self._build_tables())
+
+    def _build_tables(self) -> dict[str, NeedTable]:
+        states = [*self.state_names, "unknown"]
+        tables: dict[str, NeedTable] = {}
+        for need in self.need_order:
+            services = tuple(s for s in self.services if s.need == need)
+            group_index: dict[ConstraintGroup, int] = {}
+            group_of = tuple(
+                group_index.setdefault(ConstraintGroup.of(s), len(group_index)) for s in services
+            )
+            national = [i for i, s in enumerate(services) if "national" in s.coverage]
+            by_state: dict[str, list[int]] = {}
+            for i, s in enumerate(services):
+                for state in s.coverage:
+                    if state != "national":
+                        by_state.setdefault(state, []).append(i)
+
+            def grouped(indices: list[int], group_of: tuple[int, ...] = group_of) -> dict:
+                out: dict[int, list[int]] = {}
+                for i in sorted(set(indices)):
+                    out.setdefault(group_of[i], []).append(i)
+                return {g: tuple(v) for g, v in out.items()}
+
+            covered = {st: grouped(national + by_state.get(st, [])) for st in states}
+            tables[need] = NeedTable(
+                need=need,
+                services=services,
+                group_of=group_of,
+                groups=tuple(group_index),
+                covered=covered,
+                covered_sets={st: frozenset(national + by_state.get(st, [])) for st in states},
+                national_only=grouped(national),
+                national_set=frozenset(national),
+            )
+        return tables
+
+    # --- labels and texts -------------------------------------------------------------
+
+    def label(self, list_name: str, code: str, lang: str) -> str:
+        """The label of a code in lang; the code itself when the list has no label for it."""
+        texts = self._labels.get(list_name, {}).get(code)
+        return texts.get(lang) or texts["es"] if texts else code
+
+    def code_lists(self, lang: str) -> dict[str, list[dict[str, str]]]:
+        result: dict[str, list[dict[str, str]]] = {}
+        for name, entries in self.seeds.lists.items():
+            if name == "state_values":
+                continue
+            rows = []
+            for e in entries:
+                row = {"code": e.code, "label": e.label.get(lang) or e.label["es"]}
+                for key, value in e.extra.items():
+                    row[key] = value if isinstance(value, str) else value.get(lang, value["es"])
+                rows.append(row)
+            result[name] = rows
+        result["indicators"] = [
+            {
+                "code": i.code,
+                "label": i.text("label", lang),
+                "dimension": i.dimension,
+                "strength": i.strength,
+                "question": i.text("question", lang),
+                "help": i.text("help", lang),
+                "source": i.source,
+            }
+            for i in self.indicators
+        ]
+        result["states"] = [
+            {"code": code, "label": self.label("states", code, lang)}
+            for code in [*self.state_names, *self._labels.get("state_values", {})]
+        ]
+        return result
+
+    def gap_sentences(self, need: str, reasons: list[str], lang: str, state: str) -> list[str]:
+        """Plain-language sentences for a gap's reasons ("Nothing fits because: ...")."""
+        params = {
+            "need": self.label("needs", need, lang),
+            "state": self.label("states", state, lang),
+        }
+        out = []
+        for reason in reasons:
+            extra = self._extras.get("exclusion_reasons", {}).get(reason) or self._extras.get(
+                "gap_reasons", {}
+            ).get(reason, {})
+            texts = extra.get("gap")
+            out.append(texts[lang].format(**params) if texts else reason)
+        return out
+
+    def why(self, key: str, lang: str, value: object = None) -> str:
+        cache_key = (key, lang, value)
+        text = self._why_cache.get(cache_key)
+        if text is None:
+            template = self.why_templates[key][lang]
+            if key == "serves_state":
+                text = template.format(state=self.label("states", str(value), lang))
+            elif key == "specialized_in":
+                text = template.format(form=self.label("forms", str(value), lang))
+            elif key == "speaks_language":
+                text = template.format(language=self.label("languages", str(value), lang))
+            elif key == "free_places":
+                text = template.format(count=value)
+            else:
+                text = template
+            if len(self._why_cache) < 100_000:
+                self._why_cache[cache_key] = text
+        return text
+
+
+def build_catalogue(
+    seeds: RuleSeeds,
+    services: list[Service],
+    *,
+    directory_version: str,
+    state_names: dict[str, dict[str, str]],
+) -> Catalogue:
+    for code, names in state_names.items():
+        if any(not names.get(lang) for lang in LANGS):
+            raise ValueError(f"state {code} needs a name in {LANGS}")
+    return Catalogue(seeds, services, directory_version=directory_version, state_names=state_names)
