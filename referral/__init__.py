@@ -1,0 +1,32 @@
+"""Ruta: screening, referral routing and referral-gap tracking for victims of trafficking."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from referral.config import ConfigurationError, load_config
+
+__all__ = ["ConfigurationError", "create_app"]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("REFERRAL_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path or None)
+    load_config(app, config)
+
+    from referral import catalogue, cli, db, i18n, security, setup
+    from referral.api import routes as api
+    from referral.site import routes as site
+
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    catalogue.init_app(app)
+    app.register_blueprint(site.blueprint)
+    app.register_blueprint(api.blueprint)
+    cli.init_app(app)
+    setup.init_app(app)
+    return app

@@ -1,0 +1,80 @@
+"""The routing catalogue the app routes against: rule seeds from files, services from the database.
+
+The catalogue is rebuilt whenever the directory version in the database changes, so an
+admin's edit takes effect for new routing at once, in every worker, without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from referral.models import DirectoryVersion
+from referral.models import Service as ServiceRow
+from referral.rules import Catalogue, RuleSeeds, Service, build_catalogue, parse_services
+from referral.seeds.loader import StateSeed, load_rules
+
+
+class CatalogueCache:
+    def __init__(self, seeds_dir: Path) -> None:
+        self.seeds_dir = seeds_dir
+        self._lock = threading.Lock()
+        self._rules: tuple[list[StateSeed], RuleSeeds] | None = None
+        self._catalogue: Catalogue | None = None
+        self._version: int | None = None
+
+    @property
+    def rules(self) -> RuleSeeds:
+        return self._load_rules()[1]
+
+    @property
+    def states(self) -> list[StateSeed]:
+        return self._load_rules()[0]
+
+    def _load_rules(self) -> tuple[list[StateSeed], RuleSeeds]:
+        if self._rules is None:
+            with self._lock:
+                if self._rules is None:
+                    self._rules = load_rules(self.seeds_dir)
+        return self._rules
+
+    def get(self, session: Session) -> Catalogue:
+        version = directory_version(session)
+        catalogue = self._catalogue
+        if catalogue is not None and self._version == version:
+            return catalogue
+        services = load_services(session, self.rules, {s.code for s in self.states})
+        catalogue = build_catalogue(
+            self.rules,
+            services,
+            directory_version=str(version),
+            state_names={s.code: {"es": s.name.es, "en": s.name.en} for s in self.states},
+        )
+        with self._lock:
+            self._catalogue, self._version = catalogue, version
+        return catalogue
+
+
+def directory_version(session: Session) -> int:
+    return session.exec(select(func.coalesce(func.max(DirectoryVersion.id), 0))).one()
+
+
+def load_services(session: Session, rules: RuleSeeds, states: set[str]) -> list[Service]:
+    rows = session.exec(select(ServiceRow).order_by(ServiceRow.id)).all()
+    return parse_services([row.entry for row in rows], rules, states, file="database")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["referral_catalogue"] = CatalogueCache(Path(app.config["SEEDS_DIR"]))
+
+
+def catalogue_cache(app: Flask | None = None) -> CatalogueCache:
+    return (app or current_app).extensions["referral_catalogue"]
+
+
+def current_catalogue(session: Session) -> Catalogue:
+    return catalogue_cache().get(session)

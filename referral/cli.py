@@ -1,0 +1,105 @@
+"""Command-line interface: `flask --app referral <command>`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from referral import migrate
+from referral.db import get_db
+from referral.i18n import LANGUAGES
+from referral.rules import SeedErrors
+
+db_cli = AppGroup("db", help="Database migrations.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    database = get_db()
+    with migrate.migration_lock(database.writer, current_app.instance_path):
+        migrate.upgrade(database.writer, revision)
+    click.echo(f"Database at {migrate.current_revision(database.writer)}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION ("base" undoes them all)."""
+    database = get_db()
+    with migrate.migration_lock(database.writer, current_app.instance_path):
+        migrate.downgrade(database.writer, revision)
+    click.echo(f"Database at {migrate.current_revision(database.writer) or 'base'}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the database's migration revision."""
+    click.echo(migrate.current_revision(get_db().writer) or "base")
+
+
+@click.command("seed")
+def seed_command() -> None:
+    """Validate seeds/ and load states and services (idempotent)."""
+    from referral.seeds.loader import apply_seeds, load_seed_set
+
+    try:
+        seeds = load_seed_set(Path(current_app.config["SEEDS_DIR"]))
+    except SeedErrors as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        sys.exit(2)
+    database = get_db()
+    with migrate.migration_lock(database.writer, current_app.instance_path):
+        migrate.upgrade(database.writer)
+    with database.transaction() as session:
+        report = apply_seeds(session, seeds)
+    click.echo(
+        f"States: {report.states_added} added, {report.states_updated} updated. "
+        f"Services: {report.services_added} added, {report.services_updated} updated."
+    )
+    if report.directory_version is not None:
+        click.echo(f"New directory version {report.directory_version}.")
+    for service_id in report.differs:
+        click.echo(f"Kept the admin's edit of {service_id}: it differs from seeds/services.yaml.")
+
+
+@click.command("route")
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True)
+def route_command(source: TextIO, lang: str) -> None:
+    """Route the screening record(s) in SOURCE ("-" reads standard input) and print JSON.
+
+    One JSON object gives one indented result; JSON Lines give one compact result a line.
+    Bad input prints {"errors": ...} and exits with status 2.
+    """
+    from referral.routing import InputError, route_text
+
+    database = get_db()
+    try:
+        with database.transaction(write=False) as session:
+            json_lines, results = route_text(source.read(), session, lang)
+    except InputError as exc:
+        click.echo(json.dumps({"errors": exc.errors}, ensure_ascii=False))
+        sys.exit(2)
+    if json_lines:
+        for result in results:
+            click.echo(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+    else:
+        click.echo(json.dumps(results[0], ensure_ascii=False, indent=2))
+
+
+def init_app(app: Flask) -> None:
+    from referral.directory.cli import directory_cli
+
+    app.cli.add_command(db_cli)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(route_command)
+    app.cli.add_command(directory_cli)

@@ -1,0 +1,122 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``REFERRAL_*`` variables.
+
+Nothing is read at import time; :func:`load_config` runs inside the app factory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with this configuration; the message says what to set."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",  # development | production
+    "DATABASE_URL": None,  # None: sqlite in instance/referral.db
+    "SECRET_KEY": None,
+    "AUTO_SETUP": True,  # migrate and seed an empty database at start
+    "SEEDS_DIR": None,  # None: seeds/ beside the package
+    "DEFAULT_LOCALE": "es",
+    "LANGUAGES": ("es", "en"),
+    "BABEL_DEFAULT_LOCALE": "es",
+    "BABEL_DEFAULT_TIMEZONE": "America/Mexico_City",
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "REFERRAL_STALE_DAYS": 7,
+    "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
+    "SQLITE_BUSY_TIMEOUT": 30,
+}
+
+# Variables read from the environment, with their types; documented in README.
+ENV_PREFIX = "REFERRAL_"
+_ENV_TYPES: dict[str, type] = {
+    "ENV": str,
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "AUTO_SETUP": bool,
+    "SEEDS_DIR": str,
+    "MAX_CONTENT_LENGTH": int,
+    "SESSION_IDLE_MINUTES": int,
+    "SESSION_MAX_HOURS": int,
+    "REFERRAL_STALE_DAYS": int,
+    "SQLITE_BUSY_TIMEOUT": int,
+}
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigurationError(f"{ENV_PREFIX}{name} must be true or false, not {raw!r}")
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{ENV_PREFIX}{name} must be a whole number") from None
+    return raw
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for name, kind in _ENV_TYPES.items():
+        raw = os.environ.get(ENV_PREFIX + name)
+        if raw is not None and raw != "":
+            app.config[name] = _parse(name, raw, kind)
+    if overrides:
+        app.config.update(overrides)
+
+    if app.config["ENV"] not in {"development", "production"}:
+        raise ConfigurationError("REFERRAL_ENV must be development or production")
+    production = app.config["ENV"] == "production"
+    app.config["SESSION_COOKIE_SECURE"] = production
+    app.config["REMEMBER_COOKIE_SECURE"] = production
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise ConfigurationError(
+                "REFERRAL_SECRET_KEY is not set: production refuses to start without a secret key."
+            )
+        app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "referral.db")
+    if not app.config.get("SEEDS_DIR"):
+        app.config["SEEDS_DIR"] = str(Path(app.root_path).parent / "seeds")
+
+
+def development_secret_key(instance: Path) -> str:
+    """A random key made once and kept in ``instance/secret_key``.
+
+    Created with O_EXCL so two workers starting at once agree on the first one written.
+    """
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the other worker may still be writing it
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.05)
+        raise ConfigurationError(f"{path} is empty: delete it and start again") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

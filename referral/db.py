@@ -1,0 +1,120 @@
+"""Engines, the request's session, and the one place that commits.
+
+Operations only add and flush; :func:`init_app` commits once per request when the view
+returned without error, and rolls back otherwise. On SQLite, a request that may write
+(any method but GET/HEAD/OPTIONS) takes the write lock when its transaction begins
+(``BEGIN IMMEDIATE``), so two writers queue on the busy timeout instead of failing later
+with "database is locked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def make_engine(url: str, *, immediate: bool = False, busy_timeout: int = 30) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url, connect_args={"timeout": busy_timeout, "check_same_thread": False}
+        )
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout) * 1000}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            connection.exec_driver_sql(begin)
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+class Database:
+    """The app's engines: ``reader`` for read-only requests, ``writer`` for the others."""
+
+    def __init__(self, url: str, busy_timeout: int = 30) -> None:
+        self.url = url
+        self.writer = make_engine(url, immediate=True, busy_timeout=busy_timeout)
+        self.reader = (
+            make_engine(url, busy_timeout=busy_timeout) if is_sqlite(self.writer) else self.writer
+        )
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One unit of work outside a request (CLI, setup): commit on success."""
+        with Session(self.writer if write else self.reader, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        if self.reader is not self.writer:
+            self.reader.dispose()
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["referral_db"]
+
+
+def session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        database = get_db()
+        write = request.method not in READ_METHODS if request else True
+        g.db_session = Session(
+            database.writer if write else database.reader, expire_on_commit=False
+        )
+    return g.db_session
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["referral_db"] = Database(
+        app.config["DATABASE_URL"], busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"]
+    )
+
+    @app.after_request
+    def _commit(response: Any) -> Any:
+        db_session: Session | None = g.pop("db_session", None)
+        if db_session is not None:
+            try:
+                if response.status_code < 500:
+                    db_session.commit()
+                else:
+                    db_session.rollback()
+            finally:
+                db_session.close()
+        return response
+
+    @app.teardown_request
+    def _rollback(_exc: BaseException | None) -> None:
+        db_session: Session | None = g.pop("db_session", None)
+        if db_session is not None:  # the view raised: nothing it did is kept
+            db_session.rollback()
+            db_session.close()

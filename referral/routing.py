@@ -1,0 +1,88 @@
+"""Routing a screening record as the API and the CLI do: validate, then route.
+
+The web form and bulk import call the same two functions of the rules core, so one record
+gets one answer wherever it enters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from referral.catalogue import current_catalogue
+from referral.i18n import gettext_for
+from referral.rules import N_, ErrorMessage, RecordInvalid, route_case, validate_record
+
+MSG_NOT_JSON = N_("The input is not valid JSON.")
+MSG_EMPTY_INPUT = N_("The input is empty.")
+
+
+@dataclass(frozen=True)
+class InputError(Exception):
+    """Input that could not be routed; ``errors`` is the CONTRACT section 6 ``errors`` value."""
+
+    errors: dict[str, Any]
+
+
+def route_data(data: object, session: Session, lang: str) -> dict[str, Any]:
+    """Validate one decoded record and route it; raise InputError with translated messages."""
+    catalogue = current_catalogue(session)
+    try:
+        record = validate_record(data, catalogue.codes)
+    except RecordInvalid as exc:
+        raise InputError(translate(exc.errors, gettext_for(lang))) from None
+    return route_case(record, catalogue, lang=lang)
+
+
+def translate(
+    errors: dict[str, list[ErrorMessage]], gettext: Callable[[str], str]
+) -> dict[str, list[str]]:
+    return {path: [m.render(gettext) for m in messages] for path, messages in errors.items()}
+
+
+def decode_records(text: str, lang: str) -> tuple[bool, list[tuple[int, object]]]:
+    """One JSON object, or JSON Lines. Returns (is_json_lines, [(line number, value)]).
+
+    Raises InputError for an empty input or, in JSON Lines, for every line that is not JSON.
+    """
+    gettext = gettext_for(lang)
+    if not text.strip():
+        raise InputError({"": [gettext(MSG_EMPTY_INPUT)]})
+    try:
+        return False, [(1, json.loads(text))]
+    except json.JSONDecodeError:
+        pass
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if len(lines) == 1:
+        raise InputError({"": [gettext(MSG_NOT_JSON)]})
+    records: list[tuple[int, object]] = []
+    broken: dict[str, Any] = {}
+    for number, line in lines:
+        try:
+            records.append((number, json.loads(line)))
+        except json.JSONDecodeError:
+            broken[f"line {number}"] = {"": [gettext(MSG_NOT_JSON)]}
+    if broken:
+        raise InputError(broken)
+    return True, records
+
+
+def route_text(text: str, session: Session, lang: str) -> tuple[bool, list[dict[str, Any]]]:
+    """Route an input file's text: every result, or InputError naming every broken record."""
+    json_lines, records = decode_records(text, lang)
+    results: list[dict[str, Any]] = []
+    broken: dict[str, Any] = {}
+    for number, data in records:
+        try:
+            results.append(route_data(data, session, lang))
+        except InputError as exc:
+            if not json_lines:
+                raise
+            broken[f"line {number}"] = exc.errors
+    if broken:
+        raise InputError(broken)
+    return json_lines, results

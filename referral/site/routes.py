@@ -1,0 +1,43 @@
+"""The public pages: home, the language switch and the cited source report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from referral.i18n import LANGUAGE_COOKIE, LANGUAGES
+from referral.seeds.report import load_report
+from referral.urls import safe_next
+
+blueprint = Blueprint("site", __name__, template_folder="templates")
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@blueprint.get("/")
+def home() -> str:
+    return render_template("site/home.html")
+
+
+@blueprint.get("/language/<code>")
+def choose_language(code: str) -> Response:
+    if code not in LANGUAGES:
+        abort(404)
+    response = make_response(redirect(safe_next(request.args.get("next"))))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        code,
+        max_age=ONE_YEAR,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+@blueprint.get("/sources/report")
+def report() -> str:
+    paragraphs = load_report(Path(current_app.config["SEEDS_DIR"]) / "report.txt")
+    return render_template("site/report.html", paragraphs=list(paragraphs.values()))
