@@ -52,3 +52,8 @@ class Service(SQLModel, table=True):
     seed_digest: str | None = Field(default=None, max_length=64)
     edited: bool = Field(default=False)
     updated_at: datetime = timestamp_column(nullable=False)
+
+
+# Feature tables live beside their feature; importing them here puts them on SQLModel.metadata.
+import referral.audit.models  # noqa: E402
+import referral.auth.models  # noqa: E402, F401

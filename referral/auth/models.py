@@ -1,0 +1,109 @@
+"""Account tables: users, their server-side sessions, API tokens, setup links, throttling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer
+from sqlmodel import Field, SQLModel
+
+from referral.models import timestamp_column
+
+ROLES = ("screener", "supervisor", "admin")
+NATIONAL = "national"
+
+
+def _datetime_column(**kwargs: Any) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), **kwargs))
+
+
+def _user_fk(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(Integer, ForeignKey("user_account.id"), **kwargs))
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: a screener, a supervisor or an admin."""
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    display_name: str = Field(default="", max_length=120)
+    role: str = Field(max_length=20)
+    # ISO 3166-2:MX codes the person works in; ignored when ``national`` is true.
+    states: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    national: bool = Field(default=False)
+    language: str = Field(default="es", max_length=5)
+    active: bool = Field(default=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = timestamp_column(nullable=False)
+    updated_at: datetime = timestamp_column(nullable=False)
+
+    # Flask-Login's protocol; the server-side session record decides if a session still holds.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def state_codes(self) -> list[str]:
+        return [NATIONAL] if self.national else list(self.states)
+
+
+class UserSession(SQLModel, table=True):
+    """One signed-in browser session; its random id lives in the signed cookie, its hash here."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = _user_fk(nullable=False, index=True)
+    created_at: datetime = timestamp_column(nullable=False)
+    last_seen_at: datetime = timestamp_column(nullable=False)
+    ended_at: datetime | None = _datetime_column(nullable=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API, stored only as its SHA-256 digest."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = _user_fk(nullable=False, index=True)
+    created_at: datetime = timestamp_column(nullable=False)
+    revoked_at: datetime | None = _datetime_column(nullable=True)
+
+
+class SetupToken(SQLModel, table=True):
+    """A one-time link that lets the first admin be created from the browser."""
+
+    __tablename__ = "setup_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = timestamp_column(nullable=False)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = _datetime_column(nullable=True)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins of one account (keyed by a digest of the email, known or not)."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("ix_login_throttle_locked_until", "locked_until"),)
+
+    key_hash: str = Field(primary_key=True, max_length=64)
+    failures: int = Field(default=0)
+    window_started_at: datetime = timestamp_column(nullable=False)
+    locked_until: datetime | None = _datetime_column(nullable=True)
