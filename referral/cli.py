@@ -9,7 +9,7 @@ from typing import TextIO
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from referral import migrate
 from referral.db import get_db
@@ -46,6 +46,7 @@ def db_current() -> None:
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Validate seeds/ and load states and services (idempotent)."""
     from referral.seeds.loader import apply_seeds, load_seed_set
@@ -72,6 +73,7 @@ def seed_command() -> None:
 
 
 @click.command("route")
+@with_appcontext
 @click.argument("source", type=click.File("r", encoding="utf-8"))
 @click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True)
 def route_command(source: TextIO, lang: str) -> None:
