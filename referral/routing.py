@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
@@ -21,11 +20,12 @@ MSG_NOT_JSON = N_("The input is not valid JSON.")
 MSG_EMPTY_INPUT = N_("The input is empty.")
 
 
-@dataclass(frozen=True)
 class InputError(Exception):
     """Input that could not be routed; ``errors`` is the CONTRACT section 6 ``errors`` value."""
 
-    errors: dict[str, Any]
+    def __init__(self, errors: dict[str, Any]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
 
 
 def route_data(data: object, session: Session, lang: str) -> dict[str, Any]:

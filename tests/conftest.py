@@ -127,3 +127,9 @@ def chromium_path() -> str:
     path = os.environ.get("REFERRAL_CHROMIUM", "/usr/bin/chromium")
     require(Path(path).exists(), f"no Chromium at {path} (apt-get install chromium)")
     return path
+
+
+@pytest.fixture
+def api_headers(app: Flask) -> dict[str, str]:
+    """Headers that authenticate an API request (a bearer token once accounts exist)."""
+    return {}

@@ -75,7 +75,7 @@ class SeedSet:
 
 @dataclass
 class SeedReport:
-    """What `flask seed` did; ``differs`` lists admin-edited services that the seeds disagree with."""
+    """What `flask seed` did; ``differs``: admin-edited services the seeds disagree with."""
 
     states_added: int = 0
     states_updated: int = 0
