@@ -58,7 +58,10 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language() -> dict[str, object]:
-        return {"current_language": str(get_locale() or DEFAULT_LANGUAGE)[:2], "today": date.today()}
+        return {
+            "current_language": str(get_locale() or DEFAULT_LANGUAGE)[:2],
+            "today": date.today(),
+        }
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> None:

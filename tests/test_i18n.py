@@ -91,7 +91,9 @@ def extract_pot(target: Path) -> None:
 
 def msgids(path: Path) -> set[str]:
     with path.open("rb") as handle:
-        return {str(m.id) if isinstance(m.id, str) else str(m.id[0]) for m in read_po(handle) if m.id}
+        return {
+            str(m.id) if isinstance(m.id, str) else str(m.id[0]) for m in read_po(handle) if m.id
+        }
 
 
 def test_pot_is_up_to_date(tmp_path: Path) -> None:
@@ -110,7 +112,9 @@ def catalog(language: str):
 def test_catalogs_hold_every_message() -> None:
     pot = msgids(TRANSLATIONS / "messages.pot")
     for language in ("es", "en"):
-        assert {str(m.id) if isinstance(m.id, str) else str(m.id[0]) for m in catalog(language) if m.id} >= pot, language
+        assert {
+            str(m.id) if isinstance(m.id, str) else str(m.id[0]) for m in catalog(language) if m.id
+        } >= pot, language
 
 
 def test_spanish_is_complete_and_not_fuzzy() -> None:
