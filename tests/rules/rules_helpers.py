@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def record_data(**overrides: Any) -> dict[str, Any]:

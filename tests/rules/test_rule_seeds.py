@@ -1,0 +1,192 @@
+"""Seed validation: the real seeds load, and broken seeds are refused naming file, entry, field."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import pytest
+from rules_helpers import service_data
+
+from referral.rules import RuleSeeds, SeedErrors, parse_rule_seeds, parse_services, seeds_digest
+from referral.rules.contract import INDICATORS
+
+PARAGRAPH = re.compile(
+    r"^(SUMMARY|RECOMMENDATIONS|PROSECUTION|PROTECTION|PREVENTION|PROFILE) ¶\d+$"
+)
+ILO = "ILO/EC Operational indicators of trafficking in human beings (2009)"
+
+
+def broken(docs: dict[str, Any], change: Any) -> list[tuple[str, str, str]]:
+    docs = copy.deepcopy(docs)
+    change(docs)
+    with pytest.raises(SeedErrors) as caught:
+        parse_rule_seeds(docs["indicators"], docs["thresholds"], docs["codes"])
+    return [(e.file, e.entry, e.field) for e in caught.value.errors]
+
+
+def test_real_seeds_match_the_contract(seeds: RuleSeeds) -> None:
+    assert {i.code: (i.dimension, i.strength) for i in seeds.indicators} == INDICATORS
+    for indicator in seeds.indicators:
+        assert PARAGRAPH.match(indicator.source) or indicator.source == ILO
+        for lang in ("es", "en"):
+            assert indicator.question[lang].strip() and indicator.help[lang].strip()
+
+
+def test_report_paragraph_sources_exist(seeds: RuleSeeds) -> None:
+    from rules_helpers import SEEDS
+
+    from referral.seeds.report import load_report
+
+    paragraphs = load_report(SEEDS / "report.txt")
+    for indicator in seeds.indicators:
+        if indicator.source != ILO:
+            assert indicator.source in paragraphs, indicator.code
+
+
+def test_digest_is_stable_and_changes_with_the_seeds(
+    rule_docs: dict[str, Any], seeds: RuleSeeds
+) -> None:
+    again = parse_rule_seeds(rule_docs["indicators"], rule_docs["thresholds"], rule_docs["codes"])
+    assert seeds_digest(again) == seeds_digest(seeds)
+    docs = copy.deepcopy(rule_docs)
+    docs["codes"]["sexes"][0]["label"]["en"] = "Woman"
+    changed = parse_rule_seeds(docs["indicators"], docs["thresholds"], docs["codes"])
+    assert seeds_digest(changed) != seeds_digest(seeds)
+
+
+def test_unknown_indicator_code(rule_docs: dict[str, Any]) -> None:
+    def change(d: dict) -> None:
+        d["indicators"]["indicators"][0]["code"] = "deceived_job"
+
+    errors = broken(rule_docs, change)
+    assert ("indicators.yaml", "indicators[0] (deceived_job)", "code") in errors
+    assert any(
+        e[2] == "code" and e[1] == "indicators" for e in errors
+    )  # the contract one is missing
+
+
+def test_indicator_dimension_strength_and_texts(rule_docs: dict[str, Any]) -> None:
+    def change(d: dict) -> None:
+        first = d["indicators"]["indicators"][0]
+        first["strength"] = "weak"
+        first["dimension"] = "exploitation"
+        del first["question"]["en"]
+        first["help"] = "texto"
+        first["source"] = ""
+        first["activity"] = True
+
+    errors = broken(rule_docs, change)
+    entry = "indicators[0] (deceived_job_nature)"
+    for field in ("strength", "dimension", "question.en", "help", "source", "activity"):
+        assert ("indicators.yaml", entry, field) in errors
+
+
+def test_duplicate_indicator(rule_docs: dict[str, Any]) -> None:
+    def change(d: dict) -> None:
+        d["indicators"]["indicators"].append(copy.deepcopy(d["indicators"]["indicators"][0]))
+
+    assert ("indicators.yaml", "indicators[35] (deceived_job_nature)", "code") in broken(
+        rule_docs, change
+    )
+
+
+def test_threshold_errors(rule_docs: dict[str, Any]) -> None:
+    def change(d: dict) -> None:
+        d["thresholds"]["positive_when"][0][0]["strengths"] = ["strongest"]
+        d["thresholds"]["likely"]["adult"] = ["recruitment", "nowhere"]
+        d["thresholds"]["forms"][0]["indicators"] = ["sex"]
+
+    errors = broken(rule_docs, change)
+    assert ("thresholds.yaml", "positive_when[0]", "[0].strengths") in errors
+    assert ("thresholds.yaml", "likely.adult", "") in errors
+    assert ("thresholds.yaml", "forms[0] (sexual_exploitation)", "indicators") in errors
+
+
+def test_code_list_errors(rule_docs: dict[str, Any]) -> None:
+    def change(d: dict) -> None:
+        d["codes"]["sexes"].append({"code": "other", "label": {"es": "Otro", "en": "Other"}})
+        d["codes"]["needs"][0]["label"] = {"es": "Albergue"}
+        del d["codes"]["needs"][1]["description"]
+        d["codes"]["alerts"][3]["source"] = "LGPSEDMTP Art. 36"
+        d["codes"]["why"]["serves_state"]["en"] = "Serves {estado}"
+
+    errors = broken(rule_docs, change)
+    assert ("codes.yaml", "sexes", "code") in errors
+    assert ("codes.yaml", "needs[0] (shelter)", "label.en") in errors
+    assert ("codes.yaml", "needs[1] (protection)", "description") in errors
+    assert ("codes.yaml", "alerts[3] (non_punishment)", "source") in errors
+    assert ("codes.yaml", "why.serves_state", "text.en") in errors
+
+
+def test_seed_error_message_names_file_entry_and_field(rule_docs: dict[str, Any]) -> None:
+    docs = copy.deepcopy(rule_docs)
+    docs["indicators"]["indicators"][2]["source"] = None
+    with pytest.raises(SeedErrors) as caught:
+        parse_rule_seeds(docs["indicators"], docs["thresholds"], docs["codes"])
+    assert "indicators.yaml: indicators[2] (false_romance): source:" in str(caught.value)
+
+
+def service_errors(seeds: RuleSeeds, *entries: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(SeedErrors) as caught:
+        parse_services(list(entries), seeds, {"MX-TLA", "MX-GRO"})
+    assert all(e.file == "services.yaml" for e in caught.value.errors)
+    return [(e.entry, e.field) for e in caught.value.errors]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"need": "housing"}, "need"),
+        ({"status": "temporarily closed"}, "status"),
+        ({"operator": "church"}, "operator"),
+        ({"sexes": ["woman"]}, "sexes"),
+        ({"sexes": []}, "sexes"),
+        ({"tags": ["nope"]}, "tags"),
+        ({"specializations": ["trafficking"]}, "specializations"),
+        ({"coverage": ["MX-XXX"]}, "coverage"),
+        ({"coverage": ["MX-CHP"]}, "coverage"),
+        ({"languages": ["ES"]}, "languages"),
+        ({"operator": "government", "accepts_foreign": False}, "accepts_foreign"),
+        ({"source": ""}, "source"),
+        ({"source": None}, "source"),
+        ({"name": {"es": "Refugio"}}, "name.en"),
+        ({"min_age": 18, "max_age": 17}, "max_age"),
+        ({"min_age": 1.5}, "min_age"),
+        ({"capacity_available": -1}, "capacity_available"),
+        ({"accepts_foreign": "yes"}, "accepts_foreign"),
+        ({"contact": {"es": "x"}}, "contact.en"),
+        ({"last_verified": "yesterday"}, "last_verified"),
+        ({"address": "Calle 1"}, "address"),
+    ],
+)
+def test_service_errors_name_id_and_field(seeds: RuleSeeds, overrides: dict, field: str) -> None:
+    assert ("svc-a", field) in service_errors(seeds, service_data("svc-a", **overrides))
+
+
+def test_duplicate_and_missing_fields(seeds: RuleSeeds) -> None:
+    incomplete = service_data("svc-b")
+    del incomplete["tags"]
+    errors = service_errors(seeds, service_data("svc-a"), service_data("svc-a"), incomplete)
+    assert ("svc-a", "id") in errors and ("svc-b", "tags") in errors
+
+
+def test_service_optional_fields_round_trip(seeds: RuleSeeds) -> None:
+    entry = service_data(
+        "svc-a",
+        coverage=["MX-TLA"],
+        how_to_refer={"es": "Llame", "en": "Call"},
+        required_documents=[{"es": "Identificación", "en": "ID"}],
+        last_verified="2025-01-31",
+        confidential=True,
+    )
+    (service,) = parse_services([entry], seeds, {"MX-TLA"})
+    assert service.to_contract_dict() == entry
+    plain = service_data("svc-b")
+    (service,) = parse_services({"services": [plain]}, seeds, {"MX-TLA"})
+    assert service.to_contract_dict() == plain
+
+
+def test_seeded_directory_loads(seeded_services: list) -> None:
+    assert len(seeded_services) > 100
