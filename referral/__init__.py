@@ -29,4 +29,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.blueprint)
     cli.init_app(app)
     setup.init_app(app)
+
+    from referral import errors
+    from referral.audit import routes as audit
+    from referral.auth import cli as auth_cli
+    from referral.auth import firstrun
+    from referral.auth import routes as auth
+
+    auth.init_app(app)  # sign-in, sessions, users; sets the saved-language lookup for i18n
+    app.register_blueprint(audit.blueprint)
+    app.cli.add_command(auth_cli.users_cli)
+    errors.init_app(app)
+    firstrun.init_app(app)  # after setup: the database exists before the link is issued
     return app

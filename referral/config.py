@@ -38,6 +38,13 @@ DEFAULTS: dict[str, Any] = {
     "REFERRAL_STALE_DAYS": 7,
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
     "SQLITE_BUSY_TIMEOUT": 30,
+    "SETUP_LINK_MINUTES": 60,  # the first-run setup link expires after this
+    "LOGIN_MAX_FAILURES": 5,  # failed sign-ins of one account within the window lock it
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    "LOGIN_LOCK_MINUTES": 15,
+    "ARGON2_TIME_COST": 3,  # changing these rehashes each password at its next sign-in
+    "ARGON2_MEMORY_COST": 65536,  # KiB
+    "ARGON2_PARALLELISM": 4,
 }
 
 # Variables read from the environment, with their types; documented in README.
@@ -53,6 +60,13 @@ _ENV_TYPES: dict[str, type] = {
     "SESSION_MAX_HOURS": int,
     "REFERRAL_STALE_DAYS": int,
     "SQLITE_BUSY_TIMEOUT": int,
+    "SETUP_LINK_MINUTES": int,
+    "LOGIN_MAX_FAILURES": int,
+    "LOGIN_FAILURE_WINDOW_MINUTES": int,
+    "LOGIN_LOCK_MINUTES": int,
+    "ARGON2_TIME_COST": int,
+    "ARGON2_MEMORY_COST": int,
+    "ARGON2_PARALLELISM": int,
 }
 
 

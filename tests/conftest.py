@@ -9,9 +9,11 @@ needs PostgreSQL or a browser fails instead of skipping when it is missing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -129,7 +131,92 @@ def chromium_path() -> str:
     return path
 
 
+# --- accounts (issue 4) -------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+# Cheap argon2id for tests; the rehash test checks that real parameters take over.
+TEST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192, "ARGON2_PARALLELISM": 1}
+_CSRF_INPUT = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'type="hidden" name="csrf_token" value="([^"]+)"|'
+    r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"'
+)
+
+
+def csrf_token(client: FlaskClient, path: str = "/sign-in") -> str:
+    """The CSRF token of the form on ``path`` (as a browser would read it from the page)."""
+    page = client.get(path).get_data(as_text=True)
+    match = _CSRF_INPUT.search(page)
+    assert match, f"no CSRF token on {path}"
+    return next(group for group in match.groups() if group)
+
+
 @pytest.fixture
-def api_headers(app: Flask) -> dict[str, str]:
-    """Headers that authenticate an API request (a bearer token once accounts exist)."""
-    return {}
+def make_user(app: Flask) -> Callable[..., Any]:
+    """``make_user(role="screener", states=("MX-CHP",), email=None, national=False, ...)``.
+
+    Creates an account through the same operation as the CLI; its password is ``PASSWORD``.
+    """
+    from referral.auth import operations as ops
+    from referral.db import get_db
+
+    app.config.update(TEST_ARGON2)
+    counter = iter(range(1, 10_000))
+
+    def make(
+        role: str = "screener",
+        states: tuple[str, ...] | list[str] = ("MX-CHP",),
+        *,
+        email: str | None = None,
+        national: bool = False,
+        language: str = "es",
+        password: str = PASSWORD,
+        active: bool = True,
+    ) -> Any:
+        data = ops.AccountData(
+            email=email or f"{role}{next(counter)}@example.org",
+            role=role,
+            states=list(states),
+            national=national,
+            language=language,
+            active=active,
+        )
+        with app.app_context(), get_db(app).transaction() as session:
+            return ops.create_user(session, data, password, actor_id=None)
+
+    return make
+
+
+@pytest.fixture
+def login() -> Callable[..., Any]:
+    """``login(client, user, password=PASSWORD)`` signs in through the real sign-in form."""
+
+    def sign_in(client: FlaskClient, user: Any, password: str = PASSWORD) -> Any:
+        token = csrf_token(client, "/sign-in")
+        response = client.post(
+            "/sign-in", data={"csrf_token": token, "email": user.email, "password": password}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return sign_in
+
+
+@pytest.fixture
+def api_token(app: Flask) -> Callable[[Any], str]:
+    """``api_token(user)`` issues a bearer token for that user, as `users token` does."""
+    from referral.auth import operations as ops
+    from referral.db import get_db
+
+    def issue(user: Any) -> str:
+        with app.app_context(), get_db(app).transaction() as session:
+            return ops.issue_token(session, user, actor_id=None)
+
+    return issue
+
+
+@pytest.fixture
+def api_headers(make_user: Callable[..., Any], api_token: Callable[[Any], str]) -> dict[str, str]:
+    """Headers that authenticate an API request: a national screener's bearer token."""
+    user = make_user("screener", (), national=True, email="api-client@example.org")
+    return {"Authorization": f"Bearer {api_token(user)}"}

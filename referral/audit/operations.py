@@ -1,0 +1,98 @@
+"""Recording audit events. Other features call :func:`record_audit`; nothing updates or deletes.
+
+An event holds codes and ids only: never free text, never data about a screened person.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from referral.audit.models import AuditEvent
+
+# Every action code with its label; a code not listed here is refused.
+ACTIONS: dict[str, Any] = {
+    "sign_in": _l("Signed in"),
+    "sign_in_failed": _l("Sign-in failed"),
+    "sign_in_locked": _l("Sign-in refused: account locked"),
+    "sign_out": _l("Signed out"),
+    "setup_link_issued": _l("First-run setup link issued"),
+    "user_created": _l("User created"),
+    "user_changed": _l("User changed"),
+    "user_deactivated": _l("User deactivated"),
+    "password_changed": _l("Password changed"),
+    "token_issued": _l("API token issued"),
+    "token_revoked": _l("API token revoked"),
+    "case_created": _l("Case created"),
+    "case_viewed": _l("Case viewed"),
+    "case_changed": _l("Case changed"),
+    "referral_status_changed": _l("Referral status changed"),
+    "export_made": _l("Export made"),
+    "directory_changed": _l("Directory changed"),
+}
+
+OBJECT_KINDS: dict[str, Any] = {
+    "user": _l("User"),
+    "case": _l("Case"),
+    "referral": _l("Referral"),
+    "service": _l("Service"),
+    "export": _l("Export"),
+    "directory": _l("Directory"),
+}
+
+_CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class AuditError(ValueError):
+    """An audit event that would carry something other than codes and ids."""
+
+
+def record_audit(
+    session: Session,
+    action: str,
+    *,
+    actor_id: int | None,
+    object_kind: str | None = None,
+    object_id: str | int | None = None,
+    state: str | None = None,
+) -> AuditEvent:
+    """Add one audit event to the session (the request's commit keeps it with the change).
+
+    ``actor_id`` None means the server console (CLI) or nobody signed in.
+    ``state`` is the ISO 3166-2:MX code of the object, so supervisors see their states' events.
+    """
+    if action not in ACTIONS:
+        raise AuditError(f"unknown audit action {action!r}")
+    if object_kind is not None and object_kind not in OBJECT_KINDS:
+        raise AuditError(f"unknown audit object kind {object_kind!r}")
+    object_text = None if object_id is None else str(object_id)
+    if object_text is not None and not _CODE.match(object_text):
+        raise AuditError("an audit object id is a code or a number, not free text")
+    if state is not None and not _CODE.match(state):
+        raise AuditError("an audit state is a code")
+    entry = AuditEvent(
+        action=action,
+        actor_id=actor_id,
+        object_kind=object_kind,
+        object_id=object_text,
+        state=state,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+class AppendOnlyError(RuntimeError):
+    """Audit events are never changed or deleted."""
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _refuse_audit_changes(session: OrmSession, _context: Any, _instances: Any) -> None:
+    for instance in (*session.dirty, *session.deleted):
+        if isinstance(instance, AuditEvent):
+            raise AppendOnlyError("audit events are append-only")

@@ -1,0 +1,99 @@
+"""The audit log page: admins see every event, supervisors the events of their states.
+
+URL rules of this feature:
+    GET /audit        audit.events   (supervisors and admins; filters in the query string)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlmodel import select
+from wtforms import DateField, Form, IntegerField, SelectField, StringField
+from wtforms.validators import Optional
+
+from referral import db
+from referral.access import Reach, require_supervisor_or_admin
+from referral.audit.models import AuditEvent
+from referral.audit.operations import ACTIONS, OBJECT_KINDS
+from referral.auth.models import User
+
+blueprint = Blueprint("audit", __name__, template_folder="templates")
+PAGE_SIZE = 100
+MEXICO_CITY = ZoneInfo("America/Mexico_City")
+
+
+class AuditFilterForm(Form):
+    """Filters from the query string (a GET form: nothing changes, so no CSRF token)."""
+
+    user = StringField(_l("User (email)"), validators=[Optional()])
+    action = SelectField(_l("Action"), choices=[], validators=[Optional()])
+    object_kind = SelectField(_l("Object"), choices=[], validators=[Optional()])
+    object_id = StringField(_l("Object id"), validators=[Optional()])
+    since = DateField(_l("From (date)"), validators=[Optional()])
+    until = DateField(_l("To (date)"), validators=[Optional()])
+    page = IntegerField(validators=[Optional()])
+
+
+def _day_start(day: Any) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=MEXICO_CITY)
+
+
+@blueprint.get("/audit")
+@login_required
+def events() -> str:
+    reach = Reach.of(current_user)
+    require_supervisor_or_admin(reach)
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", str(_l("Any")))] + [
+        (code, str(label)) for code, label in ACTIONS.items()
+    ]
+    form.object_kind.choices = [("", str(_l("Any")))] + [
+        (code, str(label)) for code, label in OBJECT_KINDS.items()
+    ]
+    form.validate()
+    query = select(AuditEvent, User.email).outerjoin(User, User.id == AuditEvent.actor_id)  # type: ignore[arg-type]
+    if not reach.is_admin:
+        query = query.where(AuditEvent.state.is_not(None))  # type: ignore[union-attr]
+    query = reach.filter(query, AuditEvent.state)
+    if form.user.data and not form.user.errors:
+        query = query.where(User.email == form.user.data.strip().lower())
+    if form.action.data and not form.action.errors:
+        query = query.where(AuditEvent.action == form.action.data)
+    if form.object_kind.data and not form.object_kind.errors:
+        query = query.where(AuditEvent.object_kind == form.object_kind.data)
+    if form.object_id.data:
+        query = query.where(AuditEvent.object_id == form.object_id.data.strip())
+    if form.since.data and not form.since.errors:
+        query = query.where(AuditEvent.at >= _day_start(form.since.data))
+    if form.until.data and not form.until.errors:
+        query = query.where(AuditEvent.at < _day_start(form.until.data + timedelta(days=1)))
+    page = max(1, form.page.data or 1) if not form.page.errors else 1
+    rows = (
+        db.session()
+        .exec(
+            query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())  # type: ignore[attr-defined, union-attr]
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
+        )
+        .all()
+    )
+    more = len(rows) > PAGE_SIZE
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "audit/events.html",
+        form=form,
+        rows=rows[:PAGE_SIZE],
+        actions=ACTIONS,
+        kinds=OBJECT_KINDS,
+        page=page,
+        more=more,
+        args=args,
+        format_datetime=format_datetime,
+    )

@@ -1,0 +1,125 @@
+"""Account forms. Every label and message is marked for translation at module level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+
+from referral.auth.operations import PASSWORD_MAX, PASSWORD_MIN
+
+REQUIRED = _l("This field is required.")
+PASSWORD_LENGTH = _l(
+    "The password must have between %(min)d and %(max)d characters.",
+    min=PASSWORD_MIN,
+    max=PASSWORD_MAX,
+)
+LANGUAGE_CHOICES = [("es", "Español"), ("en", "English")]
+ROLE_LABELS: dict[str, Any] = {
+    "screener": _l("Screener"),
+    "supervisor": _l("Supervisor"),
+    "admin": _l("Administrator"),
+}
+
+
+def _email_shape(_form: Any, field: Any) -> None:
+    value = (field.data or "").strip()
+    if "@" not in value or any(ch.isspace() for ch in value) or len(value) > 254:
+        raise ValidationError(_l("Enter an email address such as name@example.org."))
+
+
+def _new_password() -> PasswordField:
+    return PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(message=REQUIRED),
+            Length(min=PASSWORD_MIN, max=PASSWORD_MAX, message=PASSWORD_LENGTH),
+        ],
+        description=_l(
+            "Between %(min)d and %(max)d characters.", min=PASSWORD_MIN, max=PASSWORD_MAX
+        ),
+    )
+
+
+def _confirm() -> PasswordField:
+    return PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            DataRequired(message=REQUIRED),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(message=REQUIRED), _email_shape])
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(message=REQUIRED),
+            Length(max=PASSWORD_MAX, message=PASSWORD_LENGTH),
+        ],
+    )
+    next = HiddenField()
+
+
+class SignOutForm(FlaskForm):
+    """Signing out is a POST with a CSRF token, so another site cannot sign anyone out."""
+
+
+class SetupForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(message=REQUIRED), _email_shape])
+    display_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES, default="es")
+    password = _new_password()
+    confirm = _confirm()
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[
+            DataRequired(message=REQUIRED),
+            Length(max=PASSWORD_MAX, message=PASSWORD_LENGTH),
+        ],
+    )
+    password = _new_password()
+    confirm = _confirm()
+
+
+class UserForm(FlaskForm):
+    """An admin creates or edits a user; on edit the password fields are absent."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(message=REQUIRED), _email_shape])
+    display_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[], validators=[DataRequired(message=REQUIRED)])
+    national = BooleanField(_l("Works nationally (every state)"))
+    states = SelectMultipleField(_l("States"), choices=[], validate_choice=True)
+    language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES, default="es")
+    active = BooleanField(_l("Active (may sign in)"), default=True)
+    password = _new_password()
+    confirm = _confirm()
+
+    def validate_states(self, field: Any) -> None:
+        if self.role.data != "admin" and not self.national.data and not field.data:
+            raise ValidationError(_l("Choose at least one state, or national."))
+
+
+class UserEditForm(UserForm):
+    password = None  # type: ignore[assignment]
+    confirm = None  # type: ignore[assignment]

@@ -1,0 +1,538 @@
+"""Account operations: passwords, sign-in with throttling, sessions, API tokens, setup links.
+
+Operations add and flush; the request (or the CLI's transaction) commits. Failures are
+typed exceptions that the views turn into messages in the reader's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from referral.audit.operations import record_audit
+from referral.auth.models import (
+    NATIONAL,
+    ROLES,
+    ApiToken,
+    LoginThrottle,
+    SetupToken,
+    User,
+    UserSession,
+)
+from referral.models import State, utcnow
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+LANGUAGES = ("es", "en")
+API_TOKEN_PREFIX = "ruta_"  # noqa: S105 (a prefix, not a secret)
+
+# --- errors the views translate ------------------------------------------------------
+
+
+class AccountError(ValueError):
+    """Base of the account errors; ``code`` picks the translated message."""
+
+    code = "account_error"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail
+
+
+class PasswordLengthError(AccountError):
+    code = "password_length"
+
+
+class InvalidCredentials(AccountError):
+    code = "invalid_credentials"
+
+
+class AccountLocked(AccountError):
+    code = "account_locked"
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("locked")
+        self.until = until
+
+
+class DuplicateEmail(AccountError):
+    code = "duplicate_email"
+
+
+class InvalidAccountData(AccountError):
+    """Role, states or language not valid; ``detail`` names which."""
+
+    code = "invalid_account_data"
+
+
+class LastAdmin(AccountError):
+    code = "last_admin"
+
+
+class UnknownUser(AccountError):
+    code = "unknown_user"
+
+
+# --- digests and passwords -------------------------------------------------------------
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a random, high-entropy secret (tokens, session ids); never of a password."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def password_hasher() -> PasswordHasher:
+    """argon2id with the configured cost (argon2-cffi's RFC 9106 low-memory profile by default)."""
+    config: dict[str, Any] = current_app.config if has_app_context() else {}
+    return PasswordHasher(
+        time_cost=int(config.get("ARGON2_TIME_COST", 3)),
+        memory_cost=int(config.get("ARGON2_MEMORY_COST", 65536)),
+        parallelism=int(config.get("ARGON2_PARALLELISM", 4)),
+    )
+
+
+def check_password_length(password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise PasswordLengthError()
+
+
+def hash_password(password: str) -> str:
+    check_password_length(password)
+    return password_hasher().hash(password)
+
+
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Check a password; rehash it when the hasher's parameters changed since it was stored.
+
+    Without a user a dummy hash is checked, so an unknown email takes as long as a known one.
+    """
+    hasher = password_hasher()
+    if user is None:
+        key = str(hasher.memory_cost)
+        if key not in _DUMMY_HASH:
+            _DUMMY_HASH[key] = hasher.hash(secrets.token_hex(16))
+        stored = _DUMMY_HASH[key]
+    else:
+        stored = user.password_hash
+    if len(password) > PASSWORD_MAX:
+        return False
+    try:
+        hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if user is None:
+        return False
+    if hasher.check_needs_rehash(stored):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+# --- throttling ------------------------------------------------------------------------
+
+
+def _as_aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)  # SQLite gives naive datetimes back
+
+
+def _throttle_settings() -> tuple[int, timedelta, timedelta]:
+    config: dict[str, Any] = current_app.config if has_app_context() else {}
+    return (
+        int(config.get("LOGIN_MAX_FAILURES", 5)),
+        timedelta(minutes=int(config.get("LOGIN_FAILURE_WINDOW_MINUTES", 15))),
+        timedelta(minutes=int(config.get("LOGIN_LOCK_MINUTES", 15))),
+    )
+
+
+def throttle_key(email: str) -> str:
+    return digest("login:" + normalize_email(email))
+
+
+def locked_until(session: Session, email: str, now: datetime | None = None) -> datetime | None:
+    now = now or utcnow()
+    row = session.get(LoginThrottle, throttle_key(email))
+    until = _as_aware(row.locked_until) if row else None
+    return until if until and until > now else None
+
+
+def record_failure(session: Session, email: str, now: datetime | None = None) -> datetime | None:
+    """Count one failed sign-in of this account; returns the lock's end when it locks now."""
+    now = now or utcnow()
+    limit, window, lock = _throttle_settings()
+    key = throttle_key(email)
+    row = session.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key_hash=key, failures=0, window_started_at=now)
+        session.add(row)
+    started = _as_aware(row.window_started_at) or now
+    if now - started > window:
+        row.failures, row.window_started_at, row.locked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= limit:
+        row.locked_until = now + lock
+        row.failures, row.window_started_at = 0, now
+    session.flush()
+    return _as_aware(row.locked_until)
+
+
+def clear_failures(session: Session, email: str) -> None:
+    row = session.get(LoginThrottle, throttle_key(email))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+
+
+def known_state_codes(session: Session) -> set[str]:
+    return set(session.exec(select(State.code)).all())
+
+
+@dataclass
+class AccountData:
+    """Validated input for creating or changing a user (from a form or the CLI)."""
+
+    email: str
+    role: str
+    states: list[str]
+    national: bool
+    display_name: str = ""
+    language: str = "es"
+    active: bool = True
+
+
+def _check_account_data(session: Session, data: AccountData) -> tuple[list[str], bool]:
+    if data.role not in ROLES:
+        raise InvalidAccountData("role")
+    if data.language not in LANGUAGES:
+        raise InvalidAccountData("language")
+    states = [code for code in dict.fromkeys(data.states) if code != NATIONAL]
+    national = data.national or NATIONAL in data.states
+    unknown = sorted(set(states) - known_state_codes(session))
+    if unknown:
+        raise InvalidAccountData("states:" + ",".join(unknown))
+    if national:
+        states = []
+    if not states and not national:
+        if data.role != "admin":
+            raise InvalidAccountData("states")
+        national = True
+    email = normalize_email(data.email)
+    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
+        raise InvalidAccountData("email")
+    return states, national
+
+
+def create_user(
+    session: Session, data: AccountData, password: str, *, actor_id: int | None
+) -> User:
+    states, national = _check_account_data(session, data)
+    if user_by_email(session, data.email) is not None:
+        raise DuplicateEmail()
+    user = User(
+        email=normalize_email(data.email),
+        display_name=data.display_name.strip()[:120],
+        role=data.role,
+        states=states,
+        national=national,
+        language=data.language,
+        active=data.active,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    record_audit(session, "user_created", actor_id=actor_id, object_kind="user", object_id=user.id)
+    return user
+
+
+def active_admin_count(session: Session) -> int:
+    query = select(func.count()).select_from(User).where(User.role == "admin", User.active)
+    return int(session.exec(query).one())
+
+
+def admin_exists(session: Session) -> bool:
+    return active_admin_count(session) > 0
+
+
+def update_user(session: Session, user: User, data: AccountData, *, actor_id: int | None) -> User:
+    """Change role, states, language, name or active flag; deactivation ends every session."""
+    states, national = _check_account_data(session, data)
+    was_admin = user.role == "admin" and user.active
+    stays_admin = data.role == "admin" and data.active
+    if was_admin and not stays_admin and active_admin_count(session) <= 1:
+        raise LastAdmin()
+    changed = (
+        user.role != data.role
+        or list(user.states) != states
+        or user.national != national
+        or user.language != data.language
+        or user.display_name != data.display_name.strip()[:120]
+    )
+    user.role, user.states, user.national = data.role, states, national
+    user.language, user.display_name = data.language, data.display_name.strip()[:120]
+    if changed:
+        user.updated_at = utcnow()
+        record_audit(
+            session, "user_changed", actor_id=actor_id, object_kind="user", object_id=user.id
+        )
+    if user.active and not data.active:
+        deactivate_user(session, user, actor_id=actor_id)
+    elif not user.active and data.active:
+        user.active = True
+        user.updated_at = utcnow()
+        record_audit(
+            session, "user_changed", actor_id=actor_id, object_kind="user", object_id=user.id
+        )
+    session.flush()
+    return user
+
+
+def deactivate_user(session: Session, user: User, *, actor_id: int | None) -> None:
+    """Deactivate, end every session and revoke every API token of this user."""
+    if user.role == "admin" and user.active and active_admin_count(session) <= 1:
+        raise LastAdmin()
+    user.active = False
+    user.updated_at = utcnow()
+    end_all_sessions(session, user.id)
+    revoke_tokens(session, user, actor_id=actor_id)
+    record_audit(
+        session, "user_deactivated", actor_id=actor_id, object_kind="user", object_id=user.id
+    )
+    session.flush()
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, *, keep_session: str | None = None
+) -> None:
+    """Change one's own password; every other session of the user ends."""
+    if not verify_password(user, current):
+        raise InvalidCredentials()
+    user.password_hash = hash_password(new)
+    user.updated_at = utcnow()
+    end_all_sessions(session, user.id, keep=keep_session)
+    record_audit(
+        session, "password_changed", actor_id=user.id, object_kind="user", object_id=user.id
+    )
+
+
+def set_language(session: Session, user: User, language: str) -> None:
+    if language not in LANGUAGES:
+        raise InvalidAccountData("language")
+    if user.language != language:
+        user.language = language
+        user.updated_at = utcnow()
+        record_audit(
+            session, "user_changed", actor_id=user.id, object_kind="user", object_id=user.id
+        )
+    session.flush()
+
+
+# --- sign-in and sessions --------------------------------------------------------------
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """The active user with this email and password, or a typed error; audits both outcomes.
+
+    Failures are counted per account (per email, known or not) and never for everyone.
+    """
+    user = user_by_email(session, email)
+    until = locked_until(session, email)
+    if until is not None:
+        record_audit(
+            session,
+            "sign_in_locked",
+            actor_id=user.id if user else None,
+            object_kind="user" if user else None,
+            object_id=user.id if user else None,
+        )
+        raise AccountLocked(until)
+    if not verify_password(user, password) or user is None or not user.active:
+        lock = record_failure(session, email)
+        record_audit(
+            session,
+            "sign_in_failed",
+            actor_id=user.id if user else None,
+            object_kind="user" if user else None,
+            object_id=user.id if user else None,
+        )
+        if lock is not None:
+            raise AccountLocked(lock)
+        raise InvalidCredentials()
+    clear_failures(session, email)
+    record_audit(session, "sign_in", actor_id=user.id, object_kind="user", object_id=user.id)
+    return user
+
+
+def start_session(session: Session, user: User) -> str:
+    """A new server-side session for this user; returns the random id for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        UserSession(token_hash=digest(token), user_id=user.id, created_at=now, last_seen_at=now)
+    )
+    session.flush()
+    return token
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if not token:
+        return
+    session.exec(  # type: ignore[call-overload]
+        update(UserSession)
+        .where(UserSession.token_hash == digest(token), UserSession.ended_at.is_(None))  # type: ignore[union-attr]
+        .values(ended_at=utcnow())
+    )
+
+
+def end_all_sessions(session: Session, user_id: int | None, keep: str | None = None) -> None:
+    statement = update(UserSession).where(
+        UserSession.user_id == user_id,
+        UserSession.ended_at.is_(None),  # type: ignore[union-attr]
+    )
+    if keep:
+        statement = statement.where(UserSession.token_hash != digest(keep))
+    session.exec(statement.values(ended_at=utcnow()))  # type: ignore[call-overload]
+
+
+def session_limits() -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    return (
+        timedelta(minutes=int(config["SESSION_IDLE_MINUTES"])),
+        timedelta(hours=int(config["SESSION_MAX_HOURS"])),
+    )
+
+
+def live_session(
+    session: Session, token: str | None, now: datetime | None = None
+) -> UserSession | None:
+    """The session record for this cookie id if it has not ended, idled out or grown too old."""
+    if not token:
+        return None
+    now = now or utcnow()
+    record = session.exec(
+        select(UserSession).where(UserSession.token_hash == digest(token))
+    ).first()
+    if record is None or record.ended_at is not None:
+        return None
+    idle, maximum = session_limits()
+    last_seen = _as_aware(record.last_seen_at) or now
+    created = _as_aware(record.created_at) or now
+    if now - last_seen > idle or now - created > maximum:
+        return None
+    return record
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+def issue_token(session: Session, user: User, *, actor_id: int | None) -> str:
+    """A new API token for this user: returned once, stored only as a digest."""
+    if not user.active:
+        raise UnknownUser()
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(token_hash=digest(token), user_id=user.id))
+    session.flush()
+    record_audit(session, "token_issued", actor_id=actor_id, object_kind="user", object_id=user.id)
+    return token
+
+
+def revoke_tokens(session: Session, user: User, *, actor_id: int | None) -> int:
+    tokens = session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).all()
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    if tokens:
+        record_audit(
+            session, "token_revoked", actor_id=actor_id, object_kind="user", object_id=user.id
+        )
+    session.flush()
+    return len(tokens)
+
+
+def user_for_token(session: Session, token: str | None) -> User | None:
+    """The active user holding this bearer token, or None."""
+    if not token or not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.exec(
+        select(ApiToken).where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+# --- first-run setup -----------------------------------------------------------------------
+
+
+def issue_setup_token(session: Session, minutes: int, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        SetupToken(
+            token_hash=digest(token), created_at=now, expires_at=now + timedelta(minutes=minutes)
+        )
+    )
+    session.flush()
+    record_audit(session, "setup_link_issued", actor_id=None)
+    return token
+
+
+def valid_setup_token(
+    session: Session, token: str | None, now: datetime | None = None
+) -> SetupToken | None:
+    """The unused, unexpired setup token, while no active admin exists."""
+    if not token or len(token) > 100:
+        return None
+    now = now or utcnow()
+    row = session.exec(select(SetupToken).where(SetupToken.token_hash == digest(token))).first()
+    if row is None or row.used_at is not None:
+        return None
+    expires = _as_aware(row.expires_at)
+    if expires is None or expires <= now or admin_exists(session):
+        return None
+    return row
+
+
+def complete_setup(
+    session: Session, token_row: SetupToken, data: AccountData, password: str
+) -> User:
+    """Create the first admin with a setup token; the token (and every other) is spent."""
+    data.role, data.national, data.states = "admin", True, []
+    user = create_user(session, data, password, actor_id=None)
+    now = utcnow()
+    session.exec(  # type: ignore[call-overload]
+        update(SetupToken).where(SetupToken.used_at.is_(None)).values(used_at=now)  # type: ignore[union-attr]
+    )
+    token_row.used_at = now
+    session.flush()
+    return user
+
+
+def users_in_order(session: Session) -> Iterable[User]:
+    return session.exec(select(User).order_by(User.email)).all()

@@ -1,0 +1,395 @@
+"""Sign in and out, first-run setup, the account page and user management.
+
+URL rules of this feature:
+    GET/POST /sign-in                     auth.sign_in
+    POST     /sign-out                    auth.sign_out
+    GET/POST /setup/<token>               auth.setup
+    GET      /account                     auth.account
+    POST     /account/language            auth.account_language
+    POST     /account/password            auth.account_password
+    GET      /admin/users                 auth.users          (admins)
+    GET/POST /admin/users/new             auth.user_new       (admins)
+    GET/POST /admin/users/<id>            auth.user_edit      (admins)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from sqlmodel import select
+from werkzeug.wrappers import Response
+
+from referral import db
+from referral.access import Reach, load_or_404, require_admin
+from referral.auth import operations as ops
+from referral.auth.forms import (
+    ROLE_LABELS,
+    LanguageForm,
+    PasswordForm,
+    SetupForm,
+    SignInForm,
+    UserEditForm,
+    UserForm,
+)
+from referral.auth.models import ROLES, User
+from referral.models import State
+from referral.urls import safe_next
+
+blueprint = Blueprint("auth", __name__, template_folder="templates")
+login_manager = LoginManager()
+SESSION_KEY = "sid"  # the random id of the server-side session record
+
+
+def error_message(exc: ops.AccountError) -> str:
+    """The reader's-language message for a typed account error."""
+    if isinstance(exc, ops.AccountLocked):
+        return _(
+            "Too many failed attempts: this account is locked until %(time)s. "
+            "Other accounts are not affected.",
+            time=format_datetime(exc.until, "short"),
+        )
+    messages = {
+        "invalid_credentials": _("The email or the password is not right."),
+        "password_length": _(
+            "The password must have between %(min)d and %(max)d characters.",
+            min=ops.PASSWORD_MIN,
+            max=ops.PASSWORD_MAX,
+        ),
+        "duplicate_email": _("A user with this email already exists."),
+        "last_admin": _("This is the last active administrator: make another one first."),
+        "unknown_user": _("There is no active user with this email."),
+    }
+    if exc.code in messages:
+        return messages[exc.code]
+    if exc.detail.startswith("states"):
+        return _("Choose valid states, or national.")
+    return _("Check the role, states and language.")
+
+
+def current_reach() -> Reach:
+    """The reach of the signed-in user (call only behind login_required)."""
+    return Reach.of(current_user)
+
+
+# --- Flask-Login wiring --------------------------------------------------------------------
+
+
+def _forget_sign_in() -> None:
+    """Drop the sign-in from the cookie but keep the CSRF token, so a typed form survives."""
+    for key in (SESSION_KEY, "_user_id", "_fresh", "_id"):
+        session.pop(key, None)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    token = session.get(SESSION_KEY)
+    record = ops.live_session(db.session(), token)
+    if record is None or str(record.user_id) != user_id:
+        _forget_sign_in()
+        if token:
+            flash(_("Your session has ended. Please sign in again."), "info")
+        return None
+    user = db.session().get(User, record.user_id)
+    if user is None or not user.active:
+        _forget_sign_in()
+        return None
+    _touch(record.id, record.last_seen_at)
+    return user
+
+
+def _touch(record_id: int | None, last_seen: Any) -> None:
+    """Keep the idle timer running, at most once a minute, in its own short transaction."""
+    now = ops.utcnow()
+    seen = ops._as_aware(last_seen)
+    if seen is not None and (now - seen).total_seconds() < 60:
+        return
+    from referral.auth.models import UserSession
+
+    with db.get_db().transaction() as tx:
+        record = tx.get(UserSession, record_id)
+        if record is not None:
+            record.last_seen_at = now
+
+
+def user_language() -> str | None:
+    """The saved language preference for i18n: the API token's user, or the signed-in user."""
+    if request.blueprint == "api":
+        api_user = g.get("api_user")
+        return api_user.language if api_user is not None else None
+    if request.endpoint == "static":
+        return None
+    return current_user.language if current_user.is_authenticated else None
+
+
+# --- sign in, sign out -------------------------------------------------------------------
+
+
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> str | Response:
+    target = safe_next(request.args.get("next") or request.form.get("next"), url_for("site.home"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(target)
+    form = SignInForm()
+    if request.method == "GET":
+        form.next.data = target
+    problem = None
+    if form.validate_on_submit():
+        database = db.session()
+        try:
+            user = ops.authenticate(database, form.email.data or "", form.password.data or "")
+        except ops.AccountError as exc:
+            problem = error_message(exc)
+        else:
+            ops.end_session(database, session.get(SESSION_KEY))
+            session.clear()  # a fresh session id at sign-in: nothing from before survives
+            session[SESSION_KEY] = ops.start_session(database, user)
+            login_user(user)
+            return redirect(target)
+    no_admin = not ops.admin_exists(db.session())
+    return render_template("auth/sign_in.html", form=form, problem=problem, no_admin=no_admin)
+
+
+@blueprint.post("/sign-out")
+def sign_out() -> Response:
+    from referral.auth.forms import SignOutForm
+
+    SignOutForm()  # CSRFProtect has checked the token before the view ran
+    if current_user.is_authenticated:
+        ops.record_audit(
+            db.session(),
+            "sign_out",
+            actor_id=current_user.id,
+            object_kind="user",
+            object_id=current_user.id,
+        )
+    ops.end_session(db.session(), session.get(SESSION_KEY))
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("site.home"))
+
+
+# --- first-run setup ------------------------------------------------------------------------
+
+
+@blueprint.route("/setup/<token>", methods=["GET", "POST"])
+def setup(token: str) -> str | Response | tuple[str, int]:
+    database = db.session()
+    row = ops.valid_setup_token(database, token)
+    if row is None:
+        return render_template("auth/setup_unavailable.html"), 404
+    form = SetupForm()
+    problem = None
+    if form.validate_on_submit():
+        data = ops.AccountData(
+            email=form.email.data or "",
+            role="admin",
+            states=[],
+            national=True,
+            display_name=form.display_name.data or "",
+            language=form.language.data or "es",
+        )
+        try:
+            user = ops.complete_setup(database, row, data, form.password.data or "")
+        except ops.AccountError as exc:
+            problem = error_message(exc)
+        else:
+            current_app.extensions["referral_admin_exists"] = True
+            session.clear()
+            session[SESSION_KEY] = ops.start_session(database, user)
+            login_user(user)
+            flash(_("The first administrator is ready. You are signed in."), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/setup.html", form=form, problem=problem)
+
+
+# --- own account --------------------------------------------------------------------------
+
+
+@blueprint.get("/account")
+@login_required
+def account() -> str:
+    return _account_page(LanguageForm(language=current_user.language), PasswordForm(formdata=None))
+
+
+def _account_page(
+    language_form: LanguageForm, password_form: PasswordForm, problem: str | None = None
+) -> str:
+    return render_template(
+        "auth/account.html",
+        language_form=language_form,
+        password_form=password_form,
+        problem=problem,
+        role_label=ROLE_LABELS.get(current_user.role, current_user.role),
+        state_names=_state_names(current_user),
+    )
+
+
+@blueprint.post("/account/language")
+@login_required
+def account_language() -> str | Response:
+    form = LanguageForm()
+    if form.validate_on_submit():
+        ops.set_language(db.session(), current_user, form.language.data or "es")
+        response = redirect(url_for("auth.account"))
+        # The switch's cookie outranks the saved preference; make them agree.
+        from referral.i18n import LANGUAGE_COOKIE
+
+        response.delete_cookie(LANGUAGE_COOKIE)
+        flash(_("Your language preference is saved."), "success")
+        return response
+    return _account_page(form, PasswordForm(formdata=None))
+
+
+@blueprint.post("/account/password")
+@login_required
+def account_password() -> str | Response | tuple[str, int]:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            ops.change_password(
+                db.session(),
+                current_user,
+                form.current.data or "",
+                form.password.data or "",
+                keep_session=session.get(SESSION_KEY),
+            )
+        except ops.AccountError as exc:
+            return _account_page(
+                LanguageForm(language=current_user.language), form, error_message(exc)
+            ), 400
+        flash(_("Your password has been changed. Your other sessions have ended."), "success")
+        return redirect(url_for("auth.account"))
+    return _account_page(LanguageForm(language=current_user.language), form), 400
+
+
+# --- user management (admins) ---------------------------------------------------------------
+
+
+def _state_choices() -> list[tuple[str, str]]:
+    rows = db.session().exec(select(State).order_by(State.code)).all()
+    english = str(get_locale() or "es").startswith("en")
+    return [(row.code, row.name_en if english else row.name_es) for row in rows]
+
+
+def _state_names(user: Any) -> list[str]:
+    if user.national:
+        return [_("National (every state)")]
+    names = dict(_state_choices())
+    return [names.get(code, code) for code in user.states]
+
+
+def _prepare(form: UserForm) -> UserForm:
+    form.role.choices = [(role, str(ROLE_LABELS[role])) for role in ROLES]
+    form.states.choices = _state_choices()
+    return form
+
+
+def _account_data(form: UserForm) -> ops.AccountData:
+    return ops.AccountData(
+        email=form.email.data or "",
+        role=form.role.data or "",
+        states=list(form.states.data or []),
+        national=bool(form.national.data),
+        display_name=form.display_name.data or "",
+        language=form.language.data or "es",
+        active=bool(form.active.data),
+    )
+
+
+@blueprint.get("/admin/users")
+@login_required
+def users() -> str:
+    require_admin(current_reach())
+    rows = ops.users_in_order(db.session())
+    return render_template(
+        "auth/users.html", users=rows, role_labels=ROLE_LABELS, state_names=_state_names
+    )
+
+
+@blueprint.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+def user_new() -> str | Response | tuple[str, int]:
+    require_admin(current_reach())
+    form = _prepare(UserForm())
+    problem = None
+    if form.validate_on_submit():
+        try:
+            user = ops.create_user(
+                db.session(),
+                _account_data(form),
+                form.password.data or "",
+                actor_id=current_user.id,
+            )
+        except ops.AccountError as exc:
+            problem = error_message(exc)
+        else:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("auth.users"))
+    status = 200 if request.method == "GET" else 400
+    return render_template("auth/user_form.html", form=form, problem=problem, user=None), status
+
+
+@blueprint.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user_edit(user_id: int) -> str | Response | tuple[str, int]:
+    reach = current_reach()
+    require_admin(reach)
+    user = load_or_404(db.session(), User, user_id, reach, state_attr=None, owner_attr="id")
+    if request.method == "GET":
+        form = _prepare(UserEditForm(obj=user))
+        form.states.data = list(user.states)
+    else:
+        form = _prepare(UserEditForm())
+    problem = None
+    if form.validate_on_submit():
+        data = _account_data(form)
+        data.email = user.email  # the email is the sign-in name: kept as created
+        try:
+            ops.update_user(db.session(), user, data, actor_id=current_user.id)
+        except ops.AccountError as exc:
+            problem = error_message(exc)
+        else:
+            flash(_("User %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("auth.users"))
+    status = 200 if request.method == "GET" else 400
+    return render_template("auth/user_form.html", form=form, problem=problem, user=user), status
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Please sign in to see this page.")  # type: ignore[assignment]
+    login_manager.localize_callback = str
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # the server-side session record does this job
+    app.extensions["referral_user_language"] = user_language
+    app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def _account_context() -> dict[str, Any]:
+        from referral.auth.forms import SignOutForm
+
+        if request.blueprint == "api":
+            return {}
+        signed_in = current_user.is_authenticated
+        return {
+            "sign_out_form": SignOutForm() if signed_in else None,
+            "reach": Reach.of(current_user) if signed_in else None,
+        }

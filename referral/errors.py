@@ -1,0 +1,104 @@
+"""Error pages in the base layout and the reader's language; JSON under /api/.
+
+400, 403, 404, 405, 413 and 500, and a page for a missing or stale CSRF token that keeps
+what was typed (passwords excepted) so it can be sent again with one click.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Response
+
+ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
+    400: (_l("The request could not be understood"), _l("Check what you sent and try again.")),
+    403: (_l("Not allowed"), _l("You do not have permission to do this.")),
+    404: (
+        _l("Page not found"),
+        _l("There is nothing here, or it is not within your reach. Check the address."),
+    ),
+    405: (
+        _l("Not allowed this way"),
+        _l(
+            "This address does not accept this kind of request. Go back and use the page's buttons."
+        ),
+    ),
+    413: (
+        _l("What you sent is too large"),
+        _l("The request is larger than this server accepts. Send less at a time."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing you typed was stored by this request. Please try again in a moment."),
+    ),
+}
+
+# Never echoed back on the CSRF page.
+_SECRET_FIELDS = ("csrf_token", "password", "confirm", "current", "token")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(code: int) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify(error=HTTP_STATUS_CODES.get(code, "Error"), status=code), code
+    title, explanation = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+    try:
+        page = render_template("errors/error.html", code=code, title=title, explanation=explanation)
+    except Exception:  # the layout itself failed (database down): a bare page, never a traceback
+        page = f"<!doctype html><title>{code}</title><h1>{code}</h1>"
+    return page, code
+
+
+def kept_fields() -> list[tuple[str, str]]:
+    """The posted values a person typed, without secrets."""
+    return [
+        (name, value)
+        for name, values in request.form.lists()
+        if not any(secret in name.lower() for secret in _SECRET_FIELDS)
+        for value in values
+    ][:500]
+
+
+def same_origin() -> bool:
+    """Only a request from our own pages gets a "send again" button (never a cross-site post)."""
+    if request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return True
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    ours = urlsplit(request.host_url)
+    theirs = urlsplit(origin)
+    return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
+
+
+def csrf_page(_exc: CSRFError) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify(error="csrf", status=400), 400
+    fields = kept_fields()
+    return render_template(
+        "errors/csrf.html",
+        fields=fields,
+        resend=same_origin() and bool(fields),
+        action=request.full_path if request.query_string else request.path,
+    ), 400
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, csrf_page)
+    for code in ERROR_TEXTS:
+        if code == 500:
+            continue
+        app.register_error_handler(code, lambda exc, _code=code: render_error(_code))
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(_exc: Exception) -> tuple[Response | str, int]:
+        return render_error(500)
