@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
 from wtforms import DateField, Form, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from referral import db
@@ -51,11 +52,10 @@ def events() -> str:
     reach = Reach.of(current_user)
     require_supervisor_or_admin(reach)
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", str(_l("Any")))] + [
-        (code, str(label)) for code, label in ACTIONS.items()
-    ]
-    form.object_kind.choices = [("", str(_l("Any")))] + [
-        (code, str(label)) for code, label in OBJECT_KINDS.items()
+    any_choice = SelectChoice("", str(_l("Any")))
+    form.action.choices = [any_choice] + [SelectChoice(c, str(t)) for c, t in ACTIONS.items()]
+    form.object_kind.choices = [any_choice] + [
+        SelectChoice(c, str(t)) for c, t in OBJECT_KINDS.items()
     ]
     form.validate()
     query = select(AuditEvent, User.email).outerjoin(User, User.id == AuditEvent.actor_id)  # type: ignore[arg-type]

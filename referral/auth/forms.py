@@ -15,6 +15,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from referral.auth.operations import PASSWORD_MAX, PASSWORD_MIN
@@ -25,7 +26,7 @@ PASSWORD_LENGTH = _l(
     min=PASSWORD_MIN,
     max=PASSWORD_MAX,
 )
-LANGUAGE_CHOICES = [("es", "Español"), ("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice("es", "Español"), SelectChoice("en", "English")]
 ROLE_LABELS: dict[str, Any] = {
     "screener": _l("Screener"),
     "supervisor": _l("Supervisor"),
@@ -121,5 +122,6 @@ class UserForm(FlaskForm):
 
 
 class UserEditForm(UserForm):
+    email = None  # type: ignore[assignment]  # the sign-in name stays as created
     password = None  # type: ignore[assignment]
     confirm = None  # type: ignore[assignment]

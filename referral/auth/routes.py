@@ -34,6 +34,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlmodel import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from referral import db
 from referral.access import Reach, load_or_404, require_admin
@@ -243,7 +244,7 @@ def _account_page(
 
 @blueprint.post("/account/language")
 @login_required
-def account_language() -> str | Response:
+def account_language() -> Response | tuple[str, int]:
     form = LanguageForm()
     if form.validate_on_submit():
         ops.set_language(db.session(), current_user, form.language.data or "es")
@@ -254,7 +255,7 @@ def account_language() -> str | Response:
         response.delete_cookie(LANGUAGE_COOKIE)
         flash(_("Your language preference is saved."), "success")
         return response
-    return _account_page(form, PasswordForm(formdata=None))
+    return _account_page(form, PasswordForm(formdata=None)), 400
 
 
 @blueprint.post("/account/password")
@@ -282,28 +283,28 @@ def account_password() -> str | Response | tuple[str, int]:
 # --- user management (admins) ---------------------------------------------------------------
 
 
-def _state_choices() -> list[tuple[str, str]]:
+def _state_labels() -> dict[str, str]:
     rows = db.session().exec(select(State).order_by(State.code)).all()
     english = str(get_locale() or "es").startswith("en")
-    return [(row.code, row.name_en if english else row.name_es) for row in rows]
+    return {row.code: row.name_en if english else row.name_es for row in rows}
 
 
 def _state_names(user: Any) -> list[str]:
     if user.national:
         return [_("National (every state)")]
-    names = dict(_state_choices())
+    names = _state_labels()
     return [names.get(code, code) for code in user.states]
 
 
 def _prepare(form: UserForm) -> UserForm:
-    form.role.choices = [(role, str(ROLE_LABELS[role])) for role in ROLES]
-    form.states.choices = _state_choices()
+    form.role.choices = [SelectChoice(role, str(ROLE_LABELS[role])) for role in ROLES]
+    form.states.choices = [SelectChoice(code, name) for code, name in _state_labels().items()]
     return form
 
 
 def _account_data(form: UserForm) -> ops.AccountData:
     return ops.AccountData(
-        email=form.email.data or "",
+        email=(form.email.data or "") if form.email else "",
         role=form.role.data or "",
         states=list(form.states.data or []),
         national=bool(form.national.data),
