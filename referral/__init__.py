@@ -41,4 +41,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(auth_cli.users_cli)
     errors.init_app(app)
     firstrun.init_app(app)  # after setup: the database exists before the link is issued
+
+    from referral.cases import routes as cases
+    from referral.intake import cli as intake_cli
+    from referral.intake import routes as intake
+
+    app.register_blueprint(intake.blueprint)
+    app.register_blueprint(cases.blueprint)
+    app.cli.add_command(intake_cli.cases_cli)
     return app

@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, format_date, format_decimal, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
 LANGUAGES = ("es", "en")
 DEFAULT_LANGUAGE = "es"
@@ -54,7 +54,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     compile_catalogs()
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.globals.update(format_date=format_date, format_number=format_decimal)
+    app.jinja_env.globals.update(
+        format_date=format_date, format_datetime=format_datetime, format_number=format_decimal
+    )
 
     @app.context_processor
     def _language() -> dict[str, object]:

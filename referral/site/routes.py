@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from referral.i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -41,3 +52,20 @@ def choose_language(code: str) -> Response:
 def report() -> str:
     paragraphs = load_report(Path(current_app.config["SEEDS_DIR"]) / "report.txt")
     return render_template("site/report.html", paragraphs=list(paragraphs.values()))
+
+
+_CITATION = re.compile(
+    r"\b(SUMMARY|RECOMMENDATIONS|PROSECUTION|PROTECTION|PREVENTION|PROFILE) ¶(\d+)"
+)
+
+
+@blueprint.app_template_filter("cite")
+def cite(source: str) -> Markup:
+    """A source text with each report paragraph id linked to the paragraph."""
+    escaped = str(escape(source))
+    report = url_for("site.report")
+    return Markup(
+        _CITATION.sub(
+            lambda m: f'<a href="{report}#{m.group(1)}-{m.group(2)}">{m.group(0)}</a>', escaped
+        )
+    )

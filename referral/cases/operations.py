@@ -1,0 +1,139 @@
+"""Reading cases: the list a screener works from, one case's timeline, its displayed result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from referral.access import Reach
+from referral.intake.models import Case, Screening
+from referral.models import utcnow
+from referral.referrals.models import Gap, Referral, ReferralEvent
+from referral.rules import Catalogue, route_case, validate_record
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Case
+    stale_referrals: int
+    open_gaps: int
+
+
+def case_list(
+    session: Session,
+    reach: Reach,
+    *,
+    status: str | None,
+    code: str | None,
+    stale_days: int,
+    page: int = 1,
+) -> tuple[list[CaseRow], int]:
+    """Cases in reach, newest first, with counts of stale referrals and open gaps."""
+    query = reach.filter(select(Case), Case.state, Case.screener_id)
+    count_query = reach.filter(select(func.count()).select_from(Case), Case.state, Case.screener_id)
+    if status:
+        query = query.where(Case.latest_status == status)
+        count_query = count_query.where(Case.latest_status == status)
+    if code:
+        pattern = code.strip().upper()
+        query = query.where(col(Case.code).contains(pattern))
+        count_query = count_query.where(col(Case.code).contains(pattern))
+    total = session.exec(count_query).one()
+    cases = session.exec(
+        query.order_by(col(Case.updated_at).desc(), col(Case.id).desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    ids = [c.id for c in cases]
+    stale_before = utcnow() - timedelta(days=stale_days)
+    stale = dict(
+        session.exec(
+            select(Referral.case_id, func.count())
+            .where(col(Referral.case_id).in_(ids), Referral.status == "requested")
+            .where(Referral.updated_at < stale_before)
+            .group_by(Referral.case_id)
+        ).all()
+    ) if ids else {}
+    gaps = dict(
+        session.exec(
+            select(Gap.case_id, func.count())
+            .where(col(Gap.case_id).in_(ids), col(Gap.closed_at).is_(None))
+            .group_by(Gap.case_id)
+        ).all()
+    ) if ids else {}
+    rows = [CaseRow(c, stale.get(c.id, 0), gaps.get(c.id, 0)) for c in cases]
+    return rows, total
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # screening | referral | gap_opened | gap_closed
+    item: Any
+    extra: Any = None
+
+
+def timeline(session: Session, case: Case) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    for screening in session.exec(select(Screening).where(Screening.case_id == case.id)).all():
+        entries.append(TimelineEntry(screening.screened_at, "screening", screening))
+    referrals = {
+        r.id: r for r in session.exec(select(Referral).where(Referral.case_id == case.id)).all()
+    }
+    if referrals:
+        events = session.exec(
+            select(ReferralEvent).where(col(ReferralEvent.referral_id).in_(list(referrals)))
+        ).all()
+        for event in events:
+            entries.append(TimelineEntry(event.at, "referral", event, referrals[event.referral_id]))
+    for gap in session.exec(select(Gap).where(Gap.case_id == case.id)).all():
+        entries.append(TimelineEntry(gap.opened_at, "gap_opened", gap))
+        if gap.closed_at is not None:
+            entries.append(TimelineEntry(gap.closed_at, "gap_closed", gap))
+    order = {"screening": 0, "gap_opened": 1, "referral": 2, "gap_closed": 3}
+    return sorted(entries, key=lambda e: (aware(e.at), order[e.kind]), reverse=True)
+
+
+def aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def displayed_result(screening: Screening, catalogue: Catalogue, lang: str) -> tuple[dict, bool]:
+    """The stored result in ``lang``: stored texts when they are in ``lang``; otherwise the
+    same record routed again when the rules and directory are unchanged (same decisions).
+
+    The flag says whether the texts shown are in another language than asked for.
+    """
+    if screening.lang == lang:
+        return screening.result, False
+    if screening.rules_version == catalogue.rules_version:
+        record = validate_record(screening.record, catalogue.codes)
+        result = route_case(record, catalogue, lang=lang, include_excluded=False)
+        return result, False
+    return screening.result, True
+
+
+def case_referrals(session: Session, case: Case) -> list[Referral]:
+    return list(
+        session.exec(
+            select(Referral).where(Referral.case_id == case.id).order_by(col(Referral.id))
+        ).all()
+    )
+
+
+def open_gaps(session: Session, case: Case) -> list[Gap]:
+    return list(
+        session.exec(
+            select(Gap)
+            .where(Gap.case_id == case.id, col(Gap.closed_at).is_(None))
+            .order_by(col(Gap.id))
+        ).all()
+    )

@@ -1,0 +1,108 @@
+"""Cases, their screenings, and the drafts screeners fill in before a case exists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from referral.models import timestamp_column
+
+
+def user_fk(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(Integer, ForeignKey("user_account.id"), **kwargs))
+
+
+class Case(SQLModel, table=True):
+    """One person screened, under a non-guessable code. No name is stored."""
+
+    __tablename__ = "case_file"
+    __table_args__ = (
+        Index("ix_case_file_state_status", "state", "latest_status"),
+        Index("ix_case_file_screener", "screener_id", "updated_at"),
+        Index("ix_case_file_first_screened", "first_screened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    state: str = Field(max_length=8)  # where the person is now (latest screening)
+    screener_id: int = user_fk(nullable=False)
+    consent_referral: bool = Field(default=False)
+    consent_statistics: bool = Field(default=False)
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    latest_status: str = Field(max_length=20)
+    latest_screening_id: int | None = Field(default=None)
+    first_screened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = timestamp_column(nullable=False)
+    updated_at: datetime = timestamp_column(nullable=False)
+
+
+class Screening(SQLModel, table=True):
+    """One screening of a case: the CONTRACT record in, the routing result out.
+
+    ``result`` is stored without ``excluded`` (CONTRACT section 2); ``rules_version`` says
+    which seeds and directory version produced it. A re-screening adds a row.
+    """
+
+    __tablename__ = "screening"
+    __table_args__ = (
+        Index("ix_screening_case", "case_id", "screened_at"),
+        Index("ix_screening_screened_at", "screened_at"),
+        Index("ix_screening_state_encounter", "state", "encounter"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False))
+    screener_id: int = user_fk(nullable=False)
+    screened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    rules_version: str = Field(max_length=80)
+    lang: str = Field(default="es", max_length=5)  # the language of the result's texts
+    # Facts copied out of the record and result so dashboards aggregate in SQL.
+    status: str = Field(max_length=20)
+    state: str = Field(max_length=8)
+    encounter: str = Field(max_length=40)
+    sex: str = Field(max_length=10)
+    age: int | None = Field(default=None)
+    minor: bool
+    foreign: bool
+    nationality: str = Field(max_length=2)
+
+
+class ScreeningForm(SQLModel, table=True):
+    """A form of exploitation derived by one screening (one row per form, for counting)."""
+
+    __tablename__ = "screening_form"
+
+    screening_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("screening.id"), primary_key=True)
+    )
+    form: str = Field(primary_key=True, max_length=40)
+
+
+class Draft(SQLModel, table=True):
+    """What a screener has typed so far, saved on the server section by section.
+
+    ``key`` is the random id in the draft's URL; once submitted, ``case_id`` points at the
+    case it made, so pressing submit again shows that case instead of making another.
+    """
+
+    __tablename__ = "intake_draft"
+    __table_args__ = (Index("ix_intake_draft_user", "user_id", "updated_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    user_id: int = user_fk(nullable=False)
+    rescreen_case_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=True)
+    )
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    section: str = Field(default="encounter", max_length=20)
+    submitted_case_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=True)
+    )
+    created_at: datetime = timestamp_column(nullable=False)
+    updated_at: datetime = timestamp_column(nullable=False)

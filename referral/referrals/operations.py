@@ -1,0 +1,234 @@
+"""Referral workflow (FHIR Task statuses) and the gap records it makes (CONTRACT section 5)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from referral.audit.operations import record_audit
+from referral.intake.models import Case
+from referral.intake.operations import close_gaps, open_gap
+from referral.models import utcnow
+from referral.referrals.models import Referral, ReferralEvent
+from referral.rules import Catalogue
+
+STATUSES = (
+    "requested",
+    "accepted",
+    "rejected",
+    "in_progress",
+    "on_hold",
+    "failed",
+    "completed",
+    "cancelled",
+    "entered_in_error",
+)
+NEEDS_REASON = frozenset({"rejected", "cancelled", "on_hold", "failed"})
+REASONS = (
+    "no_capacity",
+    "not_eligible",
+    "missing_documents",
+    "outside_service_area",
+    "person_declined",
+    "no_response",
+    "other",
+)
+DECLINE_REASONS = frozenset({"no_capacity", "not_eligible", "outside_service_area"})
+FINAL = frozenset({"rejected", "failed", "completed", "cancelled", "entered_in_error"})
+
+# Which status may follow which (FHIR Task's state machine, as a referral uses it).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "requested": frozenset({"accepted", "rejected", "on_hold", "cancelled", "entered_in_error"}),
+    "accepted": frozenset({"in_progress", "on_hold", "failed", "completed", "cancelled",
+                           "entered_in_error"}),
+    "in_progress": frozenset({"on_hold", "failed", "completed", "cancelled", "entered_in_error"}),
+    "on_hold": frozenset({"requested", "accepted", "in_progress", "failed", "cancelled",
+                          "entered_in_error"}),
+    **{status: frozenset({"entered_in_error"}) for status in FINAL - {"entered_in_error"}},
+    "entered_in_error": frozenset(),
+}
+
+
+class ReferralError(ValueError):
+    """A referral change the workflow does not allow; ``code`` names which rule."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class ReferralConflict(Exception):
+    """Someone else changed the referral since this person loaded it."""
+
+    def __init__(self, referral: Referral) -> None:
+        super().__init__(str(referral.id))
+        self.referral = referral
+
+
+def _event(session: Session, referral: Referral, user_id: int) -> None:
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            status=referral.status,
+            reason_code=referral.reason_code,
+            at=referral.updated_at,
+            by_user_id=user_id,
+        )
+    )
+
+
+def active_referral(session: Session, case_id: int, need: str, service_id: str) -> Referral | None:
+    return session.exec(
+        select(Referral).where(
+            Referral.case_id == case_id,
+            Referral.need == need,
+            Referral.service_id == service_id,
+            Referral.status.notin_(("rejected", "failed", "cancelled", "entered_in_error")),  # type: ignore[attr-defined]
+        )
+    ).first()
+
+
+def refer(
+    session: Session,
+    case: Case,
+    *,
+    need: str,
+    service_id: str,
+    catalogue: Catalogue,
+    user_id: int,
+) -> Referral:
+    """Refer the case to a directory service for one need (one active referral per pair)."""
+    if not case.consent_referral:
+        raise ReferralError("no_consent")
+    service = catalogue.services_by_id.get(service_id)
+    if service is None or service.need != need:
+        raise ReferralError("unknown_service")
+    existing = active_referral(session, case.id or 0, need, service_id)
+    if existing is not None:
+        raise ReferralError("already_referred")
+    return _new_referral(session, case, need=need, service_id=service_id, user_id=user_id)
+
+
+def refer_ad_hoc(
+    session: Session, case: Case, *, need: str, provider: str, reason: str, user_id: int
+) -> Referral:
+    """A referral to a provider outside the directory: recorded as an ``ad_hoc`` gap too."""
+    if not case.consent_referral:
+        raise ReferralError("no_consent")
+    if not provider.strip() or not reason.strip():
+        raise ReferralError("ad_hoc_needs_provider_and_reason")
+    referral = _new_referral(
+        session,
+        case,
+        need=need,
+        service_id=None,
+        user_id=user_id,
+        provider=provider.strip(),
+        reason=reason.strip(),
+    )
+    open_gap(session, case, need=need, kind="ad_hoc", reasons=["ad_hoc"], referral_id=referral.id)
+    return referral
+
+
+def _new_referral(
+    session: Session,
+    case: Case,
+    *,
+    need: str,
+    service_id: str | None,
+    user_id: int,
+    provider: str | None = None,
+    reason: str | None = None,
+) -> Referral:
+    now = utcnow()
+    referral = Referral(
+        case_id=case.id,
+        screening_id=case.latest_screening_id,
+        need=need,
+        service_id=service_id,
+        ad_hoc_provider=provider,
+        ad_hoc_reason=reason,
+        state=case.state,
+        status="requested",
+        created_by=user_id,
+        updated_by=user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    _event(session, referral, user_id)
+    record_audit(
+        session,
+        "referral_status_changed",
+        actor_id=user_id,
+        object_kind="referral",
+        object_id=referral.id,
+        state=case.state,
+    )
+    return referral
+
+
+def change_status(
+    session: Session,
+    referral: Referral,
+    *,
+    status: str,
+    reason_code: str | None,
+    expected_version: int,
+    user_id: int,
+) -> Referral:
+    """Move a referral to ``status``; refuse a stale ``expected_version`` (ReferralConflict)."""
+    if referral.version != expected_version:
+        raise ReferralConflict(referral)
+    if status not in STATUSES:
+        raise ReferralError("unknown_status")
+    if status not in TRANSITIONS[referral.status]:
+        raise ReferralError("transition_not_allowed")
+    if status in NEEDS_REASON and reason_code not in REASONS:
+        raise ReferralError("reason_required")
+    if status not in NEEDS_REASON:
+        reason_code = None
+    # Compare-and-set on the version, so two concurrent changes cannot both win.
+    updated = session.execute(
+        update(Referral)
+        .where(Referral.id == referral.id, Referral.version == expected_version)  # type: ignore[arg-type]
+        .values(version=expected_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(referral)
+        raise ReferralConflict(referral)
+    now = utcnow()
+    referral.version = expected_version + 1
+    referral.status = status
+    referral.reason_code = reason_code
+    referral.updated_by = user_id
+    referral.updated_at = now
+    if status == "accepted" and referral.accepted_at is None:
+        referral.accepted_at = now
+    session.add(referral)
+    session.flush()
+    _event(session, referral, user_id)
+    case = session.get(Case, referral.case_id)
+    assert case is not None
+    if status == "accepted":
+        close_gaps(session, case.id or 0, referral.need)
+    elif status in {"rejected", "failed"} and reason_code in DECLINE_REASONS:
+        open_gap(
+            session,
+            case,
+            need=referral.need,
+            kind="declined",
+            reasons=[reason_code or "other"],
+            referral_id=referral.id,
+        )
+    record_audit(
+        session,
+        "referral_status_changed",
+        actor_id=user_id,
+        object_kind="referral",
+        object_id=referral.id,
+        state=referral.state,
+    )
+    return referral

@@ -1,0 +1,27 @@
+"""Every table model, imported once so SQLModel.metadata (and Alembic) knows them all."""
+
+from referral.audit.models import AuditEvent
+from referral.auth.models import ApiToken, LoginThrottle, SetupToken, User, UserSession
+from referral.intake.models import Case, Draft, Screening, ScreeningForm
+from referral.models import DirectoryVersion, Service, State
+from referral.referrals.models import Gap, GapReason, Referral, ReferralEvent
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Case",
+    "DirectoryVersion",
+    "Draft",
+    "Gap",
+    "GapReason",
+    "LoginThrottle",
+    "Referral",
+    "ReferralEvent",
+    "Screening",
+    "ScreeningForm",
+    "Service",
+    "SetupToken",
+    "State",
+    "User",
+    "UserSession",
+]
