@@ -60,6 +60,8 @@ def session(database_url: str) -> Iterator[Session]:
             thing = Thing()
             thing.id, thing.state, thing.owner_id = ident, state, owner
             db.add(thing)
+        db.flush()  # no ORM relationship here, so parents go in first by hand
+        for ident, _state, _owner in ROWS:
             part = Part()
             part.id, part.thing_id = ident * 100, ident
             db.add(part)

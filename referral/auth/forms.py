@@ -122,6 +122,6 @@ class UserForm(FlaskForm):
 
 
 class UserEditForm(UserForm):
-    email = None  # type: ignore[assignment]  # the sign-in name stays as created
-    password = None  # type: ignore[assignment]
-    confirm = None  # type: ignore[assignment]
+    email = None  # the sign-in name stays as created
+    password = None
+    confirm = None

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_app_context
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from referral.audit.operations import record_audit
 from referral.auth.models import (
@@ -350,6 +350,11 @@ def set_language(session: Session, user: User, language: str) -> None:
     session.flush()
 
 
+def _id(user: User) -> int:
+    assert user.id is not None, "the user is flushed before anything refers to it"
+    return user.id
+
+
 # --- sign-in and sessions --------------------------------------------------------------
 
 
@@ -391,7 +396,7 @@ def start_session(session: Session, user: User) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
-        UserSession(token_hash=digest(token), user_id=user.id, created_at=now, last_seen_at=now)
+        UserSession(token_hash=digest(token), user_id=_id(user), created_at=now, last_seen_at=now)
     )
     session.flush()
     return token
@@ -400,21 +405,21 @@ def start_session(session: Session, user: User) -> str:
 def end_session(session: Session, token: str | None) -> None:
     if not token:
         return
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(UserSession)
-        .where(UserSession.token_hash == digest(token), UserSession.ended_at.is_(None))  # type: ignore[union-attr]
+        .where(col(UserSession.token_hash) == digest(token), col(UserSession.ended_at).is_(None))
         .values(ended_at=utcnow())
     )
 
 
 def end_all_sessions(session: Session, user_id: int | None, keep: str | None = None) -> None:
     statement = update(UserSession).where(
-        UserSession.user_id == user_id,
-        UserSession.ended_at.is_(None),  # type: ignore[union-attr]
+        col(UserSession.user_id) == user_id,
+        col(UserSession.ended_at).is_(None),
     )
     if keep:
-        statement = statement.where(UserSession.token_hash != digest(keep))
-    session.exec(statement.values(ended_at=utcnow()))  # type: ignore[call-overload]
+        statement = statement.where(col(UserSession.token_hash) != digest(keep))
+    session.exec(statement.values(ended_at=utcnow()))
 
 
 def session_limits() -> tuple[timedelta, timedelta]:
@@ -453,7 +458,7 @@ def issue_token(session: Session, user: User, *, actor_id: int | None) -> str:
     if not user.active:
         raise UnknownUser()
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_hash=digest(token), user_id=user.id))
+    session.add(ApiToken(token_hash=digest(token), user_id=_id(user)))
     session.flush()
     record_audit(session, "token_issued", actor_id=actor_id, object_kind="user", object_id=user.id)
     return token
@@ -461,7 +466,7 @@ def issue_token(session: Session, user: User, *, actor_id: int | None) -> str:
 
 def revoke_tokens(session: Session, user: User, *, actor_id: int | None) -> int:
     tokens = session.exec(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
     ).all()
     now = utcnow()
     for token in tokens:
@@ -479,7 +484,9 @@ def user_for_token(session: Session, token: str | None) -> User | None:
     if not token or not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.exec(
-        select(ApiToken).where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        select(ApiToken).where(
+            ApiToken.token_hash == digest(token), col(ApiToken.revoked_at).is_(None)
+        )
     ).first()
     if row is None:
         return None
@@ -526,9 +533,7 @@ def complete_setup(
     data.role, data.national, data.states = "admin", True, []
     user = create_user(session, data, password, actor_id=None)
     now = utcnow()
-    session.exec(  # type: ignore[call-overload]
-        update(SetupToken).where(SetupToken.used_at.is_(None)).values(used_at=now)  # type: ignore[union-attr]
-    )
+    session.exec(update(SetupToken).where(col(SetupToken.used_at).is_(None)).values(used_at=now))
     token_row.used_at = now
     session.flush()
     return user

@@ -376,7 +376,7 @@ def user_edit(user_id: int) -> str | Response | tuple[str, int]:
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = _l("Please sign in to see this page.")  # type: ignore[assignment]
+    login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # the server-side session record does this job
