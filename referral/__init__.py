@@ -49,4 +49,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intake.blueprint)
     app.register_blueprint(cases.blueprint)
     app.cli.add_command(intake_cli.cases_cli)
+
+    from referral.demo import cli as demo_cli
+
+    app.cli.add_command(demo_cli.demo_cli)
     return app

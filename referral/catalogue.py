@@ -60,7 +60,7 @@ class CatalogueCache:
 
 
 def directory_version(session: Session) -> int:
-    return session.exec(select(func.coalesce(func.max(DirectoryVersion.id), 0))).one()
+    return int(session.exec(select(func.coalesce(func.max(DirectoryVersion.id), 0))).one() or 0)
 
 
 def load_services(session: Session, rules: RuleSeeds, states: set[str]) -> list[Service]:

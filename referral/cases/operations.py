@@ -52,21 +52,29 @@ def case_list(
     ).all()
     ids = [c.id for c in cases]
     stale_before = utcnow() - timedelta(days=stale_days)
-    stale = dict(
-        session.exec(
-            select(Referral.case_id, func.count())
-            .where(col(Referral.case_id).in_(ids), Referral.status == "requested")
-            .where(Referral.updated_at < stale_before)
-            .group_by(Referral.case_id)
-        ).all()
-    ) if ids else {}
-    gaps = dict(
-        session.exec(
-            select(Gap.case_id, func.count())
-            .where(col(Gap.case_id).in_(ids), col(Gap.closed_at).is_(None))
-            .group_by(Gap.case_id)
-        ).all()
-    ) if ids else {}
+    stale = (
+        dict(
+            session.exec(
+                select(Referral.case_id, func.count())
+                .where(col(Referral.case_id).in_(ids), Referral.status == "requested")
+                .where(Referral.updated_at < stale_before)
+                .group_by(col(Referral.case_id))
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    gaps = (
+        dict(
+            session.exec(
+                select(Gap.case_id, func.count())
+                .where(col(Gap.case_id).in_(ids), col(Gap.closed_at).is_(None))
+                .group_by(col(Gap.case_id))
+            ).all()
+        )
+        if ids
+        else {}
+    )
     rows = [CaseRow(c, stale.get(c.id, 0), gaps.get(c.id, 0)) for c in cases]
     return rows, total
 

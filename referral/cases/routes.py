@@ -82,10 +82,16 @@ def show(code: str) -> str:
     )
     case_referrals = ops.case_referrals(session, case)
     tried = {(r.need, r.service_id) for r in case_referrals}
-    declined = {(r.need, r.service_id) for r in case_referrals if r.status in {"rejected", "failed"}}
+    declined = {
+        (r.need, r.service_id) for r in case_referrals if r.status in {"rejected", "failed"}
+    }
     record_audit(
-        session, "case_viewed", actor_id=current_user.id, object_kind="case",
-        object_id=case.id, state=case.state,
+        session,
+        "case_viewed",
+        actor_id=current_user.id,
+        object_kind="case",
+        object_id=case.id,
+        state=case.state,
     )
     return render_template(
         "cases/show.html",

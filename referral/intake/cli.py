@@ -26,8 +26,8 @@ from referral.db import get_db
 from referral.i18n import LANGUAGES, gettext_for
 from referral.intake.models import Case, Screening
 from referral.intake.operations import CaseDetails, as_utc, store_screening
-from referral.rules import RecordInvalid, ScreeningRecord, validate_record
 from referral.routing import translate
+from referral.rules import RecordInvalid, ScreeningRecord, validate_record
 
 cases_cli = AppGroup("cases", help="Import and export screening records.")
 
@@ -122,9 +122,11 @@ def import_command(source: TextIO, lang: str) -> None:
                 else:
                     parsed.append(outcome)
         codes = {line.case_code for line in parsed if line.case_code}
-        taken = set(
-            session.exec(select(Case.code).where(col(Case.code).in_(sorted(codes)))).all()
-        ) if codes else set()
+        taken = (
+            set(session.exec(select(Case.code).where(col(Case.code).in_(sorted(codes)))).all())
+            if codes
+            else set()
+        )
         for line in parsed:
             if line.case_code in taken:
                 problems[f"line {line.number}"] = {

@@ -99,7 +99,10 @@ class PersonForm(FlaskForm):
         for code in split_codes(field.data):
             if not LANGUAGE_CODE.match(code):
                 raise ValidationError(
-                    _l("“%(code)s” is not a language code: use 2 or 3 lowercase letters.", code=code)
+                    _l(
+                        "“%(code)s” is not a language code: use 2 or 3 lowercase letters.",
+                        code=code,
+                    )
                 )
 
 
@@ -183,7 +186,9 @@ def set_choices(form: FlaskForm, catalogue: Catalogue, lang: str) -> None:
         form.setting.choices = pairs("settings")
     elif isinstance(form, PersonForm):
         form.sex.choices = pairs("sexes")
-        nationalities = sorted(pairs("nationalities"), key=lambda p: (p[0] not in {"MX", "ZZ"}, p[1]))
+        nationalities = sorted(
+            pairs("nationalities"), key=lambda p: (p[0] not in {"MX", "ZZ"}, p[1])
+        )
         form.nationality.choices = [("", _l("Choose…")), *nationalities]
         form.languages.choices = [(c, label) for c, label in pairs("languages") if c != "spa"]
         form.migration_status.choices = [("", _l("Choose…")), *pairs("migration_statuses")]

@@ -54,7 +54,9 @@ class Screening(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False))
+    case_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False)
+    )
     screener_id: int = user_fk(nullable=False)
     screened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -77,8 +79,8 @@ class ScreeningForm(SQLModel, table=True):
 
     __tablename__ = "screening_form"
 
-    screening_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("screening.id"), primary_key=True)
+    screening_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("screening.id"), primary_key=True)
     )
     form: str = Field(primary_key=True, max_length=40)
 

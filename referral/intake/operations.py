@@ -185,7 +185,10 @@ def open_gap(
     """The case's open gap for this need and kind; a new one only when none is open."""
     existing = session.exec(
         select(Gap).where(
-            Gap.case_id == case.id, Gap.need == need, Gap.kind == kind, Gap.closed_at.is_(None)  # type: ignore[union-attr]
+            Gap.case_id == case.id,
+            Gap.need == need,
+            Gap.kind == kind,
+            Gap.closed_at.is_(None),  # type: ignore[union-attr]
         )
     ).first()
     if existing is not None:

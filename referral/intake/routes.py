@@ -61,11 +61,15 @@ def build_form(section: str, draft: Draft, formdata: MultiDict | None) -> Any:
 @blueprint.get("/intake")
 @login_required
 def start() -> str:
-    drafts = db_session().exec(
-        select(Draft)
-        .where(Draft.user_id == current_user.id, Draft.submitted_case_id.is_(None))  # type: ignore[union-attr]
-        .order_by(Draft.updated_at.desc())  # type: ignore[attr-defined]
-    ).all()
+    drafts = (
+        db_session()
+        .exec(
+            select(Draft)
+            .where(Draft.user_id == current_user.id, Draft.submitted_case_id.is_(None))  # type: ignore[union-attr]
+            .order_by(Draft.updated_at.desc())  # type: ignore[attr-defined]
+        )
+        .all()
+    )
     return render_template("intake/start.html", drafts=drafts)
 
 
@@ -251,7 +255,12 @@ def submit(key: str) -> Response | str:
     )
     try:
         case = ops.submit_draft(
-            db_session(), draft, forms.record_from_draft(draft.data), details, catalogue, lang=lang()
+            db_session(),
+            draft,
+            forms.record_from_draft(draft.data),
+            details,
+            catalogue,
+            lang=lang(),
         )
     except ops.DraftAlreadySubmitted as done:
         return redirect(url_for("cases.show", code=done.case.code))

@@ -23,7 +23,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(str(config.get_main_option("sqlalchemy.url")))
     with engine.connect() as conn:
         context.configure(
             connection=conn,

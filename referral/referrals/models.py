@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
@@ -23,7 +22,9 @@ class Referral(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False))
+    case_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False)
+    )
     screening_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("screening.id"), nullable=True)
     )
@@ -54,7 +55,9 @@ class ReferralEvent(SQLModel, table=True):
     __table_args__ = (Index("ix_referral_event_referral", "referral_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    referral_id: int = Field(sa_column=Column(Integer, ForeignKey("referral.id"), nullable=False))
+    referral_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("referral.id"), nullable=False)
+    )
     status: str = Field(max_length=20)
     reason_code: str | None = Field(default=None, max_length=40)
     at: datetime = timestamp_column(nullable=False)
@@ -84,7 +87,9 @@ class Gap(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False))
+    case_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False)
+    )
     screening_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("screening.id"), nullable=True)
     )
@@ -107,5 +112,7 @@ class GapReason(SQLModel, table=True):
     __tablename__ = "gap_reason"
     __table_args__ = (Index("ix_gap_reason_reason", "reason"),)
 
-    gap_id: int = Field(sa_column=Column(Integer, ForeignKey("gap.id"), primary_key=True))
+    gap_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("gap.id"), primary_key=True)
+    )
     reason: str = Field(primary_key=True, max_length=40)

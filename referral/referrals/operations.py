@@ -39,11 +39,13 @@ FINAL = frozenset({"rejected", "failed", "completed", "cancelled", "entered_in_e
 # Which status may follow which (FHIR Task's state machine, as a referral uses it).
 TRANSITIONS: dict[str, frozenset[str]] = {
     "requested": frozenset({"accepted", "rejected", "on_hold", "cancelled", "entered_in_error"}),
-    "accepted": frozenset({"in_progress", "on_hold", "failed", "completed", "cancelled",
-                           "entered_in_error"}),
+    "accepted": frozenset(
+        {"in_progress", "on_hold", "failed", "completed", "cancelled", "entered_in_error"}
+    ),
     "in_progress": frozenset({"on_hold", "failed", "completed", "cancelled", "entered_in_error"}),
-    "on_hold": frozenset({"requested", "accepted", "in_progress", "failed", "cancelled",
-                          "entered_in_error"}),
+    "on_hold": frozenset(
+        {"requested", "accepted", "in_progress", "failed", "cancelled", "entered_in_error"}
+    ),
     **{status: frozenset({"entered_in_error"}) for status in FINAL - {"entered_in_error"}},
     "entered_in_error": frozenset(),
 }

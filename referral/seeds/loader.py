@@ -171,6 +171,9 @@ def load_seed_set(seeds_dir: Path) -> SeedSet:
     states, rules = load_rules(seeds_dir)
     services = services_from_document(documents["services.yaml"], rules, {s.code for s in states})
     report = load_report(seeds_dir / REPORT_FILE)
+    from referral.supervision.recommendations import load_recommendations
+
+    load_recommendations(seeds_dir, report, rules)  # gap reason -> recommendation, checked
     return SeedSet(states=states, rules=rules, services=services, report=report)
 
 
@@ -204,15 +207,15 @@ def apply_seeds(session: Session, seeds: SeedSet) -> SeedReport:
     for service in seeds.services:
         entry = service.to_contract_dict()
         digest = entry_digest(entry)
-        row = existing.get(service.id)
-        if row is None:
+        stored = existing.get(service.id)
+        if stored is None:
             session.add(service_row(entry, seed_digest=digest))
             report.services_added += 1
-        elif row.edited:
-            if entry_digest(row.entry) != digest:
+        elif stored.edited:
+            if entry_digest(stored.entry) != digest:
                 report.differs.append(service.id)
-        elif row.seed_digest != digest:
-            update_service_row(row, entry, seed_digest=digest)
+        elif stored.seed_digest != digest:
+            update_service_row(stored, entry, seed_digest=digest)
             report.services_updated += 1
     if report.services_added or report.services_updated:
         version = DirectoryVersion(reason="seed")

@@ -113,7 +113,8 @@ def test_moving_between_sections_saves_the_draft(app, signed_in) -> None:
     post_section(signed_in, key, "encounter", SECTIONS["encounter"], goto="needs")
     response = signed_in.get(f"/intake/{key}/encounter")
     page = response.get_data(as_text=True)
-    assert re.search(r'<option selected value="migration_detention">|<option value="migration_detention" selected', page)
+    selected = r'<option selected value="migration_detention">'
+    assert re.search(selected + r'|<option value="migration_detention" selected', page)
 
 
 def test_autosave_keeps_partial_and_invalid_input(app, signed_in) -> None:
@@ -173,9 +174,7 @@ def test_unknown_age_is_presumed_minor_unless_clearly_adult(app, signed_in) -> N
     response = submit(signed_in, fill_all(signed_in, {"person": person}))
     code = re.search(r"/cases/(RT-[A-Z0-9-]+)", response.headers["Location"]).group(1)
     with db(app) as session:
-        screening = session.exec(
-            select(Screening).join(Case).where(Case.code == code)
-        ).one()
+        screening = session.exec(select(Screening).join(Case).where(Case.code == code)).one()
     assert screening.record["age"] is None and screening.minor is True
     assert "presumed_minor" in [a["code"] for a in screening.result["alerts"]]
 
@@ -189,8 +188,14 @@ def test_unknown_age_is_presumed_minor_unless_clearly_adult(app, signed_in) -> N
 
 def test_routing_gaps_are_recorded_once(app, signed_in) -> None:
     man = {
-        "person": dict(SECTIONS["person"], age="30", sex="male", nationality="MX",
-                       migration_status="national", vulnerabilities=[]),
+        "person": dict(
+            SECTIONS["person"],
+            age="30",
+            sex="male",
+            nationality="MX",
+            migration_status="national",
+            vulnerabilities=[],
+        ),
         "encounter": {"encounter": "labor_inspection", "state": "MX-GRO", "setting": "rural"},
     }
     response = submit(signed_in, fill_all(signed_in, man))
@@ -228,7 +233,9 @@ def test_rescreening_keeps_the_earlier_screening(app, signed_in) -> None:
     key = re.search(r"/intake/([^/]+)/encounter", started.headers["Location"]).group(1)
     page = signed_in.get(f"/intake/{key}/person").get_data(as_text=True)
     assert 'value="15"' in page
-    post_section(signed_in, key, "indicators", {"indicators": ["commercial_sex", "threats", "violence"]})
+    post_section(
+        signed_in, key, "indicators", {"indicators": ["commercial_sex", "threats", "violence"]}
+    )
     done = submit(signed_in, key)
     assert code in done.headers["Location"]
     with db(app) as session:
@@ -240,17 +247,33 @@ def test_rescreening_keeps_the_earlier_screening(app, signed_in) -> None:
 def test_import_then_export_round_trip(app, runner, make_user) -> None:
     make_user("screener", ("MX-CHP",), email="ana@example.org")
     base = {
-        "age": 22, "sex": "female", "nationality": "VE", "state": "MX-CHP",
-        "setting": "urban", "languages": ["es"], "migration_status": "irregular",
-        "encounter": "ngo_outreach", "indicators": ["commercial_sex"], "needs": ["shelter"],
-        "complaint_filed": False, "victim_status": False, "cross_border": True,
-        "organized_crime": False, "official_involvement": False,
-        "screener": "ana@example.org", "consent_referral": True, "consent_statistics": False,
+        "age": 22,
+        "sex": "female",
+        "nationality": "VE",
+        "state": "MX-CHP",
+        "setting": "urban",
+        "languages": ["es"],
+        "migration_status": "irregular",
+        "encounter": "ngo_outreach",
+        "indicators": ["commercial_sex"],
+        "needs": ["shelter"],
+        "complaint_filed": False,
+        "victim_status": False,
+        "cross_border": True,
+        "organized_crime": False,
+        "official_involvement": False,
+        "screener": "ana@example.org",
+        "consent_referral": True,
+        "consent_statistics": False,
     }
     lines = [
         dict(base, screened_at="2024-03-01T10:00:00+00:00", case_code="PAPER-001"),
-        dict(base, screened_at="2024-03-05T10:00:00+00:00", case_code="PAPER-001",
-             indicators=["commercial_sex", "threats", "violence"]),
+        dict(
+            base,
+            screened_at="2024-03-05T10:00:00+00:00",
+            case_code="PAPER-001",
+            indicators=["commercial_sex", "threats", "violence"],
+        ),
         dict(base, screened_at="2024-04-01T09:30:00+00:00", case_code="PAPER-002", age=None),
     ]
     text = "\n".join(json.dumps(line) for line in lines) + "\n"
@@ -273,11 +296,24 @@ def test_import_then_export_round_trip(app, runner, make_user) -> None:
 def test_import_is_all_or_nothing_with_a_report_per_line(app, runner, make_user) -> None:
     make_user("screener", ("MX-CHP",), email="ana@example.org")
     good = {
-        "age": 22, "sex": "female", "nationality": "MX", "state": "MX-CHP", "setting": "urban",
-        "languages": [], "migration_status": "national", "encounter": "hotline",
-        "indicators": [], "needs": [], "complaint_filed": False, "victim_status": False,
-        "cross_border": False, "organized_crime": False, "official_involvement": False,
-        "screener": "ana@example.org", "consent_referral": True, "consent_statistics": True,
+        "age": 22,
+        "sex": "female",
+        "nationality": "MX",
+        "state": "MX-CHP",
+        "setting": "urban",
+        "languages": [],
+        "migration_status": "national",
+        "encounter": "hotline",
+        "indicators": [],
+        "needs": [],
+        "complaint_filed": False,
+        "victim_status": False,
+        "cross_border": False,
+        "organized_crime": False,
+        "official_involvement": False,
+        "screener": "ana@example.org",
+        "consent_referral": True,
+        "consent_statistics": True,
         "screened_at": "2024-01-01T00:00:00",
     }
     bad = dict(good, sex="woman", screener="nobody@example.org")

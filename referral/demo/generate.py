@@ -1,0 +1,423 @@
+"""Realistic demo data: screenings, referrals and gaps in the report's proportions.
+
+Every record goes through the rules core against the live directory, as the web form's
+would; rows are written in batches so a large database builds in minutes, not hours.
+Deterministic for a given seed and starting database.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from referral.auth.models import User
+from referral.auth.operations import AccountData, create_user
+from referral.catalogue import current_catalogue
+from referral.intake.models import Case, Screening, ScreeningForm
+from referral.referrals.models import Gap, GapReason, Referral, ReferralEvent
+from referral.rules import Catalogue, validate_record
+
+ADULT_RECRUITMENT = (
+    ("deceived_job_nature", "deceived_conditions"),
+    ("abducted_or_forcibly_recruited", "recruitment_violence_threats"),
+    ("debt_at_recruitment", "irregular_status_exploited", "dependency_exploited"),
+    ("false_romance", "deceived_conditions", "informal_recruiter_fees"),
+)
+DESTINATION = (
+    ("documents_withheld", "threats"),
+    ("debt_bondage", "movement_restricted"),
+    ("violence", "isolation"),
+    ("ransom_or_smuggling_debt", "threats"),
+)
+EXPLOITATION = {
+    "sexual_exploitation": (("commercial_sex",), ("online_sexual_exploitation",)),
+    "forced_labor": (
+        ("excessive_hours", "wages_withheld"),
+        ("wages_withheld", "abusive_conditions"),
+    ),
+    "unspecified": (("exploitation_undisclosed",),),
+}
+LABOR_SECTORS = ("agriculture", "domestic_work", "construction", "manufacturing", "food_processing")
+LANGUAGES_BY_NATIONALITY = {"HT": ["ht", "fr"], "US": ["en"], "BR": ["pt"], "CU": ["es"]}
+DECLINE_REASONS = {"no_capacity", "not_eligible", "outside_service_area"}
+DEMO_PASSWORD_BYTES = 24
+
+
+@dataclass(frozen=True)
+class DemoProportions:
+    data: dict[str, Any]
+
+    @classmethod
+    def load(cls, seeds_dir: Path) -> DemoProportions:
+        return cls(yaml.safe_load((seeds_dir / "demo.yaml").read_text(encoding="utf-8")))
+
+
+def weighted(rng: random.Random, weights: dict[str, float]) -> str:
+    keys = list(weights)
+    return rng.choices(keys, weights=[weights[k] for k in keys])[0]
+
+
+class Generator:
+    def __init__(self, proportions: DemoProportions, catalogue: Catalogue, seed: int) -> None:
+        self.p = proportions.data
+        self.catalogue = catalogue
+        self.rng = random.Random(seed)  # noqa: S311  (demo data must be reproducible)
+        self.seed = seed
+        states = sorted(catalogue.codes.states)
+        self.state_weights = {
+            s: float(self.p["state_weights"].get(s, self.p["other_state_weight"])) for s in states
+        }
+        self.profile_weights: dict[tuple[str, str], float] = {
+            (form, group): float(n)
+            for form, groups in self.p["victims_2024"].items()
+            for group, n in groups.items()
+        }
+        total = float(self.p["total_victims_2024"])
+        foreign = self.p["foreign_victims_2024"]
+        self.foreign_share = sum(foreign.values()) / total
+        self.foreign_weights = {k: float(v) for k, v in foreign.items()}
+
+    # --- one person -------------------------------------------------------------------
+
+    def record(self) -> dict[str, Any]:
+        rng = self.rng
+        roll = rng.random()
+        status = (
+            "likely"
+            if roll < self.p["likely_share"]
+            else "possible"
+            if roll < self.p["likely_share"] + self.p["possible_share"]
+            else "not_indicated"
+        )
+        encounter = weighted(rng, self.p["encounter_weights"])
+        state = weighted(rng, self.state_weights)
+        form, group = weighted(
+            rng, {f"{f}|{g}": w for (f, g), w in self.profile_weights.items()}
+        ).split("|")
+        if status != "likely":
+            group = rng.choice(["men", "women", "men", "women", "boys", "girls"])
+        minor = group in {"boys", "girls"}
+        sex = "male" if group in {"men", "boys"} else "female"
+        if rng.random() < 0.01:
+            sex = rng.choice(["intersex", "unknown"])
+        age: int | None = rng.randint(5, 17) if minor else min(80, int(rng.gauss(29, 9)) + 0)
+        if age is not None and not minor:
+            age = max(18, age)
+        clearly_adult = False
+        if rng.random() < 0.05:
+            age, clearly_adult = None, not minor
+        migrant = encounter in {"migration_detention", "border_crossing", "consular"}
+        if status == "likely":
+            foreign = rng.random() < self.foreign_share
+            nationality = weighted(rng, self.foreign_weights) if foreign else "MX"
+        elif migrant or rng.random() < 0.05:
+            nationality = weighted(rng, self.p["migrant_nationalities"])
+        else:
+            nationality = "MX"
+        if nationality == "MX":
+            migration_status = "national"
+        elif nationality == "ZZ":
+            migration_status = "unknown"
+        else:
+            migration_status = rng.choices(
+                ["irregular", "asylum_seeker", "regular", "refugee"], weights=[60, 20, 15, 5]
+            )[0]
+        languages = LANGUAGES_BY_NATIONALITY.get(nationality, ["es"])
+        if nationality == "MX" and rng.random() < 0.06:
+            languages = ["es", rng.choice(["nah", "tzo", "tzh", "mam"])]
+        indicators: list[str] = []
+        sector = None
+        if status == "likely":
+            indicators += list(rng.choice(EXPLOITATION[form]))
+            if not minor or rng.random() < 0.5:
+                indicators += list(rng.choice(ADULT_RECRUITMENT))
+                indicators += list(rng.choice(DESTINATION))
+            if form == "forced_labor":
+                sector = rng.choice(LABOR_SECTORS)
+        elif status == "possible":
+            indicators += list(rng.choice(DESTINATION))
+            if rng.random() < 0.3:
+                indicators.append("language_barrier")
+        elif rng.random() < 0.3:
+            indicators.append(rng.choice(["economic_hardship_exploited", "language_barrier"]))
+        indicators = list(dict.fromkeys(indicators))
+        needs: list[str] = []
+        if status != "not_indicated":
+            for need, share in (
+                ("shelter", 0.6),
+                ("medical", 0.4),
+                ("psychological", 0.5),
+                ("legal_aid", 0.5),
+            ):
+                if rng.random() < share:
+                    needs.append(need)
+        elif rng.random() < 0.2:
+            needs.append("basic_needs")
+        companions = []
+        if sex == "female" and not minor and rng.random() < 0.1:
+            companions.append({"age": rng.randint(0, 17), "sex": rng.choice(["male", "female"])})
+        vulnerabilities = []
+        if minor and migrant and rng.random() < 0.5:
+            vulnerabilities.append("unaccompanied_minor")
+        if rng.random() < 0.05:
+            vulnerabilities.append("indigenous")
+        return {
+            "age": age,
+            "clearly_adult": clearly_adult,
+            "sex": sex,
+            "nationality": nationality,
+            "state": state,
+            "setting": rng.choice(["urban", "urban", "rural", "unknown"]),
+            "languages": languages,
+            "migration_status": migration_status,
+            "encounter": encounter,
+            "indicators": indicators,
+            "sector": sector,
+            "vulnerabilities": vulnerabilities,
+            "companions": companions,
+            "needs": needs,
+            "immediate_danger": status == "likely" and rng.random() < 0.1,
+            "complaint_filed": rng.random() < 0.3,
+            "victim_status": rng.random() < 0.1,
+            "cross_border": nationality != "MX" and status == "likely" and rng.random() < 0.5,
+            "organized_crime": rng.random() < 0.2,
+            "official_involvement": rng.random() < 0.03,
+        }
+
+    def screened_at(self) -> datetime:
+        year = int(weighted(self.rng, {str(k): v for k, v in self.p["year_weights"].items()}))
+        start = datetime(year, 1, 1, 6, tzinfo=UTC)  # 00:00 in Mexico City
+        return start + timedelta(seconds=self.rng.randrange(365 * 24 * 3600))
+
+    def case_code(self, number: int) -> str:
+        return f"DM-{self.seed}-{number:07d}"
+
+
+def demo_screeners(session: Session, catalogue: Catalogue) -> dict[str, int]:
+    """A screener account per state: the existing screeners, or new demo accounts."""
+    users = session.exec(select(User).where(User.role == "screener", User.active)).all()
+    by_state: dict[str, int] = {}
+    national: int | None = None
+    for user in users:
+        if user.national and national is None:
+            national = user.id
+        for state in user.states:
+            by_state.setdefault(state, user.id or 0)
+    if not users:
+        for state in sorted(catalogue.codes.states):
+            data = AccountData(
+                email=f"demo-screener-{state.lower()}@example.org",
+                role="screener",
+                states=[state],
+                national=False,
+                display_name=f"Demo {state}",
+            )
+            user = create_user(
+                session, data, secrets.token_urlsafe(DEMO_PASSWORD_BYTES), actor_id=None
+            )
+            by_state[state] = user.id or 0
+    fallback = national or next(iter(by_state.values()))
+    return {state: by_state.get(state, fallback) for state in catalogue.codes.states}
+
+
+def generate(
+    session: Session,
+    cases: int,
+    *,
+    seed: int,
+    seeds_dir: Path,
+    batch: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Add ``cases`` routed demo cases (with referrals and gaps); flushes and commits per batch."""
+    catalogue = current_catalogue(session)
+    generator = Generator(DemoProportions.load(seeds_dir), catalogue, seed)
+    screeners = demo_screeners(session, catalogue)
+    session.commit()
+    start = session.exec(select(func.count()).select_from(Case)).one()
+    made = 0
+    for chunk in chunks(cases, batch):
+        rows = [build_case(generator, catalogue, screeners, start + made + i) for i in range(chunk)]
+        write_batch(session, rows)
+        session.commit()
+        made += chunk
+        if progress:
+            progress(chunk)
+    return made
+
+
+def chunks(total: int, size: int) -> Iterator[int]:
+    while total > 0:
+        yield min(size, total)
+        total -= size
+
+
+@dataclass
+class CaseRows:
+    case: Case
+    screening: Screening
+    forms: list[str]
+    gaps: list[tuple[str, str, list[str]]]  # need, kind, reasons
+    referrals: list[tuple[Referral, str | None]]  # referral, final reason for a decline gap
+
+
+def build_case(
+    generator: Generator, catalogue: Catalogue, screeners: dict[str, int], number: int
+) -> CaseRows:
+    rng = generator.rng
+    raw = generator.record()
+    record = validate_record(raw, catalogue.codes)
+    from referral.rules import route_case
+
+    result = route_case(record, catalogue, lang="es", include_excluded=False)
+    when = generator.screened_at()
+    state = record.state
+    screener = screeners.get(state) or next(iter(screeners.values()))
+    status = result["screening"]["status"]
+    consent_referral = rng.random() < generator.p["consent_referral_share"]
+    case = Case(
+        code=generator.case_code(number),
+        state=state,
+        screener_id=screener,
+        consent_referral=consent_referral,
+        consent_statistics=rng.random() < generator.p["consent_statistics_share"],
+        latest_status=status,
+        first_screened_at=when,
+        created_at=when,
+        updated_at=when,
+    )
+    screening = Screening(
+        screener_id=screener,
+        screened_at=when,
+        record=record.to_dict(),
+        result=result,
+        rules_version=result["rules_version"],
+        lang="es",
+        status=status,
+        state=state,
+        encounter=record.encounter,
+        sex=record.sex,
+        age=record.age,
+        minor=bool(result["screening"]["minor"]),
+        foreign=record.foreign,
+        nationality=record.nationality,
+    )
+    gaps = [(g["need"], "routing", list(g["reasons"])) for g in result["gaps"]]
+    referrals: list[tuple[Referral, str | None]] = []
+    if consent_referral and status != "not_indicated":
+        for need, options in result["options"].items():
+            if not options:
+                if rng.random() < generator.p["ad_hoc_share_of_gaps"]:
+                    referral = demo_referral(generator, case, need, None, when, screener)
+                    gaps.append((need, "ad_hoc", ["ad_hoc"]))
+                    referrals.append((referral, None))
+                continue
+            referral = demo_referral(generator, case, need, options[0]["service"], when, screener)
+            decline = referral.reason_code if referral.reason_code in DECLINE_REASONS else None
+            if decline and referral.status in {"rejected", "failed"}:
+                gaps.append((need, "declined", [decline]))
+            referrals.append((referral, decline))
+    return CaseRows(case, screening, list(result["screening"]["forms"]), gaps, referrals)
+
+
+def demo_referral(
+    generator: Generator,
+    case: Case,
+    need: str,
+    service_id: str | None,
+    when: datetime,
+    user_id: int,
+) -> Referral:
+    rng = generator.rng
+    status = weighted(rng, generator.p["referral_outcomes"])
+    reason = None
+    if status in {"rejected", "failed", "cancelled", "on_hold"}:
+        reason = weighted(rng, generator.p["rejection_reasons"])
+    created = when + timedelta(minutes=rng.randint(5, 180))
+    updated = created + timedelta(hours=rng.randint(1, 120))
+    accepted = status in {"accepted", "in_progress", "completed"}
+    return Referral(
+        need=need,
+        service_id=service_id,
+        ad_hoc_provider=None if service_id else "Demo provider outside the directory",
+        ad_hoc_reason=None if service_id else "Generated demo data",
+        state=case.state,
+        status=status,
+        reason_code=reason,
+        created_by=user_id,
+        updated_by=user_id,
+        created_at=created,
+        updated_at=updated if status != "requested" else created,
+        accepted_at=updated if accepted else None,
+    )
+
+
+def write_batch(session: Session, rows: list[CaseRows]) -> None:
+    """Insert one batch: cases, then what refers to them (the ids come back per batch)."""
+    session.add_all([r.case for r in rows])
+    session.flush()
+    for r in rows:
+        r.screening.case_id = r.case.id or 0
+    session.add_all([r.screening for r in rows])
+    session.flush()
+    for r in rows:
+        r.case.latest_screening_id = r.screening.id
+        for form in r.forms:
+            session.add(ScreeningForm(screening_id=r.screening.id or 0, form=form))
+        for referral, _decline in r.referrals:
+            referral.case_id = r.case.id or 0
+            referral.screening_id = r.screening.id
+            session.add(referral)
+    session.flush()
+    gaps: list[tuple[Gap, list[str]]] = []
+    for r in rows:
+        accepted_needs = {ref.need for ref, _d in r.referrals if ref.accepted_at is not None}
+        for need, kind, reasons in r.gaps:
+            closed = accepted_needs and need in accepted_needs
+            referral_id = next((ref.id for ref, _d in r.referrals if ref.need == need), None)
+            gap = Gap(
+                case_id=r.case.id or 0,
+                screening_id=r.screening.id if kind == "routing" else None,
+                referral_id=referral_id if kind != "routing" else None,
+                need=need,
+                kind=kind,
+                state=r.case.state,
+                reasons=sorted(set(reasons)),
+                opened_at=r.screening.screened_at,
+                closed_at=r.screening.screened_at + timedelta(days=2) if closed else None,
+            )
+            gaps.append((gap, gap.reasons))
+        for referral, _d in r.referrals:
+            session.add(
+                ReferralEvent(
+                    referral_id=referral.id or 0,
+                    status="requested",
+                    at=referral.created_at,
+                    by_user_id=referral.created_by,
+                )
+            )
+            if referral.status != "requested":
+                session.add(
+                    ReferralEvent(
+                        referral_id=referral.id or 0,
+                        status=referral.status,
+                        reason_code=referral.reason_code,
+                        at=referral.updated_at,
+                        by_user_id=referral.updated_by,
+                    )
+                )
+    session.add_all([g for g, _ in gaps])
+    session.flush()
+    for gap, reasons in gaps:
+        for reason in reasons:
+            session.add(GapReason(gap_id=gap.id or 0, reason=reason))
+    session.flush()
