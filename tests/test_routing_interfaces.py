@@ -10,50 +10,7 @@ from sqlmodel import Session
 from referral.catalogue import current_catalogue
 from referral.db import get_db
 from referral.rules import route_case, validate_record
-
-MAN_IN_GUERRERO = {
-    "age": 34,
-    "sex": "male",
-    "nationality": "MX",
-    "state": "MX-GRO",
-    "setting": "rural",
-    "languages": ["es"],
-    "migration_status": "national",
-    "encounter": "labor_inspection",
-    "indicators": [
-        "deceived_job_nature",
-        "deceived_conditions",
-        "wages_withheld",
-        "excessive_hours",
-        "debt_bondage",
-        "documents_withheld",
-    ],
-    "sector": "agriculture",
-    "needs": ["shelter", "legal_aid"],
-    "complaint_filed": False,
-    "victim_status": False,
-    "cross_border": False,
-    "organized_crime": False,
-    "official_involvement": False,
-}
-
-GIRL_FROM_HONDURAS = {
-    "age": None,
-    "sex": "female",
-    "nationality": "HN",
-    "state": "MX-CHP",
-    "setting": "urban",
-    "languages": ["es"],
-    "migration_status": "irregular",
-    "encounter": "migration_detention",
-    "indicators": ["commercial_sex"],
-    "needs": ["shelter"],
-    "complaint_filed": False,
-    "victim_status": False,
-    "cross_border": True,
-    "organized_crime": True,
-    "official_involvement": False,
-}
+from tests.routing_records import GIRL_FROM_HONDURAS, MAN_IN_GUERRERO
 
 RESULT_KEYS = {"screening", "needs", "options", "excluded", "gaps", "alerts", "rules_version"}
 

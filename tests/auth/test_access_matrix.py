@@ -54,6 +54,61 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     # The API ignores session cookies: without a bearer token everyone gets 401.
     "api.route": ("POST", lambda o: "/api/v1/route", row(*[401] * 5)),
     "api.codes": ("GET", lambda o: "/api/v1/codes", row(*[401] * 5)),
+    # Intake: anyone signed in may screen; a draft is only ever its author's.
+    "intake.start": ("GET", lambda o: "/intake", row("login", 200, 200, 200, 200)),
+    "intake.new_draft": ("POST", lambda o: "/intake", row("login", 302, 302, 302, 302)),
+    "intake.section": (
+        "GET",
+        lambda o: f"/intake/{o['draft'].key}/encounter",
+        row("login", 200, 404, 404, 404),
+    ),
+    "intake.autosave": (
+        "POST",
+        lambda o: f"/intake/{o['draft'].key}/autosave",
+        row("login", 409, 404, 404, 404),
+    ),
+    "intake.submit": (
+        "POST",
+        lambda o: f"/intake/{o['draft'].key}/submit",
+        row("login", 302, 404, 404, 404),
+    ),
+    "intake.discard": (
+        "POST",
+        lambda o: f"/intake/{o['spare_draft'].key}/discard",
+        row("login", 302, 404, 404, 404),
+    ),
+    # Cases: the screener's own, every case of a supervisor's states, all for admins.
+    "intake.rescreen": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/rescreen",
+        row("login", 302, 302, 404, 302),
+    ),
+    "cases.index": ("GET", lambda o: "/cases", row("login", 200, 200, 200, 200)),
+    "cases.show": (
+        "GET",
+        lambda o: f"/cases/{o['case'].code}",
+        row("login", 200, 200, 404, 200),
+    ),
+    "cases.refer": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/referrals",
+        row("login", 400, 400, 404, 400),
+    ),
+    "cases.refer_ad_hoc": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/referrals/ad-hoc",
+        row("login", 302, 302, 404, 302),
+    ),
+    "cases.referral_status": (
+        "POST",
+        lambda o: f"/referrals/{o['referral'].id}/status",
+        row("login", 302, 302, 404, 302),
+    ),
+    "cases.referral_sheet": (
+        "GET",
+        lambda o: f"/referrals/{o['referral'].id}/sheet",
+        row("login", 200, 200, 404, 200),
+    ),
 }
 
 
@@ -64,14 +119,47 @@ def test_every_route_has_a_row(app) -> None:
 
 
 @pytest.fixture
-def world(make_user) -> dict[str, Any]:
-    return {
+def world(app, make_user) -> dict[str, Any]:
+    people = {
         "screener": make_user("screener", (STATE,)),
         "supervisor_same": make_user("supervisor", (STATE,)),
         "supervisor_other": make_user("supervisor", (OTHER_STATE,)),
         "admin": make_user("admin", (), national=True),
         "target_user": make_user("screener", (STATE,)),
     }
+    return {**people, **case_objects(app, people["screener"])}
+
+
+def case_objects(app, screener) -> dict[str, Any]:
+    """A case of the screener's state with one referral, and two drafts of the screener."""
+    from referral.catalogue import current_catalogue
+    from referral.db import get_db
+    from referral.intake.operations import CaseDetails, start_draft, store_screening
+    from referral.referrals.operations import refer
+    from referral.rules import validate_record
+    from tests.routing_records import GIRL_FROM_HONDURAS
+
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        record = validate_record(GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, result = store_screening(
+            session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        need = next(n for n, options in result["options"].items() if options)
+        referral = refer(
+            session,
+            case,
+            need=need,
+            service_id=result["options"][need][0]["service"],
+            catalogue=catalogue,
+            user_id=screener.id,
+        )
+        return {
+            "case": case,
+            "referral": referral,
+            "draft": start_draft(session, screener.id),
+            "spare_draft": start_draft(session, screener.id),
+        }
 
 
 def answer(response: Any) -> Any:
