@@ -183,7 +183,12 @@ def refer_ad_hoc(code: str) -> Response | str:
 def referral_status(referral_id: int) -> Response | tuple[str, int]:
     referral, case = load_referral(referral_id, reach())
     form = StatusForm()
-    form.status.choices = status_choices(referral, current_catalogue(db_session()), lang())
+    catalogue = current_catalogue(db_session())
+    form.status.choices = [
+        (code, catalogue.label("referral_statuses", code, lang())) for code in referrals.STATUSES
+    ]
+    if form.version.data is not None and form.version.data != referral.version:
+        return conflict_page(referral, case, form), 409
     if not form.validate():
         flash(_("Choose a status, and a reason when it needs one."), "error")
         return redirect(url_for("cases.show", code=case.code) + f"#referral-{referral.id}")

@@ -119,7 +119,7 @@ document.addEventListener("submit", function (event) {
 
   if (restore()) {
     say("restored");
-    save();
+    save().then(function () { say("restored"); });
   }
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
