@@ -23,6 +23,7 @@ def is_private_response() -> bool:
         return False
     return request.blueprint in NO_STORE_BLUEPRINTS or "sid" in session
 
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
