@@ -1,0 +1,1 @@
+"""Anonymized statistics: the annual summary, disclosure control and k-anonymous microdata."""
