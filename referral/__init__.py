@@ -53,4 +53,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from referral.demo import cli as demo_cli
 
     app.cli.add_command(demo_cli.demo_cli)
+
+    from referral.directory import routes as directory
+    from referral.supervision import routes as supervision
+
+    app.register_blueprint(supervision.blueprint)
+    app.register_blueprint(directory.blueprint)
     return app

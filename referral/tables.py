@@ -5,6 +5,7 @@ from referral.auth.models import ApiToken, LoginThrottle, SetupToken, User, User
 from referral.intake.models import Case, Draft, Screening, ScreeningForm
 from referral.models import DirectoryVersion, Service, State
 from referral.referrals.models import Gap, GapReason, Referral, ReferralEvent
+from referral.supervision.models import SUPERVISION_INDEXES  # noqa: F401  (indexes, 0004)
 
 __all__ = [
     "ApiToken",

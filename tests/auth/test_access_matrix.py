@@ -54,6 +54,25 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     # The API ignores session cookies: without a bearer token everyone gets 401.
     "api.route": ("POST", lambda o: "/api/v1/route", row(*[401] * 5)),
     "api.codes": ("GET", lambda o: "/api/v1/codes", row(*[401] * 5)),
+    # Supervision (issue 6): supervisors of any state and admins; numbers are scoped inside.
+    "supervision.dashboard": ("GET", lambda o: "/supervision", row("login", 404, 200, 200, 200)),
+    "supervision.cases": (
+        "GET",
+        lambda o: "/supervision/cases?panel=need&key=shelter",
+        row("login", 404, 200, 200, 200),
+    ),
+    "supervision.whatif": (
+        "GET",
+        lambda o: "/supervision/what-if",
+        row("login", 404, 200, 200, 200),
+    ),
+    "supervision.static": (
+        "GET",
+        lambda o: "/supervision/static/supervision.css",
+        row(200, 200, 200, 200, 200),
+    ),
+    # Directory (issue 6): supervisors read, admins edit.
+    "directory.index": ("GET", lambda o: "/directory", row("login", 404, 200, 200, 200)),
     # Intake: anyone signed in may screen; a draft is only ever its author's.
     "intake.start": ("GET", lambda o: "/intake", row("login", 200, 200, 200, 200)),
     "intake.new_draft": ("POST", lambda o: "/intake", row("login", 302, 302, 302, 302)),
