@@ -83,11 +83,30 @@ def get_db(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["referral_db"]
 
 
+def writes(view: Any) -> Any:
+    """Mark a GET view that writes (an audit event): its transaction takes the write lock too.
+
+    On SQLite a read transaction cannot always become a write one: if another writer
+    committed since it began, the upgrade fails at once with "database is locked",
+    whatever the busy timeout. Such a view must begin as a writer (``BEGIN IMMEDIATE``).
+    """
+    view._referral_writes = True
+    return view
+
+
+def request_writes() -> bool:
+    """This request's session is on the writer (on SQLite it holds the write lock)."""
+    if request.method not in READ_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "_referral_writes", False))
+
+
 def session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
         database = get_db()
-        write = request.method not in READ_METHODS if request else True
+        write = request_writes() if request else True
         g.db_session = Session(
             database.writer if write else database.reader, expire_on_commit=False
         )

@@ -122,6 +122,13 @@ def _touch(record_id: int | None, last_seen: Any) -> None:
         return
     from referral.auth.models import UserSession
 
+    if db.request_writes():
+        # The request's session already holds SQLite's write lock: a second transaction
+        # would wait for it until the busy timeout ("database is locked"). Touch in it.
+        record = db.session().get(UserSession, record_id)
+        if record is not None:
+            record.last_seen_at = now
+        return
     with db.get_db().transaction() as tx:
         record = tx.get(UserSession, record_id)
         if record is not None:

@@ -24,6 +24,7 @@ from referral.cases.access import load_case, load_referral
 from referral.cases.forms import AdHocReferralForm, ReferForm, StatusForm, status_choices
 from referral.catalogue import current_catalogue
 from referral.db import session as db_session
+from referral.db import writes as db_writes
 from referral.i18n import LANGUAGES
 from referral.intake.operations import latest_screening
 from referral.referrals import operations as referrals
@@ -72,6 +73,7 @@ def index() -> str:
 
 @blueprint.get("/cases/<code>")
 @login_required
+@db_writes  # the case_viewed audit event
 def show(code: str) -> str:
     case = load_case(code, reach())
     session = db_session()
