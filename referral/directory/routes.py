@@ -1,15 +1,248 @@
-"""Placeholder: the directory pages (replaced in this feature's next commit)."""
+"""The service directory pages: supervisors read, admins create, edit, retire, set capacity.
 
-from flask import Blueprint, render_template
+URL rules of this feature:
+    GET       /directory                      directory.index     (supervisors, admins)
+    GET       /directory/<id>                 directory.show      (supervisors, admins)
+    GET POST  /directory/new                  directory.new       (admins)
+    GET POST  /directory/<id>/edit            directory.edit      (admins)
+    POST      /directory/<id>/capacity        directory.capacity  (admins)
+    POST      /directory/<id>/retire          directory.retire    (admins)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlmodel import col, or_, select
+from werkzeug.wrappers import Response
 
-from referral.access import Reach, require_supervisor_or_admin
+from referral import db
+from referral.access import Reach, require_admin, require_supervisor_or_admin
+from referral.catalogue import catalogue_cache, current_catalogue
+from referral.directory import operations as ops
+from referral.directory.forms import (
+    CapacityForm,
+    RetireForm,
+    ServiceForm,
+    entry_from_form,
+    error_message,
+    fill_from_entry,
+    form_field,
+    prepare,
+)
+from referral.models import Service as ServiceRow
+from referral.rules import SeedErrors
 
 blueprint = Blueprint("directory", __name__, template_folder="templates")
+PAGE_SIZE = 100
+
+
+def lang() -> str:
+    return str(get_locale() or "es")[:2]
+
+
+def reach() -> Reach:
+    return Reach.of(current_user)
+
+
+def load_service(service_id: str) -> ServiceRow:
+    row = db.session().get(ServiceRow, service_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def verification(entry: dict[str, Any], today: dt.date | None = None) -> tuple[str | None, bool]:
+    """The last verification date (ISO) and whether it is missing or over 180 days old."""
+    verified = entry.get("last_verified")
+    if not verified:
+        return None, True
+    age = ((today or dt.date.today()) - dt.date.fromisoformat(verified)).days
+    return verified, age > ops.STALE_AFTER_DAYS
 
 
 @blueprint.get("/directory")
 @login_required
 def index() -> str:
-    require_supervisor_or_admin(Reach.of(current_user))
-    return render_template("directory/index.html")
+    user_reach = reach()
+    require_supervisor_or_admin(user_reach)
+    session = db.session()
+    catalogue = current_catalogue(session)
+    language = lang()
+    q = (request.args.get("q") or "").strip()[:100]
+    need = request.args.get("need") or ""
+    status = request.args.get("status") or ""
+    state = request.args.get("state") or ""
+    query = select(ServiceRow)
+    if need in catalogue.need_order:
+        query = query.where(ServiceRow.need == need)
+    if status in catalogue.seeds.codes("service_statuses"):
+        query = query.where(ServiceRow.status == status)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(
+                col(ServiceRow.id).like(pattern),
+                col(ServiceRow.name_es).ilike(pattern),
+                col(ServiceRow.name_en).ilike(pattern),
+            )
+        )
+    rows = list(session.exec(query.order_by(col(ServiceRow.id))).all())
+    if state in catalogue.state_names:  # coverage lives in the entry document
+        rows = [
+            r for r in rows if state in r.entry["coverage"] or "national" in r.entry["coverage"]
+        ]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    total = len(rows)
+    rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render_template(
+        "directory/index.html",
+        rows=[(r, *verification(r.entry)) for r in rows],
+        total=total,
+        page=page,
+        page_size=PAGE_SIZE,
+        q=q,
+        need=need,
+        status=status,
+        state=state,
+        catalogue=catalogue,
+        lang=language,
+        is_admin=user_reach.is_admin,
+        capacity_form=CapacityForm,
+        args={
+            k: v for k, v in {"q": q, "need": need, "status": status, "state": state}.items() if v
+        },
+    )
+
+
+@blueprint.get("/directory/<service_id>")
+@login_required
+def show(service_id: str) -> str:
+    user_reach = reach()
+    require_supervisor_or_admin(user_reach)
+    row = load_service(service_id)
+    verified, stale = verification(row.entry)
+    return render_template(
+        "directory/show.html",
+        row=row,
+        entry=row.entry,
+        verified=verified,
+        stale=stale,
+        catalogue=current_catalogue(db.session()),
+        lang=lang(),
+        is_admin=user_reach.is_admin,
+        capacity_form=CapacityForm(capacity_available=row.entry.get("capacity_available")),
+        retire_form=RetireForm(),
+    )
+
+
+def _save(form: ServiceForm, service_id: str, *, create: bool) -> ServiceRow | None:
+    """Validate through the rules core and save; put every problem at its field."""
+    cache = catalogue_cache()
+    entry = entry_from_form(form, service_id=service_id)
+    try:
+        return ops.save_service(
+            db.session(),
+            entry,
+            rules=cache.rules,
+            states=[s.code for s in cache.states],
+            actor_id=current_user.id,
+            create=create,
+        )
+    except ops.DuplicateService:
+        form.id.errors = [*form.id.errors, _("Another service already has this id.")]
+    except SeedErrors as exc:
+        for error in exc.errors:
+            target = getattr(form, form_field(error.field), None) or form.id
+            target.errors = [*target.errors, error_message(error)]
+    return None
+
+
+def _form_page(form: ServiceForm, *, row: ServiceRow | None) -> tuple[str, int] | str:
+    page = render_template(
+        "directory/form.html",
+        form=form,
+        row=row,
+        catalogue=current_catalogue(db.session()),
+        lang=lang(),
+    )
+    return (page, 422) if form.errors else page
+
+
+@blueprint.route("/directory/new", methods=["GET", "POST"])
+@login_required
+def new() -> Response | str | tuple[str, int]:
+    require_admin(reach())
+    form = prepare(ServiceForm(), current_catalogue(db.session()), lang())
+    if request.method == "GET":
+        form.status.data = "active"
+        form.accepts_foreign.data = True
+        form.accepts_companions.data = True
+        form.sexes.data = ["female", "male", "intersex"]
+        form.languages.data = "es"
+    elif form.validate():
+        service_id = (form.id.data or "").strip()
+        row = _save(form, service_id, create=True)
+        if row is not None:
+            flash(_("Service saved. New routing uses it from now on."), "success")
+            return redirect(url_for("directory.show", service_id=row.id))
+    return _form_page(form, row=None)
+
+
+@blueprint.route("/directory/<service_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(service_id: str) -> Response | str | tuple[str, int]:
+    require_admin(reach())
+    row = load_service(service_id)
+    form = prepare(ServiceForm(), current_catalogue(db.session()), lang())
+    if request.method == "GET":
+        fill_from_entry(form, row.entry)
+    else:
+        form.id.data = row.id  # the id of a service never changes
+        if form.validate():
+            saved = _save(form, row.id, create=False)
+            if saved is not None:
+                flash(_("Service saved. New routing uses it from now on."), "success")
+                return redirect(url_for("directory.show", service_id=row.id))
+    return _form_page(form, row=row)
+
+
+@blueprint.post("/directory/<service_id>/capacity")
+@login_required
+def capacity(service_id: str) -> Response:
+    require_admin(reach())
+    row = load_service(service_id)
+    form = CapacityForm()
+    if not form.validate():
+        flash(
+            _("Free places must be a whole number of 0 or more, or empty when not known."), "error"
+        )
+    else:
+        ops.update_capacity(
+            db.session(), row, form.capacity_available.data, actor_id=current_user.id
+        )
+        flash(_("Free places updated."), "success")
+    target = request.form.get("back")
+    if target == "list":
+        return redirect(url_for("directory.index") + f"#svc-{row.id}")
+    return redirect(url_for("directory.show", service_id=row.id))
+
+
+@blueprint.post("/directory/<service_id>/retire")
+@login_required
+def retire(service_id: str) -> Response:
+    require_admin(reach())
+    row = load_service(service_id)
+    if not RetireForm().validate():
+        abort(400)
+    ops.retire_service(db.session(), row, actor_id=current_user.id)
+    flash(
+        _("Service retired: it stays in the directory's history but no longer takes referrals."),
+        "success",
+    )
+    return redirect(url_for("directory.show", service_id=row.id))

@@ -51,6 +51,23 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         row("login", 404, 404, 404, 200),
     ),
     "audit.events": ("GET", lambda o: "/audit", row("login", 404, 200, 200, 200)),
+    # Statistics (issue 7): supervisors (their states, always public) and admins.
+    "stats.index": ("GET", lambda o: "/stats", row("login", 404, 200, 200, 200)),
+    "stats.summary_download": (
+        "GET",
+        lambda o: "/stats/summary.json",
+        row("login", 404, 200, 200, 200),
+    ),
+    "stats.microdata_download": (
+        "GET",
+        lambda o: "/stats/microdata.csv",
+        row("login", 404, 200, 200, 200),
+    ),
+    "stats.dictionary_download": (
+        "GET",
+        lambda o: "/stats/dictionary.csv",
+        row("login", 404, 200, 200, 200),
+    ),
     # The API ignores session cookies: without a bearer token everyone gets 401.
     "api.route": ("POST", lambda o: "/api/v1/route", row(*[401] * 5)),
     "api.codes": ("GET", lambda o: "/api/v1/codes", row(*[401] * 5)),
@@ -73,6 +90,28 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     ),
     # Directory (issue 6): supervisors read, admins edit.
     "directory.index": ("GET", lambda o: "/directory", row("login", 404, 200, 200, 200)),
+    "directory.show": (
+        "GET",
+        lambda o: "/directory/svc-hotline-legal",
+        row("login", 404, 200, 200, 200),
+    ),
+    "directory.new": ("GET", lambda o: "/directory/new", row("login", 404, 404, 404, 200)),
+    "directory.edit": (
+        "GET",
+        lambda o: "/directory/svc-hotline-legal/edit",
+        row("login", 404, 404, 404, 200),
+    ),
+    # Posting an empty capacity sets it to "not known": the admin is sent back to the page.
+    "directory.capacity": (
+        "POST",
+        lambda o: "/directory/svc-hotline-legal/capacity",
+        row("login", 404, 404, 404, 302),
+    ),
+    "directory.retire": (
+        "POST",
+        lambda o: "/directory/svc-hotline-legal/retire",
+        row("login", 404, 404, 404, 302),
+    ),
     # Intake: anyone signed in may screen; a draft is only ever its author's.
     "intake.start": ("GET", lambda o: "/intake", row("login", 200, 200, 200, 200)),
     "intake.new_draft": ("POST", lambda o: "/intake", row("login", 302, 302, 302, 302)),
