@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from referral.auth.models import User
@@ -24,7 +24,7 @@ from referral.auth.operations import AccountData, create_user
 from referral.catalogue import current_catalogue
 from referral.intake.models import Case, Screening, ScreeningForm
 from referral.referrals.models import Gap, GapReason, Referral, ReferralEvent
-from referral.rules import Catalogue, validate_record
+from referral.rules import Catalogue, route_case, validate_record
 
 ADULT_RECRUITMENT = (
     ("deceived_job_nature", "deceived_conditions"),
@@ -263,161 +263,191 @@ def chunks(total: int, size: int) -> Iterator[int]:
 
 @dataclass
 class CaseRows:
-    case: Case
-    screening: Screening
+    """One generated case as plain rows (Core inserts: no ORM objects on this hot path)."""
+
+    case: dict[str, Any]
+    screening: dict[str, Any]
     forms: list[str]
     gaps: list[tuple[str, str, list[str]]]  # need, kind, reasons
-    referrals: list[tuple[Referral, str | None]]  # referral, final reason for a decline gap
+    referrals: list[dict[str, Any]]
 
 
 def build_case(
     generator: Generator, catalogue: Catalogue, screeners: dict[str, int], number: int
 ) -> CaseRows:
     rng = generator.rng
-    raw = generator.record()
-    record = validate_record(raw, catalogue.codes)
-    from referral.rules import route_case
-
+    record = validate_record(generator.record(), catalogue.codes)
     result = route_case(record, catalogue, lang="es", include_excluded=False)
     when = generator.screened_at()
     state = record.state
     screener = screeners.get(state) or next(iter(screeners.values()))
     status = result["screening"]["status"]
     consent_referral = rng.random() < generator.p["consent_referral_share"]
-    case = Case(
-        code=generator.case_code(number),
-        state=state,
-        screener_id=screener,
-        consent_referral=consent_referral,
-        consent_statistics=rng.random() < generator.p["consent_statistics_share"],
-        latest_status=status,
-        first_screened_at=when,
-        created_at=when,
-        updated_at=when,
-    )
-    screening = Screening(
-        screener_id=screener,
-        screened_at=when,
-        record=record.to_dict(),
-        result=result,
-        rules_version=result["rules_version"],
-        lang="es",
-        status=status,
-        state=state,
-        encounter=record.encounter,
-        sex=record.sex,
-        age=record.age,
-        minor=bool(result["screening"]["minor"]),
-        foreign=record.foreign,
-        nationality=record.nationality,
-    )
+    case = {
+        "code": generator.case_code(number),
+        "state": state,
+        "screener_id": screener,
+        "consent_referral": consent_referral,
+        "consent_statistics": rng.random() < generator.p["consent_statistics_share"],
+        "notes": None,
+        "latest_status": status,
+        "first_screened_at": when,
+        "created_at": when,
+        "updated_at": when,
+    }
+    screening = {
+        "screener_id": screener,
+        "screened_at": when,
+        "record": record.to_dict(),
+        "result": result,
+        "rules_version": result["rules_version"],
+        "lang": "es",
+        "status": status,
+        "state": state,
+        "encounter": record.encounter,
+        "sex": record.sex,
+        "age": record.age,
+        "minor": bool(result["screening"]["minor"]),
+        "foreign": record.foreign,
+        "nationality": record.nationality,
+    }
     gaps = [(g["need"], "routing", list(g["reasons"])) for g in result["gaps"]]
-    referrals: list[tuple[Referral, str | None]] = []
+    referrals: list[dict[str, Any]] = []
     if consent_referral and status != "not_indicated":
         for need, options in result["options"].items():
             if not options:
                 if rng.random() < generator.p["ad_hoc_share_of_gaps"]:
-                    referral = demo_referral(generator, case, need, None, when, screener)
+                    referrals.append(demo_referral(generator, state, need, None, when, screener))
                     gaps.append((need, "ad_hoc", ["ad_hoc"]))
-                    referrals.append((referral, None))
                 continue
-            referral = demo_referral(generator, case, need, options[0]["service"], when, screener)
-            decline = referral.reason_code if referral.reason_code in DECLINE_REASONS else None
-            if decline and referral.status in {"rejected", "failed"}:
-                gaps.append((need, "declined", [decline]))
-            referrals.append((referral, decline))
+            referral = demo_referral(generator, state, need, options[0]["service"], when, screener)
+            if (
+                referral["status"] in {"rejected", "failed"}
+                and referral["reason_code"] in DECLINE_REASONS
+            ):
+                gaps.append((need, "declined", [referral["reason_code"]]))
+            referrals.append(referral)
     return CaseRows(case, screening, list(result["screening"]["forms"]), gaps, referrals)
 
 
 def demo_referral(
     generator: Generator,
-    case: Case,
+    state: str,
     need: str,
     service_id: str | None,
     when: datetime,
     user_id: int,
-) -> Referral:
+) -> dict[str, Any]:
     rng = generator.rng
     status = weighted(rng, generator.p["referral_outcomes"])
     reason = None
     if status in {"rejected", "failed", "cancelled", "on_hold"}:
         reason = weighted(rng, generator.p["rejection_reasons"])
     created = when + timedelta(minutes=rng.randint(5, 180))
-    updated = created + timedelta(hours=rng.randint(1, 120))
+    updated = created + timedelta(hours=rng.randint(1, 120)) if status != "requested" else created
     accepted = status in {"accepted", "in_progress", "completed"}
-    return Referral(
-        need=need,
-        service_id=service_id,
-        ad_hoc_provider=None if service_id else "Demo provider outside the directory",
-        ad_hoc_reason=None if service_id else "Generated demo data",
-        state=case.state,
-        status=status,
-        reason_code=reason,
-        created_by=user_id,
-        updated_by=user_id,
-        created_at=created,
-        updated_at=updated if status != "requested" else created,
-        accepted_at=updated if accepted else None,
-    )
+    return {
+        "need": need,
+        "service_id": service_id,
+        "ad_hoc_provider": None if service_id else "Demo provider outside the directory",
+        "ad_hoc_reason": None if service_id else "Generated demo data",
+        "state": state,
+        "status": status,
+        "reason_code": reason,
+        "version": 1 if status == "requested" else 2,
+        "created_by": user_id,
+        "updated_by": user_id,
+        "created_at": created,
+        "updated_at": updated,
+        "accepted_at": updated if accepted else None,
+    }
+
+
+def insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows in one statement; their new ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(session.execute(statement, rows).scalars().all())
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(model), rows)
 
 
 def write_batch(session: Session, rows: list[CaseRows]) -> None:
-    """Insert one batch: cases, then what refers to them (the ids come back per batch)."""
-    session.add_all([r.case for r in rows])
-    session.flush()
-    for r in rows:
-        r.screening.case_id = r.case.id or 0
-    session.add_all([r.screening for r in rows])
-    session.flush()
-    for r in rows:
-        r.case.latest_screening_id = r.screening.id
-        for form in r.forms:
-            session.add(ScreeningForm(screening_id=r.screening.id or 0, form=form))
-        for referral, _decline in r.referrals:
-            referral.case_id = r.case.id or 0
-            referral.screening_id = r.screening.id
-            session.add(referral)
-    session.flush()
-    gaps: list[tuple[Gap, list[str]]] = []
-    for r in rows:
-        accepted_needs = {ref.need for ref, _d in r.referrals if ref.accepted_at is not None}
+    """Insert one batch: cases, then what refers to them (ids come back per statement)."""
+    case_ids = insert_returning_ids(session, Case, [r.case for r in rows])
+    for r, case_id in zip(rows, case_ids, strict=True):
+        r.screening["case_id"] = case_id
+    screening_ids = insert_returning_ids(session, Screening, [r.screening for r in rows])
+    session.execute(
+        update(Case),
+        [
+            {"id": case_id, "latest_screening_id": screening_id}
+            for case_id, screening_id in zip(case_ids, screening_ids, strict=True)
+        ],
+    )
+    forms: list[dict[str, Any]] = []
+    referral_rows: list[dict[str, Any]] = []
+    for r, case_id, screening_id in zip(rows, case_ids, screening_ids, strict=True):
+        forms += [{"screening_id": screening_id, "form": form} for form in r.forms]
+        for referral in r.referrals:
+            referral["case_id"] = case_id
+            referral["screening_id"] = screening_id
+            referral_rows.append(referral)
+    insert_rows(session, ScreeningForm, forms)
+    referral_ids = insert_returning_ids(session, Referral, referral_rows)
+    events: list[dict[str, Any]] = []
+    for referral, referral_id in zip(referral_rows, referral_ids, strict=True):
+        referral["id"] = referral_id
+        events.append(
+            {
+                "referral_id": referral_id,
+                "status": "requested",
+                "reason_code": None,
+                "at": referral["created_at"],
+                "by_user_id": referral["created_by"],
+            }
+        )
+        if referral["status"] != "requested":
+            events.append(
+                {
+                    "referral_id": referral_id,
+                    "status": referral["status"],
+                    "reason_code": referral["reason_code"],
+                    "at": referral["updated_at"],
+                    "by_user_id": referral["updated_by"],
+                }
+            )
+    insert_rows(session, ReferralEvent, events)
+    gap_rows: list[dict[str, Any]] = []
+    for r, case_id, screening_id in zip(rows, case_ids, screening_ids, strict=True):
+        accepted = {ref["need"] for ref in r.referrals if ref["accepted_at"] is not None}
         for need, kind, reasons in r.gaps:
-            closed = accepted_needs and need in accepted_needs
-            referral_id = next((ref.id for ref, _d in r.referrals if ref.need == need), None)
-            gap = Gap(
-                case_id=r.case.id or 0,
-                screening_id=r.screening.id if kind == "routing" else None,
-                referral_id=referral_id if kind != "routing" else None,
-                need=need,
-                kind=kind,
-                state=r.case.state,
-                reasons=sorted(set(reasons)),
-                opened_at=r.screening.screened_at,
-                closed_at=r.screening.screened_at + timedelta(days=2) if closed else None,
+            referral_id = next((ref["id"] for ref in r.referrals if ref["need"] == need), None)
+            opened = r.screening["screened_at"]
+            gap_rows.append(
+                {
+                    "case_id": case_id,
+                    "screening_id": screening_id if kind == "routing" else None,
+                    "referral_id": referral_id if kind != "routing" else None,
+                    "need": need,
+                    "kind": kind,
+                    "state": r.case["state"],
+                    "reasons": sorted(set(reasons)),
+                    "opened_at": opened,
+                    "closed_at": opened + timedelta(days=2) if need in accepted else None,
+                }
             )
-            gaps.append((gap, gap.reasons))
-        for referral, _d in r.referrals:
-            session.add(
-                ReferralEvent(
-                    referral_id=referral.id or 0,
-                    status="requested",
-                    at=referral.created_at,
-                    by_user_id=referral.created_by,
-                )
-            )
-            if referral.status != "requested":
-                session.add(
-                    ReferralEvent(
-                        referral_id=referral.id or 0,
-                        status=referral.status,
-                        reason_code=referral.reason_code,
-                        at=referral.updated_at,
-                        by_user_id=referral.updated_by,
-                    )
-                )
-    session.add_all([g for g, _ in gaps])
-    session.flush()
-    for gap, reasons in gaps:
-        for reason in reasons:
-            session.add(GapReason(gap_id=gap.id or 0, reason=reason))
-    session.flush()
+    gap_ids = insert_returning_ids(session, Gap, gap_rows)
+    insert_rows(
+        session,
+        GapReason,
+        [
+            {"gap_id": gap_id, "reason": reason}
+            for gap, gap_id in zip(gap_rows, gap_ids, strict=True)
+            for reason in gap["reasons"]
+        ],
+    )
