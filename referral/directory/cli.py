@@ -1,22 +1,75 @@
-"""`flask --app referral directory ...`: the service directory on the command line."""
+"""`flask --app referral directory ...`: the service directory on the command line.
+
+directory export [--format json|hsds]   print the directory (CONTRACT 4, or HSDS 3.0)
+directory import FILE [--replace]       read HSDS 3.0 services; all or nothing
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 import click
 from flask.cli import AppGroup
 
+from referral.catalogue import catalogue_cache
 from referral.db import get_db
+from referral.directory.hsds import export_hsds, import_entries, read_hsds
 from referral.directory.operations import export_entries
+from referral.rules import SeedErrors
 
 directory_cli = AppGroup("directory", help="The service directory.")
 
 
 @directory_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "hsds"]), default="json", show_default=True
+)
 def export_command(fmt: str) -> None:
-    """Print every directory entry as a JSON array sorted by id (CONTRACT section 4)."""
+    """Print every directory entry sorted by id: CONTRACT section 4, or HSDS 3.0 services."""
     with get_db().transaction(write=False) as session:
         entries = export_entries(session)
-    click.echo(json.dumps(entries, ensure_ascii=False, indent=2, default=str))
+    document: Any = export_hsds(entries) if fmt == "hsds" else entries
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+def errors_document(exc: SeedErrors) -> dict[str, Any]:
+    """{"errors": {record: {field: [message, ...]}}}: every bad record, every field."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for error in exc.errors:
+        out.setdefault(error.entry or "file", {}).setdefault(error.field or "", []).append(
+            error.message
+        )
+    return {"errors": out}
+
+
+@directory_cli.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Services not in the file are removed (retired when a referral names them).",
+)
+def import_command(file: Any, replace: bool) -> None:
+    """Read HSDS 3.0 services (a JSON array); update services by id. Nothing changes if any
+    record is bad: every bad record is reported and the exit status is 2."""
+    try:
+        document = json.load(file)
+    except json.JSONDecodeError as exc:
+        click.echo(json.dumps({"errors": {"file": {"": [f"not valid JSON: {exc}"]}}}))
+        sys.exit(2)
+    cache = catalogue_cache()
+    try:
+        entries = read_hsds(document, cache.rules, [s.code for s in cache.states])
+    except SeedErrors as exc:
+        click.echo(json.dumps(errors_document(exc), ensure_ascii=False, indent=2))
+        sys.exit(2)
+    with get_db().transaction() as session:
+        report = import_entries(session, entries, replace=replace, actor_id=None)
+    click.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
+        f"{len(report.removed)} removed, {len(report.retired)} retired."
+    )
+    if report.directory_version is not None:
+        click.echo(f"New directory version {report.directory_version}.")
