@@ -1,7 +1,8 @@
 """Error pages in the base layout and the reader's language; JSON under /api/.
 
-400, 403, 404, 405, 413 and 500, and a page for a missing or stale CSRF token that keeps
-what was typed (passwords excepted) so it can be sent again with one click.
+400, 403, 404, 405, 413, 500 and 503 (the database is not answering), and a page for a
+missing or stale CSRF token that keeps what was typed (passwords excepted) so it can be sent
+again with one click.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
+
+from referral.i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES
 
 ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
     400: (_l("The request could not be understood"), _l("Check what you sent and try again.")),
@@ -32,6 +36,13 @@ ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
     413: (
         _l("What you sent is too large"),
         _l("The request is larger than this server accepts. Send less at a time."),
+    ),
+    503: (
+        _l("The database is not answering"),
+        _l(
+            "Your draft is saved, and nothing from this request was stored. "
+            "Please try again in a moment."
+        ),
     ),
     500: (
         _l("Something went wrong on our side"),
@@ -92,13 +103,41 @@ def csrf_page(_exc: CSRFError) -> tuple[Response | str, int]:
     ), 400
 
 
+def database_unreachable(exc: BaseException | None) -> bool:
+    """The database is down or the connection broke (not a bad statement)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def database_down_page(_exc: BaseException | None = None) -> tuple[Response | str, int]:
+    """503 in the reader's language without asking the database (it is the one not answering)."""
+    if "_login_user" not in g:  # the account could not be loaded: show the page signed out
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        chosen = request.cookies.get(LANGUAGE_COOKIE)
+        g.forced_language = (
+            chosen if chosen in LANGUAGES else request.accept_languages.best_match(LANGUAGES)
+        ) or DEFAULT_LANGUAGE
+    return render_error(503)
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_page)
     for code in ERROR_TEXTS:
-        if code == 500:
+        if code in (500, 503):
             continue
         app.register_error_handler(code, lambda exc, _code=code: render_error(_code))
 
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> tuple[Response | str, int]:
+        if not database_unreachable(exc):
+            raise exc  # a real bug: Flask logs it and answers with the 500 page
+        current_app.logger.warning("database unreachable: %s", exc.orig)
+        return database_down_page(exc)
+
     @app.errorhandler(InternalServerError)
-    def _server_error(_exc: Exception) -> tuple[Response | str, int]:
+    def _server_error(exc: InternalServerError) -> tuple[Response | str, int]:
+        # The commit after the view (referral/db.py) fails here, not in the view.
+        if database_unreachable(getattr(exc, "original_exception", None)):
+            return database_down_page(exc)  # Flask logged it already
         return render_error(500)

@@ -468,7 +468,7 @@ def run_load(
     supervisors: list[str],
     *,
     seconds: float,
-    on_tick: Callable[[float], None] | None = None,
+    on_tick: Callable[[float, LoadResult], None] | None = None,
 ) -> LoadResult:
     """Screeners submit full intakes and supervisors read, until ``seconds`` have passed."""
     result = LoadResult()
@@ -526,7 +526,7 @@ def run_load(
         thread.start()
     while any(t.is_alive() for t in threads) and time.monotonic() < deadline + 120:
         if on_tick is not None:
-            on_tick(time.monotonic() - started)
+            on_tick(time.monotonic() - started, result)
         time.sleep(0.2)
     for thread in threads:
         thread.join(timeout=1)
