@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -77,4 +77,10 @@ def catalogue_cache(app: Flask | None = None) -> CatalogueCache:
 
 
 def current_catalogue(session: Session) -> Catalogue:
+    """The catalogue of the current directory version (looked up once per request)."""
+    if has_request_context():
+        catalogue: Catalogue | None = g.get("referral_catalogue")
+        if catalogue is None:
+            catalogue = g.referral_catalogue = catalogue_cache().get(session)
+        return catalogue
     return catalogue_cache().get(session)

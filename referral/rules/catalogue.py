@@ -155,6 +155,7 @@ class Catalogue:
         )
         self.why_templates = seeds.why
         self._why_cache: dict[tuple[str, str, object], str] = {}
+        self._code_lists: dict[str, dict[str, list[dict[str, str]]]] = {}
         self.tables: Mapping[str, NeedTable] = MappingProxyType(self._build_tables())
 
     def _build_tables(self) -> dict[str, NeedTable]:
@@ -200,6 +201,13 @@ class Catalogue:
         return texts.get(lang) or texts["es"] if texts else code
 
     def code_lists(self, lang: str) -> dict[str, list[dict[str, str]]]:
+        """Every code list with labels in ``lang`` (built once per language: read-only)."""
+        cached = self._code_lists.get(lang)
+        if cached is None:
+            cached = self._code_lists[lang] = self._build_code_lists(lang)
+        return cached
+
+    def _build_code_lists(self, lang: str) -> dict[str, list[dict[str, str]]]:
         result: dict[str, list[dict[str, str]]] = {}
         for name, entries in self.seeds.lists.items():
             if name == "state_values":

@@ -1,0 +1,36 @@
+"""The baseline for benchmarks/intake.py: a bare Flask endpoint that inserts one row.
+
+Served by gunicorn with the same workers and database as Ruta, so the intake benchmark
+reports a ratio measured on the same machine in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, request
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
+
+metadata = MetaData()
+bench_row = Table(
+    "bench_row",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("payload", String(200), nullable=False),
+)
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    url = os.environ["BARE_DATABASE_URL"]
+    options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+    engine = create_engine(url, **options)
+    metadata.create_all(engine)
+
+    @app.post("/insert")
+    def insert_one() -> tuple[str, int]:
+        with engine.begin() as conn:
+            conn.execute(insert(bench_row).values(payload=request.get_data(as_text=True)[:200]))
+        return "ok", 201
+
+    return app

@@ -1,0 +1,189 @@
+"""Intake benchmark: screening submissions per second through gunicorn, against a baseline.
+
+    python benchmarks/intake.py --instance DIR [--database-url URL] [--clients 8] [--duration 30]
+
+Ruta and a bare Flask endpoint that inserts one row (benchmarks/bare_app.py) are each
+served by gunicorn with 2 workers on loopback and loaded by the same number of client
+threads, one after the other, in the same run. A "submission" is the request that turns
+a completed intake draft into a case: it validates every section, routes the record with
+the rules core against the live directory, and stores the case, the screening, its forms,
+its routing gaps and the audit event in one transaction. The drafts are prepared before
+the clock starts. Use `flask --app referral demo generate` first to fill the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from benchmarks.common import Browser, Timings, gunicorn, machine, run_clients  # noqa: E402
+
+EMAIL = "bench-screener@example.org"
+PASSWORD = "benchmark passphrase 2026"
+STATES = ("MX-CHP", "MX-GRO", "MX-TLA", "MX-VER", "MX-CMX", "MX-JAL")
+DRAFT: dict[str, Any] = {
+    "encounter": "migration_detention",
+    "state": "MX-CHP",
+    "setting": "urban",
+    "age": 15,
+    "age_unknown": False,
+    "clearly_adult": False,
+    "sex": "female",
+    "nationality": "HN",
+    "languages": ["es"],
+    "other_languages": "",
+    "migration_status": "irregular",
+    "vulnerabilities": [],
+    "companions": [],
+    "indicators": ["commercial_sex", "threats"],
+    "sector": "",
+    "needs": ["shelter", "medical"],
+    "immediate_danger": False,
+    "cross_border": False,
+    "organized_crime": False,
+    "official_involvement": False,
+    "complaint_filed": False,
+    "victim_status": False,
+    "consent_referral": "yes",
+    "consent_statistics": "yes",
+    "notes": "",
+}
+
+
+def prepare(env: dict[str, str], drafts: int) -> tuple[list[str], int]:
+    """The benchmark screener, ``drafts`` completed drafts, and the number of cases now."""
+    import os
+
+    os.environ.update(env)
+    from referral import create_app
+    from referral.auth import operations as accounts
+    from referral.db import get_db
+    from referral.intake.models import Case, Draft
+    from referral.models import utcnow
+
+    app = create_app({"AUTO_SETUP": False})
+    with app.app_context(), get_db(app).transaction() as session:
+        user = accounts.user_by_email(session, EMAIL)
+        if user is None:
+            data = accounts.AccountData(EMAIL, "screener", [], True, "Benchmark")
+            user = accounts.create_user(session, data, PASSWORD, actor_id=None)
+        keys = [secrets.token_urlsafe(24) for _ in range(drafts)]
+        now = utcnow()
+        rows = []
+        for index, key in enumerate(keys):
+            data = dict(DRAFT, state=STATES[index % len(STATES)], age=10 + index % 50)
+            rows.append(
+                {
+                    "key": key,
+                    "user_id": user.id,
+                    "data": data,
+                    "section": "review",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        session.execute(insert(Draft), rows)
+        cases = session.execute(select(func.count()).select_from(Case)).scalar_one()
+    return keys, int(cases)
+
+
+def count_cases(env: dict[str, str]) -> int:
+    from referral import create_app
+    from referral.db import get_db
+    from referral.intake.models import Case
+
+    app = create_app({"AUTO_SETUP": False})
+    with Session(get_db(app).reader) as session:
+        return int(session.execute(select(func.count()).select_from(Case)).scalar_one())
+
+
+def submit_phase(
+    port: int, keys: list[str], clients: int, duration: float
+) -> tuple[Timings, float]:
+    pending: queue.Queue[str] = queue.Queue()
+    for key in keys:
+        pending.put(key)
+    browsers = []
+    for _ in range(clients):
+        browser = Browser(port)
+        browser.sign_in(EMAIL, PASSWORD)
+        browsers.append((browser, browser.csrf("/intake")))
+
+    def work(index: int, timings: Timings, deadline: float) -> None:
+        browser, token = browsers[index]
+        while time.monotonic() < deadline:
+            try:
+                key = pending.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            status, _h, _t = browser.request("POST", f"/intake/{key}/submit", {"csrf_token": token})
+            timings.add(time.perf_counter() - started, status)
+
+    return run_clients(clients, duration, work)
+
+
+def bare_phase(port: int, clients: int, duration: float) -> tuple[Timings, float]:
+    def work(index: int, timings: Timings, deadline: float) -> None:
+        browser = Browser(port)
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            status, _h, _t = browser.request("POST", "/insert", body=f"row from client {index}")
+            timings.add(time.perf_counter() - started, status)
+
+    return run_clients(clients, duration, work)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--instance", type=Path, required=True)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--drafts", type=int, default=None)
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{args.instance.resolve()}/referral.db"
+    env = {
+        "REFERRAL_INSTANCE_PATH": str(args.instance.resolve()),
+        "REFERRAL_DATABASE_URL": url,
+        "REFERRAL_SECRET_KEY": "benchmark-secret-key-not-for-production",
+        "REFERRAL_AUTO_SETUP": "false",
+    }
+    drafts = args.drafts or int(args.clients * args.duration * 400)
+    keys, before = prepare(env, drafts)
+    with gunicorn("referral:create_app()", env) as port:
+        ruta, ruta_seconds = submit_phase(port, keys, args.clients, args.duration)
+    after = count_cases(env)
+    bare_env = {"BARE_DATABASE_URL": url}
+    with gunicorn("benchmarks.bare_app:create_app()", bare_env) as port:
+        bare, bare_seconds = bare_phase(port, args.clients, args.duration)
+    ruta_summary = ruta.summary(ruta_seconds)
+    bare_summary = bare.summary(bare_seconds)
+    result = {
+        "machine": machine(),
+        "database": url.split(":", 1)[0],
+        "cases_before": before,
+        "clients": args.clients,
+        "ruta_submissions": ruta_summary,
+        "ruta_statuses": ruta.statuses,
+        "cases_stored": after - before,
+        "bare_inserts": bare_summary,
+        "bare_statuses": bare.statuses,
+        "ratio_throughput": ruta_summary["per_second"] / max(bare_summary["per_second"], 1e-9),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
