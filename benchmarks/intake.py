@@ -24,10 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import func, insert, select
+from sqlmodel import Session
 
-from benchmarks.common import Browser, Timings, gunicorn, machine, run_clients  # noqa: E402
+from benchmarks.common import Browser, Timings, gunicorn, machine, run_clients
 
 EMAIL = "bench-screener@example.org"
 PASSWORD = "benchmark passphrase 2026"
