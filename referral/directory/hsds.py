@@ -275,8 +275,8 @@ class _Reader:
                     self.fail(f"required_documents[{i}]", "must be an object")
                     continue
                 english = self.attributes(doc, f"required_documents[{i}].attributes")
-                documents.append({"es": doc.get("document"),
-                                  "en": (english.get("text_en") or [None])[0]})  # fmt: skip
+                texts = english.get("text_en") or []
+                documents.append({"es": doc.get("document"), "en": texts[0] if texts else None})
             entry["required_documents"] = documents
         if item.get("assured_date") is not None:
             entry["last_verified"] = item.get("assured_date")

@@ -21,8 +21,16 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from referral.access import Reach
-from referral.intake.models import Case, Screening, ScreeningForm
-from referral.referrals.models import Gap, GapReason, Referral
+from referral.intake import models as intake_models
+from referral.referrals import models as referral_models
+
+# Table classes as query builders: their attributes are SQL columns here, not Python values.
+Case: Any = intake_models.Case
+Screening: Any = intake_models.Screening
+ScreeningForm: Any = intake_models.ScreeningForm
+Gap: Any = referral_models.Gap
+GapReason: Any = referral_models.GapReason
+Referral: Any = referral_models.Referral
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 GAP_KINDS = ("routing", "ad_hoc", "declined")
@@ -82,7 +90,7 @@ def month_of(column: Any, session: Session) -> ColumnElement[str]:
     return func.strftime("%Y-%m", column, "-6 hours")
 
 
-def hours_between(start: Any, end: Any, session: Session) -> ColumnElement[float]:
+def hours_between(start: Any, end: Any, session: Session) -> Any:
     if _dialect(session) == "postgresql":
         return func.extract("epoch", end - start) / 3600.0
     return (func.julianday(end) - func.julianday(start)) * 24.0
@@ -128,9 +136,7 @@ def _gap_conditions(filters: Filters, session: Session) -> list[ColumnElement[bo
         conditions.append(Gap.kind == filters.kind)
     if filters.reason:
         conditions.append(
-            Gap.id.in_(  # type: ignore[union-attr]
-                select(GapReason.gap_id).where(GapReason.reason == filters.reason)
-            )
+            Gap.id.in_(select(GapReason.gap_id).where(GapReason.reason == filters.reason))
         )
     return conditions
 
@@ -148,15 +154,15 @@ def _gap_dimension(panel: str, session: Session) -> Any:
         "month": month_of(Gap.opened_at, session),
         "reason": GapReason.reason,
         "sex": func.coalesce(Screening.sex, literal(NONE)),
-        "age_band": case((Screening.id.is_(None), literal(NONE)), else_=age_band(Screening.age)),  # type: ignore[union-attr]
+        "age_band": case((Screening.id.is_(None), literal(NONE)), else_=age_band(Screening.age)),
         "minor": case(
-            (Screening.id.is_(None), literal(NONE)),  # type: ignore[union-attr]
-            (Screening.minor.is_(True), literal("minor")),  # type: ignore[attr-defined]
+            (Screening.id.is_(None), literal(NONE)),
+            (Screening.minor.is_(True), literal("minor")),
             else_=literal("adult"),
         ),
         "foreign": case(
-            (Screening.id.is_(None), literal(NONE)),  # type: ignore[union-attr]
-            (Screening.foreign.is_(True), literal("foreign")),  # type: ignore[attr-defined]
+            (Screening.id.is_(None), literal(NONE)),
+            (Screening.foreign.is_(True), literal("foreign")),
             else_=literal("national"),
         ),
         "form": func.coalesce(ScreeningForm.form, literal(NONE)),
@@ -166,13 +172,13 @@ def _gap_dimension(panel: str, session: Session) -> Any:
 def _gap_select(columns: Sequence[Any], panel: str) -> Any:
     query = select(*columns).select_from(Gap)
     if panel == "reason":
-        query = query.join(GapReason, GapReason.gap_id == Gap.id)  # type: ignore[arg-type]
+        query = query.join(GapReason, GapReason.gap_id == Gap.id)
     if panel in PROFILE_PANELS:
-        query = query.outerjoin(Referral, Referral.id == Gap.referral_id).outerjoin(  # type: ignore[arg-type]
+        query = query.outerjoin(Referral, Referral.id == Gap.referral_id).outerjoin(
             Screening, Screening.id == _profile_screening_id()
         )
     if panel == "form":
-        query = query.outerjoin(ScreeningForm, ScreeningForm.screening_id == Screening.id)  # type: ignore[arg-type]
+        query = query.outerjoin(ScreeningForm, ScreeningForm.screening_id == Screening.id)
     return query
 
 
@@ -223,13 +229,13 @@ def referral_counts(
 ) -> list[tuple[str, int]]:
     """Referrals by status, or declined referrals (rejected, failed) by reason code."""
     key = Referral.status if panel == "referral_status" else Referral.reason_code
-    query = select(key.label("key"), func.count().label("n")).where(  # type: ignore[attr-defined]
+    query = select(key.label("key"), func.count().label("n")).where(
         *_referral_conditions(filters, session)
     )
     if panel == "rejection_reason":
         query = query.where(
-            Referral.status.in_(DECLINED_STATUSES),  # type: ignore[attr-defined]
-            Referral.reason_code.is_not(None),  # type: ignore[union-attr]
+            Referral.status.in_(DECLINED_STATUSES),
+            Referral.reason_code.is_not(None),
         )
     rows = session.execute(_scoped(query, reach, Referral.state).group_by(key)).all()
     return _ordered(rows, panel)
@@ -263,9 +269,9 @@ def outcomes(session: Session, reach: Reach, filters: Filters) -> Outcomes:
 def _first_accepted(session: Session, reach: Reach, filters: Filters) -> Any:
     """Per case: hours from the case's first screening to its first accepted referral."""
     first = select(
-        Referral.case_id.label("case_id"),  # type: ignore[attr-defined]
+        Referral.case_id.label("case_id"),
         func.min(Referral.accepted_at).label("accepted_at"),
-    ).where(Referral.accepted_at.is_not(None))  # type: ignore[union-attr]
+    ).where(Referral.accepted_at.is_not(None))
     if filters.state:
         first = first.where(Referral.state == filters.state)
     if filters.need:
@@ -275,7 +281,7 @@ def _first_accepted(session: Session, reach: Reach, filters: Filters) -> Any:
     return (
         select(hours)
         .select_from(first)
-        .join(Case, Case.id == first.c.case_id)  # type: ignore[arg-type]
+        .join(Case, Case.id == first.c.case_id)
         .where(*_in_period(Case.first_screened_at, filters, session))
     )
 
@@ -341,14 +347,14 @@ def case_ids(session: Session, reach: Reach, filters: Filters, panel: str, key: 
             query = query.where(Referral.status == key)
         else:
             query = query.where(
-                Referral.status.in_(DECLINED_STATUSES),  # type: ignore[attr-defined]
+                Referral.status.in_(DECLINED_STATUSES),
                 Referral.reason_code == key,
             )
         return _scoped(query, reach, Referral.state)
     if panel == "accepted":
         query = select(Referral.case_id).where(
             *_referral_conditions(filters, session),
-            Referral.accepted_at.is_not(None),  # type: ignore[union-attr]
+            Referral.accepted_at.is_not(None),
         )
         return _scoped(query, reach, Referral.state)
     if panel == "encounter":
@@ -379,10 +385,10 @@ def cases_behind(
 ) -> CaseList:
     ids = case_ids(session, reach, filters, panel, key).subquery()
     # The case itself must be in reach too (its state may have changed since the gap).
-    condition = Case.id.in_(select(ids.c.case_id))  # type: ignore[union-attr]
+    condition = Case.id.in_(select(ids.c.case_id))
     total_query = reach.filter(select(func.count()).select_from(Case).where(condition), Case.state)
     total = int(session.execute(total_query).scalar_one())
     query = reach.filter(select(Case).where(condition), Case.state)
-    query = query.order_by(Case.first_screened_at.desc(), Case.id.desc())  # type: ignore[attr-defined]
+    query = query.order_by(Case.first_screened_at.desc(), Case.id.desc())
     rows = session.execute(query.offset((page - 1) * page_size).limit(page_size)).scalars().all()
     return CaseList(list(rows), total)

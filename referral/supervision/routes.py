@@ -3,7 +3,7 @@
 URL rules of this feature:
     GET  /supervision              supervision.dashboard   (supervisors: their states; admins)
     GET  /supervision/cases        supervision.cases       (the cases behind one number)
-    GET  /supervision/what-if      supervision.whatif      (a draft directory change, compared)
+    GET  /supervision/what-if      supervision.whatif_page (a draft directory change, compared)
 """
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import format_percent, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import DateField, Form, SelectField
+from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import NumberRange, Optional
 
 from referral import db
 from referral.access import Reach, require_supervisor_or_admin
 from referral.catalogue import catalogue_cache, current_catalogue
-from referral.rules import Catalogue
-from referral.supervision import queries
+from referral.directory.forms import MultiCheckboxField, error_message
+from referral.rules import Catalogue, SeedErrors
+from referral.supervision import queries, whatif
 from referral.supervision.recommendations import (
     Recommendation,
     gap_reason_codes,
@@ -178,12 +180,13 @@ def bars(
 ) -> list[Bar]:
     language = lang()
     recs = recommendations() if panel in ("reason", "rejection_reason") else {}
+    scope: dict[str, Any] = dict(filters.as_args())
     return [
         Bar(
             key=key,
             label=dimension_label(panel, key, catalogue, language),
             count=count,
-            href=url_for("supervision.cases", panel=panel, key=key, **filters.as_args()),
+            href=url_for("supervision.cases", panel=panel, key=key, **scope),
             recommendation=recs.get(key),
         )
         for key, count in rows
@@ -267,9 +270,188 @@ def cases() -> str:
     )
 
 
+class WhatIfForm(Form):
+    """The period, and one drafted new service and/or one drafted change (a GET form)."""
+
+    since = DateField(_l("From (date)"), validators=[Optional()])
+    until = DateField(_l("To (date)"), validators=[Optional()])
+    state = SelectField(_l("Screenings in state"), choices=[], validators=[Optional()])
+    add_need = SelectField(_l("New service for the need"), choices=[], validators=[Optional()])
+    add_state = SelectField(_l("Serving"), choices=[], validators=[Optional()])
+    add_sexes = MultiCheckboxField(_l("Sexes it would accept"), choices=[], validators=[Optional()])
+    add_min_age = IntegerField(_l("Minimum age"), validators=[Optional(), NumberRange(0, 120)])
+    add_max_age = IntegerField(_l("Maximum age"), validators=[Optional(), NumberRange(0, 120)])
+    add_foreign = SelectField(
+        _l("Accepts foreign nationals"),
+        choices=[("yes", _l("Yes")), ("no", _l("No"))],
+        validators=[Optional()],
+    )
+    add_languages = StringField(_l("Languages spoken"), validators=[Optional()])
+    change_service = SelectField(_l("Change the service"), choices=[], validators=[Optional()])
+    change_min_age = IntegerField(
+        _l("New minimum age"), validators=[Optional(), NumberRange(0, 120)]
+    )
+    change_max_age = IntegerField(
+        _l("New maximum age"), validators=[Optional(), NumberRange(0, 120)]
+    )
+    change_male_max_age = IntegerField(
+        _l("New age limit for males"), validators=[Optional(), NumberRange(0, 120)]
+    )
+    change_no_male_limit = BooleanField(_l("Remove the age limit for males"))
+    change_add_sex = SelectField(_l("Also accept"), choices=[], validators=[Optional()])
+    change_add_state = SelectField(_l("Also serve"), choices=[], validators=[Optional()])
+    change_add_language = StringField(_l("Add a language"), validators=[Optional()])
+    change_capacity = IntegerField(_l("Free places"), validators=[Optional(), NumberRange(min=0)])
+
+
+def _whatif_form(catalogue: Catalogue, user_reach: Reach, language: str) -> WhatIfForm:
+    form = WhatIfForm(request.args)
+    none = SelectChoice("", str(_l("None")))
+    states = [
+        SelectChoice(c, catalogue.label("states", c, language)) for c in catalogue.state_names
+    ]
+    form.state.choices = [SelectChoice("", str(_l("Any")))] + [
+        SelectChoice(c, catalogue.label("states", c, language))
+        for c in state_choices(user_reach, catalogue, language)
+    ]
+    form.add_need.choices = [none] + [
+        SelectChoice(c, catalogue.label("needs", c, language)) for c in catalogue.need_order
+    ]
+    form.add_state.choices = [SelectChoice("national", str(_l("The whole country"))), *states]
+    sexes = [(c, catalogue.label("sexes", c, language)) for c in ("female", "male", "intersex")]
+    form.add_sexes.choices = sexes
+    form.change_service.choices = [none] + [
+        SelectChoice(s.id, f"{s.name[language]} ({s.id})") for s in catalogue.services
+    ]
+    form.change_add_sex.choices = [none] + [SelectChoice(c, label) for c, label in sexes]
+    form.change_add_state.choices = [none, *states]
+    form.validate()
+    return form
+
+
+def _languages(text: str | None) -> list[str]:
+    return [x.strip().lower() for x in (text or "").split(",") if x.strip()]
+
+
+def draft_changes(form: WhatIfForm) -> list[whatif.DraftChange]:
+    changes: list[whatif.DraftChange] = []
+    if form.add_need.data and not form.add_need.errors:
+        changes.append(
+            whatif.DraftChange(
+                kind="add",
+                values={
+                    "id": "draft-new-service",
+                    "name": {"es": "Servicio nuevo (borrador)", "en": "New service (draft)"},
+                    "need": form.add_need.data,
+                    "status": "active",
+                    "operator": "ngo",
+                    "coverage": [form.add_state.data or "national"],
+                    "min_age": form.add_min_age.data,
+                    "max_age": form.add_max_age.data,
+                    "sexes": list(form.add_sexes.data or ["female", "male", "intersex"]),
+                    "male_max_age": None,
+                    "accepts_foreign": form.add_foreign.data != "no",
+                    "languages": _languages(form.add_languages.data) or ["es"],
+                    "capacity_available": None,
+                    "requires_complaint": False,
+                    "requires_victim_status": False,
+                    "accepts_companions": True,
+                    "companion_max_age_male": None,
+                    "specializations": [],
+                    "tags": [],
+                    "source": "what-if draft",
+                },
+            )
+        )
+    if form.change_service.data and not form.change_service.errors:
+        values: dict[str, Any] = {}
+        for name in ("min_age", "max_age", "male_max_age"):
+            value = getattr(form, f"change_{name}").data
+            if value is not None:
+                values[name] = value
+        if form.change_no_male_limit.data:
+            values["male_max_age"] = None
+        if form.change_capacity.data is not None:
+            values["capacity_available"] = form.change_capacity.data
+        extra: dict[str, list[str]] = {}
+        if form.change_add_sex.data:
+            extra["sexes"] = [form.change_add_sex.data]
+        if form.change_add_state.data:
+            extra["coverage"] = [form.change_add_state.data]
+        if form.change_add_language.data:
+            extra["languages"] = _languages(form.change_add_language.data)
+        changes.append(
+            whatif.DraftChange(
+                kind="change",
+                service_id=form.change_service.data,
+                values=values,
+                add_to_lists=extra,
+            )
+        )
+    return changes
+
+
 @blueprint.get("/supervision/what-if")
 @login_required
-def whatif() -> str:
+def whatif_page() -> str:
     user_reach = reach()
     require_supervisor_or_admin(user_reach)
-    return render_template("supervision/whatif.html")
+    session = db.session()
+    catalogue = current_catalogue(session)
+    language = lang()
+    form = _whatif_form(catalogue, user_reach, language)
+    comparison = None
+    problems: list[str] = []
+    changes = draft_changes(form) if request.args.get("run") else []
+    if request.args.get("run") and not changes:
+        problems.append(_("Draft a new service or a change to an existing one first."))
+    elif changes:
+        try:
+            draft = whatif.draft_catalogue(catalogue, changes, catalogue_cache().rules)
+        except SeedErrors as exc:
+            problems = sorted({f"{e.field}: {error_message(e)}" for e in exc.errors})
+        else:
+            records = whatif.stored_records(
+                session,
+                user_reach,
+                form.since.data if not form.since.errors else None,
+                form.until.data if not form.until.errors else None,
+                form.state.data or None if not form.state.errors else None,
+            )
+            comparison = whatif.compare(records, catalogue, draft)
+    tables = {}
+    if comparison is not None:
+        for dimension in whatif.DIMENSIONS:
+            tables[dimension] = [
+                (dimension_label(dimension, value, catalogue, language), today, draft)
+                for value, today, draft in comparison.by(dimension)
+            ]
+    return render_template(
+        "supervision/whatif.html",
+        form=form,
+        comparison=comparison,
+        tables=tables,
+        titles={
+            "need": _l("By need"),
+            "state": _l("By state"),
+            "sex": _l("By sex"),
+            "age_band": _l("By age band"),
+            "minor": _l("Minors and adults"),
+            "foreign": _l("Nationals and foreign nationals"),
+        },
+        closed=[
+            (catalogue.label("needs", need, language), n)
+            for need, n in sorted(comparison.closed.items())
+        ]
+        if comparison
+        else [],
+        opened=[
+            (catalogue.label("needs", need, language), n)
+            for need, n in sorted(comparison.opened.items())
+        ]
+        if comparison
+        else [],
+        problems=problems,
+        catalogue=catalogue,
+        lang=language,
+    )

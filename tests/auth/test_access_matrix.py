@@ -78,7 +78,7 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: "/supervision/cases?panel=need&key=shelter",
         row("login", 404, 200, 200, 200),
     ),
-    "supervision.whatif": (
+    "supervision.whatif_page": (
         "GET",
         lambda o: "/supervision/what-if",
         row("login", 404, 200, 200, 200),

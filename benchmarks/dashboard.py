@@ -1,0 +1,64 @@
+"""Gap dashboard panels (issue 6; issue 8 asks < 1 s per panel at 1,000,000 cases).
+
+    .venv/bin/python benchmarks/dashboard.py [--cases 20000] [--database-url URL]
+
+Times every panel's SQL aggregation (best of three) for a national admin and for a
+supervisor of one state, with no filter and with a one-year date range.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from functools import partial
+from typing import Any
+
+from supervision_common import NATIONAL, ONE_STATE, app_with_cases, arguments
+
+from benchmarks.common import machine
+from referral.db import get_db
+from referral.supervision import queries
+
+
+def best_of(runs: int, work: Any) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def panel_work(session: Any, reach: Any, filters: queries.Filters) -> dict[str, Any]:
+    """Every panel of the dashboard as a function of nothing, ready to time."""
+    work: dict[str, Any] = {
+        p: partial(queries.gap_counts, session, reach, filters, p)
+        for p in (*queries.GAP_PANELS, *queries.PROFILE_PANELS)
+    }
+    work["total"] = partial(queries.gap_total, session, reach, filters)
+    for p in queries.REFERRAL_PANELS:
+        work[p] = partial(queries.referral_counts, session, reach, filters, p)
+    work["outcomes"] = partial(queries.outcomes, session, reach, filters)
+    work["encounter"] = partial(queries.screenings_by_encounter, session, reach, filters)
+    return work
+
+
+def main() -> None:
+    args = arguments(__doc__ or "", 20_000)
+    app = app_with_cases(args.database_url, args.cases, args.seed)
+    print(f"machine: {machine()}; database: {get_db(app).writer.dialect.name}")
+    year = queries.Filters(since=date(2024, 1, 1), until=date(2024, 12, 31))
+    with app.app_context(), get_db(app).transaction(write=False) as session:
+        for who, reach in (("national", NATIONAL), ("one state", ONE_STATE)):
+            for label, filters in (("all time", queries.Filters()), ("2024", year)):
+                panels = panel_work(session, reach, filters)
+                timings = {name: best_of(3, work) for name, work in panels.items()}
+                worst = max(timings, key=lambda k: timings[k])
+                print(
+                    f"{who}, {label}: slowest panel {worst} {timings[worst] * 1000:.0f} ms; "
+                    + ", ".join(f"{k} {v * 1000:.0f}" for k, v in timings.items())
+                )
+
+
+if __name__ == "__main__":
+    main()
