@@ -59,4 +59,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(supervision.blueprint)
     app.register_blueprint(directory.blueprint)
+
+    from referral.stats import cli as stats_cli
+    from referral.stats import routes as stats
+
+    app.register_blueprint(stats.blueprint)
+    app.cli.add_command(stats_cli.stats_cli)
     return app
