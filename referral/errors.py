@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from markupsafe import escape
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
@@ -65,7 +66,12 @@ def render_error(code: int) -> tuple[Response | str, int]:
     try:
         page = render_template("errors/error.html", code=code, title=title, explanation=explanation)
     except Exception:  # the layout itself failed (database down): a bare page, never a traceback
-        page = f"<!doctype html><title>{code}</title><h1>{code}</h1>"
+        current_app.logger.exception("error page %s: the layout failed", code)
+        try:
+            words = f"<h1>{escape(str(title))}</h1><p>{escape(str(explanation))}</p>"
+        except Exception:  # not even the language could be chosen
+            words = f"<h1>{code}</h1>"
+        page = f"<!doctype html><title>{code}</title>{words}"
     return page, code
 
 
@@ -103,6 +109,16 @@ def csrf_page(_exc: CSRFError) -> tuple[Response | str, int]:
     ), 400
 
 
+def discard_request_work() -> None:
+    """Roll back the request's session now, so the commit after the error page keeps nothing."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        try:
+            db_session.rollback()
+        except Exception:  # the connection is gone: nothing to keep either way
+            current_app.logger.warning("rollback failed", exc_info=True)
+
+
 def database_unreachable(exc: BaseException | None) -> bool:
     """The database is down or the connection broke (not a bad statement)."""
     if isinstance(exc, OperationalError | InterfaceError):
@@ -112,6 +128,7 @@ def database_unreachable(exc: BaseException | None) -> bool:
 
 def database_down_page(_exc: BaseException | None = None) -> tuple[Response | str, int]:
     """503 in the reader's language without asking the database (it is the one not answering)."""
+    discard_request_work()
     if "_login_user" not in g:  # the account could not be loaded: show the page signed out
         g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
         chosen = request.cookies.get(LANGUAGE_COOKIE)
@@ -128,8 +145,19 @@ def init_app(app: Flask) -> None:
             continue
         app.register_error_handler(code, lambda exc, _code=code: render_error(_code))
 
+    @app.errorhandler(OverflowError)
+    def _too_big(exc: OverflowError) -> tuple[Response | str, int]:
+        # A number typed in a URL or form beyond the database's integers (?page=99…9).
+        current_app.logger.warning("refused input: %s", exc)
+        discard_request_work()
+        return render_error(400)
+
     @app.errorhandler(DBAPIError)
     def _database_error(exc: DBAPIError) -> tuple[Response | str, int]:
+        if isinstance(exc, DataError):  # the database refused a value sent (out of range, NUL)
+            current_app.logger.warning("refused input: %s", exc.orig)
+            discard_request_work()
+            return render_error(400)
         if not database_unreachable(exc):
             raise exc  # a real bug: Flask logs it and answers with the 500 page
         current_app.logger.warning("database unreachable: %s", exc.orig)

@@ -29,7 +29,10 @@ def request_language() -> str:
 def route() -> tuple[Response, int] | Response:
     """Route one screening record without storing anything."""
     lang = request_language()
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes: no record either
+        data = None
     if data is None:
         return jsonify(errors={"": [gettext_for(lang)(MSG_NOT_JSON)]}), 422
     try:

@@ -398,6 +398,8 @@ def init_app(app: Flask) -> None:
             return {}
         signed_in = current_user.is_authenticated
         return {
-            "sign_out_form": SignOutForm() if signed_in else None,
+            # formdata=None: only a button to render; reading this request's body here would
+            # raise again on the 413 page (a body over MAX_CONTENT_LENGTH) and lose the layout.
+            "sign_out_form": SignOutForm(formdata=None) if signed_in else None,
             "reach": Reach.of(current_user) if signed_in else None,
         }

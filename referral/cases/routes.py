@@ -31,6 +31,7 @@ from referral.referrals import operations as referrals
 from referral.referrals.models import Referral
 
 blueprint = Blueprint("cases", __name__, template_folder="templates")
+MAX_PAGE = 1_000_000
 
 
 def lang() -> str:
@@ -48,7 +49,8 @@ def index() -> str:
     if status not in {None, "likely", "possible", "not_indicated"}:
         status = None
     code = (request.args.get("code") or "").strip()[:40] or None
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    # Bounded: a huge page number would overflow the database's integer OFFSET (a 500).
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     rows, total = ops.case_list(
         db_session(),
         reach(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -98,8 +99,10 @@ class PersonForm(FlaskForm):
     def validate_other_languages(self, field: Field) -> None:
         for code in split_codes(field.data):
             if not LANGUAGE_CODE.match(code):
+                # gettext, not lazy_gettext: a lazy string counts as safe markup in Jinja, and
+                # this one carries what was typed (it must be escaped when shown).
                 raise ValidationError(
-                    _l(
+                    gettext(
                         "“%(code)s” is not a language code: use 2 or 3 lowercase letters.",
                         code=code,
                     )

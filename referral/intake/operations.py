@@ -81,7 +81,15 @@ def save_draft(session: Session, draft: Draft, section: str, values: dict[str, A
 
 def lock_draft(session: Session, draft_id: int) -> Draft | None:
     """The draft, locked for this transaction (two submits of one draft make one case)."""
-    return session.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
+    # populate_existing: the draft is already in the session, loaded before the lock; without
+    # it the ORM keeps that stale copy and a second submit waiting on the lock makes a case too.
+    statement = (
+        select(Draft)
+        .where(Draft.id == draft_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).first()
 
 
 def store_screening(
