@@ -45,3 +45,12 @@ def test_the_report_page_anchors_each_paragraph(client) -> None:
     page = client.get("/sources/report").get_data(as_text=True)
     assert 'id="PROTECTION-7"' in page
     assert "PROTECTION ¶7" in page
+
+
+def test_cited_paragraphs_link_to_the_report_and_text_is_escaped(app) -> None:
+    from referral.site.routes import cite
+
+    with app.test_request_context():
+        html = str(cite("PROTECTION ¶7 and <b>LGPSEDMTP Art. 37</b>"))
+    assert '<a href="/sources/report#PROTECTION-7">PROTECTION ¶7</a>' in html
+    assert "&lt;b&gt;LGPSEDMTP Art. 37&lt;/b&gt;" in html

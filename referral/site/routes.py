@@ -62,10 +62,13 @@ _CITATION = re.compile(
 @blueprint.app_template_filter("cite")
 def cite(source: str) -> Markup:
     """A source text with each report paragraph id linked to the paragraph."""
-    escaped = str(escape(source))
     report = url_for("site.report")
-    return Markup(
-        _CITATION.sub(
-            lambda m: f'<a href="{report}#{m.group(1)}-{m.group(2)}">{m.group(0)}</a>', escaped
-        )
-    )
+    link = Markup('<a href="{}#{}-{}">{}</a>')
+    parts: list[Markup] = []
+    position = 0
+    for match in _CITATION.finditer(source):
+        parts.append(escape(source[position : match.start()]))
+        parts.append(link.format(report, match.group(1), match.group(2), match.group(0)))
+        position = match.end()
+    parts.append(escape(source[position:]))
+    return Markup("").join(parts)
