@@ -23,6 +23,8 @@ from sqlalchemy import Engine, MetaData, create_engine, text
 from referral import create_app, migrate
 from referral.seeds.loader import SeedSet, apply_seeds, load_seed_set
 
+pytest_plugins = ["tests.browser_support"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -270,7 +270,8 @@ def saved_at(draft: Draft) -> str:
 
 
 def as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """The same instant in UTC; a naive value is taken as UTC (SQLite returns them naive)."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 __all__ = [

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import LiveServer, axe_violations
+from tests.browser.conftest import axe_violations
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app):
-    with LiveServer(app) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield instance
-        instance.close()
 
 
 @pytest.mark.parametrize(

@@ -324,3 +324,31 @@ def test_import_is_all_or_nothing_with_a_report_per_line(app, runner, make_user)
     assert set(errors) == {"line 2", "line 3"}
     assert {"sex", "screener"} <= set(errors["line 2"])
     assert count(app, Case) == 0
+
+
+def test_import_keeps_the_instant_of_an_offset_time(app, runner, make_user) -> None:
+    make_user("screener", ("MX-CHP",), email="ana@example.org")
+    line = {
+        "age": 30,
+        "sex": "female",
+        "nationality": "MX",
+        "state": "MX-CHP",
+        "setting": "urban",
+        "languages": [],
+        "migration_status": "national",
+        "encounter": "hotline",
+        "indicators": [],
+        "needs": [],
+        "complaint_filed": False,
+        "victim_status": False,
+        "cross_border": False,
+        "organized_crime": False,
+        "official_involvement": False,
+        "screener": "ana@example.org",
+        "consent_referral": True,
+        "consent_statistics": True,
+        "screened_at": "2024-12-31T23:30:00-06:00",
+    }
+    assert runner.invoke(args=["cases", "import", "-"], input=json.dumps(line)).exit_code == 0
+    exported = json.loads(runner.invoke(args=["cases", "export-jsonl"]).output)
+    assert exported["screened_at"].startswith("2025-01-01T05:30:00")

@@ -1,3 +1,1 @@
-"""Browser fixtures for the supervision tests (tests/browser's, reused)."""
-
-from tests.browser.conftest import browser, live_server, page  # noqa: F401
+"""The supervision tests use the shared fixtures of tests/conftest.py."""
