@@ -45,7 +45,7 @@ def panel_work(session: Any, reach: Any, filters: queries.Filters) -> dict[str, 
 
 def main() -> None:
     args = arguments(__doc__ or "", 20_000)
-    app = app_with_cases(args.database_url, args.cases, args.seed)
+    app = app_with_cases(args.database_url, args.cases, args.seed, args.keep)
     print(f"machine: {machine()}; database: {get_db(app).writer.dialect.name}")
     year = queries.Filters(since=date(2024, 1, 1), until=date(2024, 12, 31))
     with app.app_context(), get_db(app).transaction(write=False) as session:

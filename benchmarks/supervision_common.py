@@ -31,12 +31,20 @@ def arguments(description: str, default_cases: int) -> argparse.Namespace:
     parser.add_argument("--cases", type=int, default=default_cases)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse --database-url as it is (no reset, no new cases)"
+    )
     return parser.parse_args()
 
 
-def app_with_cases(database_url: str | None, cases: int, seed: int) -> Any:
+def app_with_cases(database_url: str | None, cases: int, seed: int, keep: bool = False) -> Any:
     instance = Path(tempfile.mkdtemp(prefix="ruta-bench-"))
     url = database_url or f"sqlite:///{instance / 'bench.db'}"
+    if database_url and keep:
+        return create_app(
+            {"DATABASE_URL": url, "SECRET_KEY": "bench", "INSTANCE_PATH": str(instance),
+             "AUTO_SETUP": False}
+        )  # fmt: skip
     if database_url:
         from sqlalchemy import create_engine
 

@@ -32,7 +32,7 @@ DRAFT = whatif.DraftChange(
 
 def main() -> None:
     args = arguments(__doc__ or "", 100_000)
-    app = app_with_cases(args.database_url, args.cases, args.seed)
+    app = app_with_cases(args.database_url, args.cases, args.seed, args.keep)
     with app.app_context(), get_db(app).transaction(write=False) as session:
         started = time.perf_counter()
         today = catalogue_cache(app).get(session)

@@ -1,1 +1,0 @@
-"""The supervision tests use the shared fixtures of tests/conftest.py."""
