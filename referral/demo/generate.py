@@ -426,13 +426,13 @@ def write_batch(session: Session, rows: list[CaseRows]) -> None:
     for r, case_id, screening_id in zip(rows, case_ids, screening_ids, strict=True):
         accepted = {ref["need"] for ref in r.referrals if ref["accepted_at"] is not None}
         for need, kind, reasons in r.gaps:
-            referral_id = next((ref["id"] for ref in r.referrals if ref["need"] == need), None)
+            gap_referral = next((ref["id"] for ref in r.referrals if ref["need"] == need), None)
             opened = r.screening["screened_at"]
             gap_rows.append(
                 {
                     "case_id": case_id,
                     "screening_id": screening_id if kind == "routing" else None,
-                    "referral_id": referral_id if kind != "routing" else None,
+                    "referral_id": gap_referral if kind != "routing" else None,
                     "need": need,
                     "kind": kind,
                     "state": r.case["state"],

@@ -10,8 +10,10 @@ then hides more cells until no hidden cell can be worked out:
 - a constraint whose hidden cells sit on one side must leave them more than one way to add
   up: a reader knows a hidden count is at least 1 (zeros are shown), so hidden cells summing
   to their own number would each be 1;
-- no hidden cell may follow from the constraints together (linear algebra: checked on the
-  reduced row echelon form of the system restricted to hidden cells).
+- no hidden cell may follow from the constraints together, counting what a reader knows of
+  the bounds (a count is never negative, and at least 1 when no zero was hidden): each
+  hidden cell's least and greatest possible value are computed by linear programming
+  (scipy's HiGHS), and a cell whose two bounds are less than 1 apart is exposed.
 Complementary cells are the smallest non-zero cells of the constraint, inner cells before
 totals, so the published tables lose as little as possible.
 """
@@ -69,7 +71,7 @@ def protect(system: TableSystem, threshold: int) -> Suppression:
     while True:
         if _enforce_constraints(system, hidden):
             continue
-        determined = determined_cells(system, hidden)
+        determined = exposed_cells(system, hidden)
         if not determined or len(hidden) == len(values):
             break
         for cell in sorted(determined):
@@ -128,6 +130,44 @@ def _hide_smallest(system: TableSystem, hidden: set[Cell]) -> None:
     visible = [c for c in system.values if c not in hidden]
     if visible:
         hidden.add(min(visible, key=lambda c: (system.values[c] == 0, system.values[c], c)))
+
+
+def exposed_cells(system: TableSystem, hidden: Iterable[Cell]) -> set[Cell]:
+    """Hidden cells a reader can pin to one value from the shown cells, the relations and the
+    bounds (never negative; at least 1 when no hidden cell is a zero)."""
+    from scipy.optimize import linprog
+
+    unknowns = sorted(set(hidden))
+    if not unknowns:
+        return set()
+    index = {cell: i for i, cell in enumerate(unknowns)}
+    rows: list[list[float]] = []
+    rhs: list[float] = []
+    for constraint in system.constraints:
+        row = [0.0] * len(unknowns)
+        known = 0.0
+        touched = False
+        for cell, coefficient in constraint.terms:
+            if cell in index:
+                row[index[cell]] += coefficient
+                touched = True
+            else:
+                known += coefficient * system.values[cell]
+        if touched:
+            rows.append(row)
+            rhs.append(-known)
+    lowest = 1 if all(system.values[cell] > 0 for cell in unknowns) else 0
+    bounds = [(lowest, None)] * len(unknowns)
+    exposed = set()
+    for i, cell in enumerate(unknowns):
+        objective = [0.0] * len(unknowns)
+        objective[i] = 1.0
+        least = linprog(objective, A_eq=rows or None, b_eq=rhs or None, bounds=bounds)
+        objective[i] = -1.0
+        most = linprog(objective, A_eq=rows or None, b_eq=rhs or None, bounds=bounds)
+        if least.status == 0 and most.status == 0 and (-most.fun) - least.fun < 1 - 1e-9:
+            exposed.add(cell)
+    return exposed
 
 
 def determined_cells(system: TableSystem, hidden: Iterable[Cell]) -> set[Cell]:

@@ -122,18 +122,20 @@ def index() -> str:
 
 @blueprint.get("/stats/summary.<fmt>")
 @login_required
+@db.writes
 def summary_download(fmt: str) -> Response:
+    """Counted in a read transaction; only the audit event takes the write lock, at the end."""
     reach = _reach()
     if fmt not in FORMATS:
         abort(404)
-    session = db.session()
-    catalogue = current_catalogue(session)
-    year = _year(years_with_cases(session))
     scope = _scope(reach)
     public, threshold = _settings(reach)
-    summary = export.summary_export(
-        session, catalogue, year, scope, public=public, threshold=threshold, lang=lang()
-    )
+    with db.get_db().transaction(write=False) as session:
+        catalogue = current_catalogue(session)
+        year = _year(years_with_cases(session))
+        summary = export.summary_export(
+            session, catalogue, year, scope, public=public, threshold=threshold, lang=lang()
+        )
     document = export.render_summary(
         summary,
         fmt,
@@ -142,7 +144,7 @@ def summary_download(fmt: str) -> Response:
         lambda s, t: render_template("stats/summary_export.html", summary=s, tables=t, lang=lang()),
     )
     export.audit_export(
-        session, reach.user_id, export.summary_code(year, fmt, public, threshold), scope
+        db.session(), reach.user_id, export.summary_code(year, fmt, public, threshold), scope
     )
     kind = "public" if public else "internal"
     return _attachment(
@@ -152,6 +154,7 @@ def summary_download(fmt: str) -> Response:
 
 @blueprint.get("/stats/microdata.csv")
 @login_required
+@db.writes
 def microdata_download() -> Response:
     """Written to a spooled temporary file (memory up to 8 MB, then disk), then sent."""
     reach = _reach()

@@ -40,7 +40,9 @@ def grid_system(values: list[list[int]]) -> TableSystem:
 def possible_values(system: TableSystem, hidden: set, lowest: int) -> dict:
     """Every value each hidden cell takes in some table consistent with the publication."""
     unknown = sorted(hidden)
-    ceiling = max(system.values.values())
+    # The largest value any cell holds bounds the search (an attacker stronger than a real
+    # reader); never below the threshold, since a reader cannot rule out counts up to it.
+    ceiling = max(*system.values.values(), THRESHOLD)
     seen: dict = {cell: set() for cell in unknown}
     assignment: dict = {cell: v for cell, v in system.values.items() if cell not in hidden}
     constraints = system.constraints
