@@ -1,55 +1,15 @@
 """The dashboard in a real browser, in Spanish and in English: charts, tables, links to the
-cases behind a number, and no serious or critical accessibility violation.
-
-Playwright runs in its own thread: other test modules keep their own Playwright (and its
-event loop) open in the main thread, and two sync Playwrights cannot share a thread.
-"""
+cases behind a number, and no serious or critical accessibility violation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
 import pytest
 
-from tests.browser.conftest import LiveServer, axe_violations
+from tests.browser.conftest import axe_violations
 from tests.conftest import PASSWORD
 from tests.supervision.helpers import generate
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[LiveServer]:
-    with LiveServer(app) as server:
-        yield server
-
-
-@pytest.fixture
-def in_browser(chromium_path: str) -> Callable[[Callable[[Any], None], str], None]:
-    """``in_browser(scenario, locale)`` runs ``scenario(page)`` in a fresh Chromium."""
-
-    def run(scenario: Callable[[Any], None], locale: str) -> None:
-        def work() -> None:
-            from playwright.sync_api import sync_playwright
-
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=chromium_path, headless=True,
-                    args=["--no-sandbox", "--disable-gpu"],
-                )  # fmt: skip
-                try:
-                    context = browser.new_context(locale=locale)
-                    context.set_default_timeout(10_000)
-                    scenario(context.new_page())
-                finally:
-                    browser.close()
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(work).result()
-
-    return run
 
 
 @pytest.mark.parametrize(
@@ -61,15 +21,12 @@ def in_browser(chromium_path: str) -> Callable[[Callable[[Any], None], str], Non
     ],
 )  # fmt: skip
 def test_dashboard_in_both_languages(
-    app, live_server, in_browser, make_user, language, heading, chart, what_if
+    app, live_server, page, make_user, language, heading, chart, what_if
 ) -> None:
     supervisor = make_user("supervisor", ("MX-GRO", "MX-CHP", "MX-TLA"), language=language)
     screener = make_user("screener", ("MX-GRO", "MX-CHP", "MX-TLA"))
     generate(app, screener.id, count=25, seed=5)
-    in_browser(
-        lambda page: scenario(page, live_server, supervisor, language, heading, chart, what_if),
-        "es-MX" if language == "es" else "en-US",
-    )
+    scenario(page, live_server, supervisor, language, heading, chart, what_if)
 
 
 def scenario(page, live_server, supervisor, language, heading, chart, what_if) -> None:
