@@ -11,28 +11,11 @@ from referral.intake.operations import close_gaps, open_gap
 from referral.models import utcnow
 from referral.referrals.models import Referral, ReferralEvent
 from referral.rules import Catalogue
+from referral.rules.contract import CODE_LISTS
 
-STATUSES = (
-    "requested",
-    "accepted",
-    "rejected",
-    "in_progress",
-    "on_hold",
-    "failed",
-    "completed",
-    "cancelled",
-    "entered_in_error",
-)
+STATUSES = CODE_LISTS["referral_statuses"]
 NEEDS_REASON = frozenset({"rejected", "cancelled", "on_hold", "failed"})
-REASONS = (
-    "no_capacity",
-    "not_eligible",
-    "missing_documents",
-    "outside_service_area",
-    "person_declined",
-    "no_response",
-    "other",
-)
+REASONS = CODE_LISTS["referral_reasons"]
 DECLINE_REASONS = frozenset({"no_capacity", "not_eligible", "outside_service_area"})
 FINAL = frozenset({"rejected", "failed", "completed", "cancelled", "entered_in_error"})
 
