@@ -85,6 +85,9 @@ class Browser:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
+        # Once frozen, answers no longer change the cookies: a benchmark that never opens
+        # the pages its posts redirect to would otherwise pile flash messages into them.
+        self.frozen = False
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None, body: str | None = None
@@ -104,7 +107,7 @@ class Browser:
         response = connection.getresponse()
         text = response.read().decode("utf-8", "replace")
         for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
+            if header.lower() == "set-cookie" and not self.frozen:
                 name, _, rest = value.partition("=")
                 self.cookies[name] = rest.split(";", 1)[0]
         connection.close()

@@ -26,6 +26,7 @@ def db_upgrade(revision: str) -> None:
     database = get_db()
     with migrate.migration_lock(database.writer, current_app.instance_path):
         migrate.upgrade(database.writer, revision)
+        migrate.analyze(database.writer)
     click.echo(f"Database at {migrate.current_revision(database.writer)}")
 
 

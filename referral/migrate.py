@@ -64,6 +64,14 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run(engine, "downgrade", revision)
 
 
+def analyze(engine: Engine) -> None:
+    """Refresh the planner's statistics (PostgreSQL's autovacuum does it by itself; SQLite
+    only when asked, and without them it picks the wrong index on large tables)."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

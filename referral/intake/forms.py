@@ -77,8 +77,12 @@ class PersonForm(FlaskForm):
         ),
     )
     sex = RadioField(_l("Sex"), validators=[InputRequired(_l("Choose the person's sex."))])
+    # The rules core checks the code against its 250 countries; WTForms need not scan them
+    # again on every submission.
     nationality = SelectField(
-        _l("Nationality"), validators=[InputRequired(_l("Choose a nationality, or “unknown”."))]
+        _l("Nationality"),
+        validators=[InputRequired(_l("Choose a nationality, or “unknown”."))],
+        validate_choice=False,
     )
     languages = MultiCheckboxField(_l("Languages the person speaks"))
     other_languages = StringField(

@@ -26,4 +26,13 @@ SUPERVISION_INDEXES = (
     Index("ix_referral_case_accepted", *_columns(Referral, "case_id", "accepted_at")),
     Index("ix_screening_state_screened", *_columns(Screening, "state", "screened_at")),
     Index("ix_screening_form_form", *_columns(ScreeningForm, "form")),
+    # 0005: covering indexes for screenings by encounter and referral outcomes.
+    Index(
+        "ix_screening_encounter_cover",
+        *_columns(Screening, "encounter", "status", "state", "screened_at"),
+    ),
+    Index(
+        "ix_referral_outcome_cover",
+        *_columns(Referral, "status", "accepted_at", "state", "created_at"),
+    ),
 )
