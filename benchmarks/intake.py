@@ -118,7 +118,7 @@ def submit_phase(
     for _ in range(clients):
         browser = Browser(port)
         browser.sign_in(EMAIL, PASSWORD)
-        token = browser.csrf("/intake")
+        token = browser.csrf("/")
         browser.frozen = True
         browsers.append((browser, token))
 

@@ -32,6 +32,7 @@ from referral.intake.models import Case, Draft
 from referral.rules import RecordInvalid
 
 blueprint = Blueprint("intake", __name__, template_folder="templates")
+DRAFTS_LISTED = 20  # the most recent unfinished screenings a screener is offered to resume
 
 
 def lang() -> str:
@@ -67,6 +68,7 @@ def start() -> str:
             select(Draft)
             .where(Draft.user_id == current_user.id, Draft.submitted_case_id.is_(None))  # type: ignore[union-attr]
             .order_by(Draft.updated_at.desc())  # type: ignore[attr-defined]
+            .limit(DRAFTS_LISTED)
         )
         .all()
     )
