@@ -1,0 +1,62 @@
+"""Every benchmark script runs once at a small size, so none of them can rot.
+
+The figures are not checked here (timed tests are not how performance is measured in this
+project: see docs/benchmarks.md); only that each script finishes and reports.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def run(script: str, *args: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, f"benchmarks/{script}", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_routing_benchmark() -> None:
+    assert "decision" in run("routing.py", "--records", "200", "--services", "300")
+
+
+def test_dashboard_benchmark() -> None:
+    assert "slowest panel" in run("dashboard.py", "--cases", "150")
+
+
+def test_whatif_benchmark() -> None:
+    assert "total" in run("whatif.py", "--cases", "150")
+
+
+def test_stats_benchmark() -> None:
+    assert "microdata" in run("stats.py", "--cases", "200")
+
+
+@pytest.mark.load
+def test_intake_benchmark(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    env = {"REFERRAL_INSTANCE_PATH": str(instance), "REFERRAL_AUTO_SETUP": "false"}
+    flask = str(Path(sys.executable).parent / "flask")
+    seeded = subprocess.run(
+        [flask, "--app", "referral", "seed"], cwd=ROOT, env={**os.environ, **env},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert seeded.returncode == 0, seeded.stderr
+    output = run(
+        "intake.py", "--instance", str(instance), "--duration", "2", "--clients", "2",
+        "--drafts", "400", env=env,
+    )  # fmt: skip
+    assert '"ruta_submissions"' in output and '"bare_inserts"' in output
