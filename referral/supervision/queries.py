@@ -290,10 +290,19 @@ def _median_hours_to_acceptance(
     session: Session, reach: Reach, filters: Filters
 ) -> tuple[int, float | None]:
     durations = _first_accepted(session, reach, filters).subquery()
+    if session.get_bind().dialect.name == "postgresql":
+        # One pass: PostgreSQL has an ordered-set aggregate for the median.
+        count, median = session.execute(
+            select(
+                func.count(),
+                func.percentile_cont(0.5).within_group(durations.c.hours),
+            ).select_from(durations)
+        ).one()
+        return int(count), (float(median) if count else None)
     count = int(session.execute(select(func.count()).select_from(durations)).scalar_one())
     if not count:
         return 0, None
-    # The median by ORDER BY ... OFFSET: the same SQL on SQLite and PostgreSQL.
+    # SQLite has no percentile aggregate: the median by ORDER BY ... OFFSET.
     middle = (
         session.execute(
             select(durations.c.hours).order_by(durations.c.hours).offset((count - 1) // 2).limit(2)
