@@ -293,9 +293,9 @@ def test_import_then_export_round_trip(app, runner, make_user) -> None:
         assert "notes" not in row
 
 
-def test_import_is_all_or_nothing_with_a_report_per_line(app, runner, make_user) -> None:
-    make_user("screener", ("MX-CHP",), email="ana@example.org")
-    good = {
+def stored_line(**changes: object) -> dict:
+    """One line of `cases import`: a hotline screening by ana@example.org."""
+    line = {
         "age": 22,
         "sex": "female",
         "nationality": "MX",
@@ -316,7 +316,14 @@ def test_import_is_all_or_nothing_with_a_report_per_line(app, runner, make_user)
         "consent_statistics": True,
         "screened_at": "2024-01-01T00:00:00",
     }
-    bad = dict(good, sex="woman", screener="nobody@example.org")
+    line.update(changes)
+    return line
+
+
+def test_import_is_all_or_nothing_with_a_report_per_line(app, runner, make_user) -> None:
+    make_user("screener", ("MX-CHP",), email="ana@example.org")
+    good = stored_line()
+    bad = stored_line(sex="woman", screener="nobody@example.org")
     text = "\n".join([json.dumps(good), json.dumps(bad), "{oops"])
     result = runner.invoke(args=["cases", "import", "-", "--lang", "en"], input=text)
     assert result.exit_code == 2
@@ -328,27 +335,7 @@ def test_import_is_all_or_nothing_with_a_report_per_line(app, runner, make_user)
 
 def test_import_keeps_the_instant_of_an_offset_time(app, runner, make_user) -> None:
     make_user("screener", ("MX-CHP",), email="ana@example.org")
-    line = {
-        "age": 30,
-        "sex": "female",
-        "nationality": "MX",
-        "state": "MX-CHP",
-        "setting": "urban",
-        "languages": [],
-        "migration_status": "national",
-        "encounter": "hotline",
-        "indicators": [],
-        "needs": [],
-        "complaint_filed": False,
-        "victim_status": False,
-        "cross_border": False,
-        "organized_crime": False,
-        "official_involvement": False,
-        "screener": "ana@example.org",
-        "consent_referral": True,
-        "consent_statistics": True,
-        "screened_at": "2024-12-31T23:30:00-06:00",
-    }
+    line = stored_line(screened_at="2024-12-31T23:30:00-06:00")
     assert runner.invoke(args=["cases", "import", "-"], input=json.dumps(line)).exit_code == 0
     exported = json.loads(runner.invoke(args=["cases", "export-jsonl"]).output)
     assert exported["screened_at"].startswith("2025-01-01T05:30:00")
