@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, func, select
 
 from referral.db import get_db
@@ -40,6 +42,7 @@ def test_generated_cases_are_routed_and_consistent(app, runner) -> None:
         assert statuses["likely"] > 60
         for screening in session.exec(select(Screening)).all():
             assert screening.rules_version == screening.result["rules_version"]
+            assert screening.screened_at.replace(tzinfo=None) <= datetime(2026, 11, 1)
             assert "excluded" not in screening.result
             forms = session.exec(
                 select(ScreeningForm.form).where(ScreeningForm.screening_id == screening.id)

@@ -71,6 +71,7 @@ class Generator:
         self.p = proportions.data
         self.catalogue = catalogue
         self.rng = random.Random(seed)  # noqa: S311  (demo data must be reproducible)
+        self.until = datetime.fromisoformat(str(self.p["until"])).replace(tzinfo=UTC)
         self.seed = seed
         states = sorted(catalogue.codes.states)
         self.state_weights = {
@@ -194,9 +195,11 @@ class Generator:
         }
 
     def screened_at(self) -> datetime:
+        """A moment in a weighted year, never after ``until`` (no screening in the future)."""
         year = int(weighted(self.rng, {str(k): v for k, v in self.p["year_weights"].items()}))
         start = datetime(year, 1, 1, 6, tzinfo=UTC)  # 00:00 in Mexico City
-        return start + timedelta(seconds=self.rng.randrange(365 * 24 * 3600))
+        end = min(datetime(year + 1, 1, 1, 6, tzinfo=UTC), self.until)
+        return start + timedelta(seconds=self.rng.randrange(int((end - start).total_seconds())))
 
     def case_code(self, number: int) -> str:
         return f"DM-{self.seed}-{number:07d}"
