@@ -38,11 +38,14 @@ def announce_setup_link(app: Flask, base_url: str) -> str | None:
         return None
     app.extensions[LINK_KEY] = now + timedelta(minutes=minutes)
     url = base_url.rstrip("/") + "/setup/" + token
+    # The console is read by whoever installs the app: both languages, the link once.
     app.logger.warning(
-        "\n\n  No administrator exists yet. To create the first one, open this one-time link"
-        "\n  (valid for %d minutes, works once):\n\n    %s\n\n"
-        "  or run at this console:  flask --app referral users create --role admin --national "
-        "--email you@example.org\n",
+        "\n\n  Todavía no hay administrador. Para crear el primero, abra este enlace de un solo"
+        "\n  uso (válido %d minutos) / No administrator exists yet. To create the first one,"
+        "\n  open this one-time link (valid for %d minutes, works once):\n\n    %s\n\n"
+        "  o, en esta consola / or, at this console:\n"
+        "    flask --app referral users create --role admin --national --email you@example.org\n",
+        minutes,
         minutes,
         url,
     )
