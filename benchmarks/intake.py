@@ -68,9 +68,8 @@ def prepare(env: dict[str, str], drafts: int) -> tuple[list[str], int]:
     os.environ.update(env)
     from referral import create_app
     from referral.auth import operations as accounts
-    from referral.db import get_db
-    from referral.intake.models import Case, Draft
-    from referral.models import utcnow
+    from referral.casework.models import Case, Draft
+    from referral.db import get_db, utcnow
 
     app = create_app({"AUTO_SETUP": False})
     with app.app_context(), get_db(app).transaction() as session:
@@ -100,8 +99,8 @@ def prepare(env: dict[str, str], drafts: int) -> tuple[list[str], int]:
 
 def count_cases(env: dict[str, str]) -> int:
     from referral import create_app
+    from referral.casework.models import Case
     from referral.db import get_db
-    from referral.intake.models import Case
 
     app = create_app({"AUTO_SETUP": False})
     with Session(get_db(app).reader) as session:

@@ -34,8 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert  # noqa: E402
 
 from referral import migrate  # noqa: E402
-from referral.intake.models import Case, Screening, ScreeningForm  # noqa: E402
-from referral.referrals.models import Gap, GapReason, Referral  # noqa: E402
+from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm  # noqa: E402  # noqa: E402
 
 STATES = [
     "MX-CHP", "MX-GRO", "MX-CMX", "MX-NLE", "MX-JAL", "MX-VER", "MX-OAX", "MX-BCN",

@@ -13,8 +13,8 @@ import time
 from supervision_common import NATIONAL, app_with_cases, arguments
 
 from benchmarks.common import machine
-from referral.catalogue import catalogue_cache
 from referral.db import get_db
+from referral.directory.catalogue import catalogue_cache
 from referral.supervision import whatif
 
 DRAFT = whatif.DraftChange(

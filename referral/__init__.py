@@ -17,8 +17,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path or None)
     load_config(app, config)
 
-    from referral import catalogue, cli, db, i18n, security, setup
+    from referral import cli, db, i18n, security, setup
     from referral.api import routes as api
+    from referral.directory import catalogue
     from referral.site import routes as site
 
     db.init_app(app)
@@ -42,13 +43,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     firstrun.init_app(app)  # after setup: the database exists before the link is issued
 
-    from referral.cases import routes as cases
-    from referral.intake import cli as intake_cli
-    from referral.intake import routes as intake
+    from referral.casework import cli as casework_cli
+    from referral.casework import routes as casework
 
-    app.register_blueprint(intake.blueprint)
-    app.register_blueprint(cases.blueprint)
-    app.cli.add_command(intake_cli.cases_cli)
+    app.register_blueprint(casework.intake_blueprint)
+    app.register_blueprint(casework.blueprint)
+    app.cli.add_command(casework_cli.cases_cli)
 
     from referral.demo import cli as demo_cli
 

@@ -50,7 +50,8 @@ def db_current() -> None:
 @with_appcontext
 def seed_command() -> None:
     """Validate seeds/ and load states and services (idempotent)."""
-    from referral.seeds.loader import apply_seeds, load_seed_set
+    from referral.directory.operations import apply_seeds
+    from referral.seeds.loader import load_seed_set
 
     try:
         seeds = load_seed_set(Path(current_app.config["SEEDS_DIR"]))
@@ -83,7 +84,7 @@ def route_command(source: TextIO, lang: str) -> None:
     One JSON object gives one indented result; JSON Lines give one compact result a line.
     Bad input prints {"errors": ...} and exits with status 2.
     """
-    from referral.routing import InputError, route_text
+    from referral.casework.routing import InputError, route_text
 
     database = get_db()
     try:

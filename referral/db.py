@@ -11,12 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Field, Session
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -137,3 +146,15 @@ def init_app(app: Flask) -> None:
         if db_session is not None:  # the view raised: nothing it did is kept
             db_session.rollback()
             db_session.close()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamp_column(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), **kwargs))
+
+
+def user_fk(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(Integer, ForeignKey("user_account.id"), **kwargs))

@@ -1,59 +1,36 @@
-"""Database tables. Input and output shapes live beside each feature, not here."""
+"""Every table model, imported once so SQLModel.metadata (and Alembic) knows them all."""
 
-from __future__ import annotations
+from referral.audit.models import AuditEvent
+from referral.auth.models import ApiToken, LoginThrottle, SetupToken, User, UserSession
+from referral.casework.models import (
+    Case,
+    Draft,
+    Gap,
+    GapReason,
+    Referral,
+    ReferralEvent,
+    Screening,
+    ScreeningForm,
+)
+from referral.directory.models import DirectoryVersion, Service, State
+from referral.supervision.models import SUPERVISION_INDEXES  # noqa: F401  (indexes, 0004)
 
-from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import JSON, Column, DateTime, Index
-from sqlmodel import Field, SQLModel
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def timestamp_column(**kwargs: Any) -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), **kwargs))
-
-
-class State(SQLModel, table=True):
-    """One of the 32 Mexican states, ISO 3166-2:MX."""
-
-    code: str = Field(primary_key=True, max_length=6)
-    name_es: str = Field(max_length=80)
-    name_en: str = Field(max_length=80)
-
-
-class DirectoryVersion(SQLModel, table=True):
-    """Every change to the service directory makes a new version (CONTRACT section 2)."""
-
-    __tablename__ = "directory_version"
-
-    id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = timestamp_column(nullable=False)
-    reason: str = Field(max_length=40)  # seed | edit | import
-
-
-class Service(SQLModel, table=True):
-    """A directory entry; ``entry`` holds the CONTRACT section 4 document."""
-
-    __tablename__ = "service"
-    __table_args__ = (Index("ix_service_need_status", "need", "status"),)
-
-    id: str = Field(primary_key=True, max_length=120)
-    need: str = Field(max_length=40)
-    status: str = Field(max_length=40)
-    name_es: str = Field(max_length=300)
-    name_en: str = Field(max_length=300)
-    entry: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    # Digest of the seed entry this row was last loaded from; None once an admin edits it,
-    # so that `flask seed` never overwrites an admin's edit.
-    seed_digest: str | None = Field(default=None, max_length=64)
-    edited: bool = Field(default=False)
-    updated_at: datetime = timestamp_column(nullable=False)
-
-
-# Feature tables live beside their feature; importing them here puts them on SQLModel.metadata.
-import referral.audit.models  # noqa: E402
-import referral.auth.models  # noqa: E402, F401
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Case",
+    "DirectoryVersion",
+    "Draft",
+    "Gap",
+    "GapReason",
+    "LoginThrottle",
+    "Referral",
+    "ReferralEvent",
+    "Screening",
+    "ScreeningForm",
+    "Service",
+    "SetupToken",
+    "State",
+    "User",
+    "UserSession",
+]

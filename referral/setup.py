@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 def ensure_database(app: Flask) -> None:
     """Migrate to head and load the seeds if the database is new; safe to call from many workers."""
-    from referral.seeds.loader import apply_seeds, load_seed_set
+    from referral.directory.operations import apply_seeds
+    from referral.seeds.loader import load_seed_set
 
     database = get_db(app)
     with migrate.migration_lock(database.writer, app.instance_path):

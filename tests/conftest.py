@@ -21,7 +21,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, MetaData, create_engine, text
 
 from referral import create_app, migrate
-from referral.seeds.loader import SeedSet, apply_seeds, load_seed_set
+from referral.directory.operations import apply_seeds
+from referral.seeds.loader import SeedSet, load_seed_set
 
 pytest_plugins = ["tests.browser_support"]
 

@@ -6,9 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
 from referral.db import get_db
-from referral.intake.models import Case, Screening, ScreeningForm
-from referral.referrals.models import Gap, GapReason, Referral
 
 
 def screenings(app) -> list[Screening]:

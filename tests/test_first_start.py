@@ -8,7 +8,7 @@ from sqlmodel import Session, func, select
 
 from referral import create_app, migrate
 from referral.db import get_db
-from referral.models import Service, State
+from referral.directory.models import Service, State
 
 
 def test_first_request_migrates_and_seeds(tmp_path: Path) -> None:

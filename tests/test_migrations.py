@@ -40,7 +40,7 @@ def test_models_match_the_migrations(tmp_path) -> None:
     from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import referral.tables  # noqa: F401
+    import referral.models  # noqa: F401
 
     engine = create_engine(f"sqlite:///{tmp_path}/cmp.db")
     migrate.upgrade(engine)

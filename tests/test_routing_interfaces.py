@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlmodel import Session
 
-from referral.catalogue import current_catalogue
 from referral.db import get_db
+from referral.directory.catalogue import current_catalogue
 from referral.rules import route_case, validate_record
 from tests.routing_records import GIRL_FROM_HONDURAS, MAN_IN_GUERRERO
 

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from referral.db import get_db
-from referral.models import DirectoryVersion, Service, State
+from referral.directory.models import DirectoryVersion, Service, State
 from referral.rules import SeedErrors
 from referral.seeds.loader import load_seed_set, parse_states
 from tests.conftest import SEEDS

@@ -9,10 +9,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from referral.auth.bearer import require_api_token
-from referral.catalogue import current_catalogue
+from referral.casework.routing import MSG_NOT_JSON, InputError, route_data
 from referral.db import session
+from referral.directory.catalogue import current_catalogue
 from referral.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for
-from referral.routing import MSG_NOT_JSON, InputError, route_data
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 require_api_token(blueprint)  # every route: Authorization: Bearer <token>, 401 JSON without

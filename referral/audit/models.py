@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from referral.models import timestamp_column
+from referral.db import timestamp_column
 
 
 class AuditEvent(SQLModel, table=True):

@@ -14,7 +14,8 @@ from flask import Blueprint, render_template, request
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlmodel import select
+from sqlalchemy import Table
+from sqlmodel import SQLModel, select
 from wtforms import DateField, Form, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -23,7 +24,6 @@ from referral import db
 from referral.access import Reach, require_supervisor_or_admin
 from referral.audit.models import AuditEvent
 from referral.audit.operations import ACTIONS, OBJECT_KINDS
-from referral.auth.models import User
 
 blueprint = Blueprint("audit", __name__, template_folder="templates")
 PAGE_SIZE = 100
@@ -46,6 +46,11 @@ def _day_start(day: Any) -> datetime:
     return datetime.combine(day, time.min, tzinfo=MEXICO_CITY)
 
 
+def accounts() -> Table:
+    """The accounts table, found by name: auth records audit events, so audit cannot import it."""
+    return SQLModel.metadata.tables["user_account"]
+
+
 @blueprint.get("/audit")
 @login_required
 def events() -> str:
@@ -58,12 +63,13 @@ def events() -> str:
         SelectChoice(c, str(t)) for c, t in OBJECT_KINDS.items()
     ]
     form.validate()
-    query = select(AuditEvent, User.email).outerjoin(User, User.id == AuditEvent.actor_id)  # type: ignore[arg-type]
+    users = accounts()
+    query = select(AuditEvent, users.c.email).outerjoin(users, users.c.id == AuditEvent.actor_id)  # type: ignore[arg-type]
     if not reach.is_admin:
         query = query.where(AuditEvent.state.is_not(None))  # type: ignore[union-attr]
     query = reach.filter(query, AuditEvent.state)
     if form.user.data and not form.user.errors:
-        query = query.where(User.email == form.user.data.strip().lower())
+        query = query.where(users.c.email == form.user.data.strip().lower())
     if form.action.data and not form.action.errors:
         query = query.where(AuditEvent.action == form.action.data)
     if form.object_kind.data and not form.object_kind.errors:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from referral.models import timestamp_column
+from referral.db import timestamp_column
 
 ROLES = ("screener", "supervisor", "admin")
 NATIONAL = "national"

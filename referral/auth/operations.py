@@ -29,7 +29,8 @@ from referral.auth.models import (
     User,
     UserSession,
 )
-from referral.models import State, utcnow
+from referral.db import utcnow
+from referral.directory.models import State
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128

@@ -49,7 +49,7 @@ from referral.auth.forms import (
     UserForm,
 )
 from referral.auth.models import ROLES, User
-from referral.models import State
+from referral.directory.models import State
 from referral.urls import safe_next
 
 blueprint = Blueprint("auth", __name__, template_folder="templates")

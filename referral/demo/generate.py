@@ -21,9 +21,16 @@ from sqlmodel import Session, select
 
 from referral.auth.models import User
 from referral.auth.operations import AccountData, create_user
-from referral.catalogue import current_catalogue
-from referral.intake.models import Case, Screening, ScreeningForm
-from referral.referrals.models import Gap, GapReason, Referral, ReferralEvent
+from referral.casework.models import (
+    Case,
+    Gap,
+    GapReason,
+    Referral,
+    ReferralEvent,
+    Screening,
+    ScreeningForm,
+)
+from referral.directory.catalogue import current_catalogue
 from referral.rules import Catalogue, route_case, validate_record
 
 ADULT_RECRUITMENT = (

@@ -13,8 +13,8 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from referral.catalogue import catalogue_cache
 from referral.db import get_db
+from referral.directory.catalogue import catalogue_cache
 from referral.directory.hsds import export_hsds, import_entries, read_hsds
 from referral.directory.operations import export_entries
 from referral.rules import SeedErrors

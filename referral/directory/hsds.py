@@ -17,15 +17,19 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from referral.audit.operations import record_audit
-from referral.directory.operations import RETIRED_STATUS, check_entries, new_version
-from referral.models import Service as ServiceRow
-from referral.referrals.models import Referral
+from referral.directory.models import Service as ServiceRow
+from referral.directory.operations import (
+    RETIRED_STATUS,
+    check_entries,
+    new_version,
+    referenced_services,
+    service_row,
+    update_service_row,
+)
 from referral.rules import RuleSeeds, SeedError, SeedErrors
-from referral.seeds.loader import service_row, update_service_row
 
 NAMESPACE = uuid.UUID("6f1c3a52-4e0b-5d2a-9b8e-2f7d0c1e9a44")
 TAXONOMY = "Ruta service eligibility taxonomy (docs/hsds.md)"
@@ -343,14 +347,7 @@ def import_entries(
     if replace:
         keep = {e["id"] for e in entries}
         gone = [sid for sid in rows if sid not in keep]
-        referenced = set(
-            session.exec(
-                select(Referral.service_id)
-                .where(col(Referral.service_id).in_(gone))
-                .group_by(Referral.service_id)
-                .having(func.count() > 0)
-            ).all()
-        ) if gone else set()  # fmt: skip
+        referenced = referenced_services(session, gone)
         for sid in gone:
             row = rows[sid]
             if sid in referenced:

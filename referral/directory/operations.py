@@ -8,16 +8,26 @@ and is audited.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from referral.audit.operations import record_audit
-from referral.models import DirectoryVersion
-from referral.models import Service as ServiceRow
-from referral.rules import RuleSeeds, SeedError, SeedErrors, Service, parse_services
-from referral.seeds.loader import service_row, update_service_row
+from referral.db import utcnow
+from referral.directory.models import DirectoryVersion, State
+from referral.directory.models import Service as ServiceRow
+from referral.rules import (
+    RuleSeeds,
+    SeedError,
+    SeedErrors,
+    Service,
+    parse_services,
+)
+from referral.seeds.loader import SeedSet
 
 RETIRED_STATUS = "defunct"
 STALE_AFTER_DAYS = 180
@@ -44,6 +54,27 @@ def audit_state(entry: dict[str, Any]) -> str | None:
     """The state an audit event about this service belongs to (one-state services only)."""
     coverage = entry.get("coverage") or []
     return coverage[0] if len(coverage) == 1 and coverage[0] != "national" else None
+
+
+def referenced_services(session: Session, ids: Iterable[str]) -> set[str]:
+    """The services among ``ids`` that a row of any table points at (a referral, say).
+
+    Found through the foreign keys on the metadata, so the directory need not import the
+    features that refer to it.
+    """
+    wanted = list(ids)
+    found: set[str] = set()
+    if not wanted:
+        return found
+    for table in SQLModel.metadata.tables.values():
+        for key in table.foreign_keys:
+            if key.column.table.name == ServiceRow.__tablename__:
+                found.update(
+                    session.exec(
+                        select(key.parent).where(key.parent.in_(wanted)).distinct()  # type: ignore[call-overload]
+                    ).all()
+                )
+    return found
 
 
 def new_version(session: Session, reason: str) -> DirectoryVersion:
@@ -121,3 +152,85 @@ def update_capacity(
     _replace_entry(row, {"capacity_available": capacity})
     session.add(row)
     _changed(session, row, actor_id, reason="edit")
+
+
+@dataclass
+class SeedReport:
+    """What `flask seed` did; ``differs``: admin-edited services the seeds disagree with."""
+
+    states_added: int = 0
+    states_updated: int = 0
+    services_added: int = 0
+    services_updated: int = 0
+    differs: list[str] = field(default_factory=list)
+    directory_version: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.states_added + self.states_updated + self.services_added + self.services_updated
+        )
+
+
+def entry_digest(entry: dict[str, Any]) -> str:
+    canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def apply_seeds(session: Session, seeds: SeedSet) -> SeedReport:
+    """Write states and services; flush only (the caller commits)."""
+    report = SeedReport()
+    existing_states = {s.code: s for s in session.exec(select(State)).all()}
+    for seed in seeds.states:
+        row = existing_states.get(seed.code)
+        if row is None:
+            session.add(State(code=seed.code, name_es=seed.name.es, name_en=seed.name.en))
+            report.states_added += 1
+        elif (row.name_es, row.name_en) != (seed.name.es, seed.name.en):
+            row.name_es, row.name_en = seed.name.es, seed.name.en
+            report.states_updated += 1
+
+    existing = {s.id: s for s in session.exec(select(ServiceRow)).all()}
+    for service in seeds.services:
+        entry = service.to_contract_dict()
+        digest = entry_digest(entry)
+        stored = existing.get(service.id)
+        if stored is None:
+            session.add(service_row(entry, seed_digest=digest))
+            report.services_added += 1
+        elif stored.edited:
+            if entry_digest(stored.entry) != digest:
+                report.differs.append(service.id)
+        elif stored.seed_digest != digest:
+            update_service_row(stored, entry, seed_digest=digest)
+            report.services_updated += 1
+    if report.services_added or report.services_updated:
+        version = DirectoryVersion(reason="seed")
+        session.add(version)
+        session.flush()
+        report.directory_version = version.id
+    session.flush()
+    return report
+
+
+def service_row(entry: dict[str, Any], *, seed_digest: str | None) -> ServiceRow:
+    row = ServiceRow(
+        id=entry["id"],
+        need=entry["need"],
+        status=entry["status"],
+        name_es=entry["name"]["es"],
+        name_en=entry["name"]["en"],
+        entry=entry,
+        seed_digest=seed_digest,
+    )
+    return row
+
+
+def update_service_row(row: ServiceRow, entry: dict[str, Any], *, seed_digest: str | None) -> None:
+    row.need = entry["need"]
+    row.status = entry["status"]
+    row.name_es = entry["name"]["es"]
+    row.name_en = entry["name"]["en"]
+    row.entry = entry
+    row.seed_digest = seed_digest
+    row.updated_at = utcnow()

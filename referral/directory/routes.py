@@ -23,8 +23,8 @@ from werkzeug.wrappers import Response
 
 from referral import db
 from referral.access import Reach, require_admin, require_supervisor_or_admin
-from referral.catalogue import catalogue_cache, current_catalogue
 from referral.directory import operations as ops
+from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import (
     CapacityForm,
     RetireForm,
@@ -35,7 +35,7 @@ from referral.directory.forms import (
     form_field,
     prepare,
 )
-from referral.models import Service as ServiceRow
+from referral.directory.models import Service as ServiceRow
 from referral.rules import SeedErrors
 
 blueprint = Blueprint("directory", __name__, template_folder="templates")

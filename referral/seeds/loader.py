@@ -7,18 +7,13 @@ A service an admin has edited in the app is never overwritten; it is reported in
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlmodel import Session, select
 
-from referral.models import DirectoryVersion, State, utcnow
-from referral.models import Service as ServiceRow
 from referral.rules import (
     RuleSeeds,
     SeedError,
@@ -27,6 +22,7 @@ from referral.rules import (
     parse_rule_seeds,
     parse_services,
 )
+from referral.seeds.recommendations import load_recommendations
 from referral.seeds.report import Paragraph, load_report
 
 SEED_FILES = ("states.yaml", "indicators.yaml", "thresholds.yaml", "codes.yaml", "services.yaml")
@@ -71,24 +67,6 @@ class SeedSet:
     @property
     def state_codes(self) -> set[str]:
         return {s.code for s in self.states}
-
-
-@dataclass
-class SeedReport:
-    """What `flask seed` did; ``differs``: admin-edited services the seeds disagree with."""
-
-    states_added: int = 0
-    states_updated: int = 0
-    services_added: int = 0
-    services_updated: int = 0
-    differs: list[str] = field(default_factory=list)
-    directory_version: int | None = None
-
-    @property
-    def changed(self) -> bool:
-        return bool(
-            self.states_added + self.states_updated + self.services_added + self.services_updated
-        )
 
 
 def read_yaml(path: Path) -> Any:
@@ -171,8 +149,6 @@ def load_seed_set(seeds_dir: Path) -> SeedSet:
     states, rules = load_rules(seeds_dir)
     services = services_from_document(documents["services.yaml"], rules, {s.code for s in states})
     report = load_report(seeds_dir / REPORT_FILE)
-    from referral.supervision.recommendations import load_recommendations
-
     load_recommendations(seeds_dir, report, rules)  # gap reason -> recommendation, checked
     return SeedSet(states=states, rules=rules, services=services, report=report)
 
@@ -183,67 +159,3 @@ def services_from_document(document: Any, rules: RuleSeeds, states: set[str]) ->
             [SeedError("services.yaml", "", "services", "must be a list under 'services'")]
         )
     return parse_services(document["services"], rules, states, file="services.yaml")
-
-
-def entry_digest(entry: dict[str, Any]) -> str:
-    canonical = json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def apply_seeds(session: Session, seeds: SeedSet) -> SeedReport:
-    """Write states and services; flush only (the caller commits)."""
-    report = SeedReport()
-    existing_states = {s.code: s for s in session.exec(select(State)).all()}
-    for seed in seeds.states:
-        row = existing_states.get(seed.code)
-        if row is None:
-            session.add(State(code=seed.code, name_es=seed.name.es, name_en=seed.name.en))
-            report.states_added += 1
-        elif (row.name_es, row.name_en) != (seed.name.es, seed.name.en):
-            row.name_es, row.name_en = seed.name.es, seed.name.en
-            report.states_updated += 1
-
-    existing = {s.id: s for s in session.exec(select(ServiceRow)).all()}
-    for service in seeds.services:
-        entry = service.to_contract_dict()
-        digest = entry_digest(entry)
-        stored = existing.get(service.id)
-        if stored is None:
-            session.add(service_row(entry, seed_digest=digest))
-            report.services_added += 1
-        elif stored.edited:
-            if entry_digest(stored.entry) != digest:
-                report.differs.append(service.id)
-        elif stored.seed_digest != digest:
-            update_service_row(stored, entry, seed_digest=digest)
-            report.services_updated += 1
-    if report.services_added or report.services_updated:
-        version = DirectoryVersion(reason="seed")
-        session.add(version)
-        session.flush()
-        report.directory_version = version.id
-    session.flush()
-    return report
-
-
-def service_row(entry: dict[str, Any], *, seed_digest: str | None) -> ServiceRow:
-    row = ServiceRow(
-        id=entry["id"],
-        need=entry["need"],
-        status=entry["status"],
-        name_es=entry["name"]["es"],
-        name_en=entry["name"]["en"],
-        entry=entry,
-        seed_digest=seed_digest,
-    )
-    return row
-
-
-def update_service_row(row: ServiceRow, entry: dict[str, Any], *, seed_digest: str | None) -> None:
-    row.need = entry["need"]
-    row.status = entry["status"]
-    row.name_es = entry["name"]["es"]
-    row.name_en = entry["name"]["en"]
-    row.entry = entry
-    row.seed_digest = seed_digest
-    row.updated_at = utcnow()

@@ -18,8 +18,8 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from sqlalchemy import text
 
-from referral.catalogue import current_catalogue
 from referral.db import get_db
+from referral.directory.catalogue import current_catalogue
 from referral.i18n import LANGUAGES, gettext_for
 from referral.stats import export
 from referral.stats.microdata import (

@@ -22,7 +22,7 @@ from typing import IO, Any
 from sqlalchemy import Select, case, exists, func, select, true
 from sqlmodel import Session, col
 
-from referral.intake.models import Case, Screening, ScreeningForm
+from referral.casework.models import Case, Screening, ScreeningForm
 from referral.rules.errors import N_
 from referral.stats.operations import Scope, as_utc, year_bounds
 from referral.stats.regions import Regions

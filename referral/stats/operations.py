@@ -25,8 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, case, func, select, true
 from sqlmodel import Session, col
 
-from referral.intake.models import Case, Screening, ScreeningForm
-from referral.referrals.models import Gap, GapReason, Referral
+from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 CATEGORIES = ("men", "women", "boys", "girls", "unknown")

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 
 from referral import db
 from referral.access import Reach, require_supervisor_or_admin
-from referral.catalogue import catalogue_cache, current_catalogue
+from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.i18n import gettext_for
 from referral.stats import export
 from referral.stats.cli import snapshot

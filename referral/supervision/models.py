@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy import Index
 
-from referral.intake.models import Screening, ScreeningForm
-from referral.referrals.models import Gap, Referral
+from referral.casework.models import Gap, Referral, Screening, ScreeningForm
 
 
 def _columns(model: Any, *names: str) -> list[Any]:

@@ -21,16 +21,15 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from referral.access import Reach
-from referral.intake import models as intake_models
-from referral.referrals import models as referral_models
+from referral.casework import models as casework_models
 
 # Table classes as query builders: their attributes are SQL columns here, not Python values.
-Case: Any = intake_models.Case
-Screening: Any = intake_models.Screening
-ScreeningForm: Any = intake_models.ScreeningForm
-Gap: Any = referral_models.Gap
-GapReason: Any = referral_models.GapReason
-Referral: Any = referral_models.Referral
+Case: Any = casework_models.Case
+Screening: Any = casework_models.Screening
+ScreeningForm: Any = casework_models.ScreeningForm
+Gap: Any = casework_models.Gap
+GapReason: Any = casework_models.GapReason
+Referral: Any = casework_models.Referral
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 GAP_KINDS = ("routing", "ad_hoc", "declined")

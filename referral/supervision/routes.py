@@ -23,15 +23,11 @@ from wtforms.validators import NumberRange, Optional
 
 from referral import db
 from referral.access import Reach, require_supervisor_or_admin
-from referral.catalogue import catalogue_cache, current_catalogue
+from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
 from referral.rules import Catalogue, SeedErrors
+from referral.seeds.recommendations import Recommendation, gap_reason_codes, load_recommendations
 from referral.supervision import queries, whatif
-from referral.supervision.recommendations import (
-    Recommendation,
-    gap_reason_codes,
-    load_recommendations,
-)
 
 blueprint = Blueprint(
     "supervision",

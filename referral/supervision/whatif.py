@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from referral.access import Reach
-from referral.intake.models import Screening
+from referral.casework.models import Screening
 from referral.rules import Catalogue, RuleSeeds, build_catalogue, parse_services, route_case
 from referral.rules import validate_record as validate
 from referral.supervision import queries

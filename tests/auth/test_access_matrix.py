@@ -190,10 +190,11 @@ def world(app, make_user) -> dict[str, Any]:
 
 def case_objects(app, screener) -> dict[str, Any]:
     """A case of the screener's state with one referral, and two drafts of the screener."""
-    from referral.catalogue import current_catalogue
+    from referral.casework.drafts import start_draft
+    from referral.casework.screening import CaseDetails, store_screening
+    from referral.casework.workflow import refer
     from referral.db import get_db
-    from referral.intake.operations import CaseDetails, start_draft, store_screening
-    from referral.referrals.operations import refer
+    from referral.directory.catalogue import current_catalogue
     from referral.rules import validate_record
     from tests.routing_records import GIRL_FROM_HONDURAS
 

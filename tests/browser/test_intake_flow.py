@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from referral.casework.models import Draft
 from referral.db import get_db
-from referral.intake.models import Draft
 from tests.browser.conftest import axe_violations
 from tests.conftest import PASSWORD
 

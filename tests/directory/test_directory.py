@@ -9,14 +9,14 @@ import pytest
 from sqlmodel import func, select
 
 from referral.audit.models import AuditEvent
-from referral.catalogue import catalogue_cache
+from referral.casework.models import Screening
+from referral.casework.screening import CaseDetails, store_screening
 from referral.db import get_db
-from referral.intake.models import Screening
-from referral.intake.operations import CaseDetails, store_screening
-from referral.models import DirectoryVersion
-from referral.models import Service as ServiceRow
+from referral.directory.catalogue import catalogue_cache
+from referral.directory.models import DirectoryVersion
+from referral.directory.models import Service as ServiceRow
+from referral.directory.operations import apply_seeds
 from referral.rules import route_case, validate_record
-from referral.seeds.loader import apply_seeds
 from tests.conftest import csrf_token
 from tests.supervision.helpers import record_data
 

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import delete, func, select
 
 from referral.db import get_db
-from referral.models import DirectoryVersion
-from referral.models import Service as ServiceRow
+from referral.directory.models import DirectoryVersion
+from referral.directory.models import Service as ServiceRow
 from tests.conftest import ROOT, require
 
 SCHEMA = ROOT.parent / "shared" / "reference" / "hsds-3.0" / "service.json"

@@ -179,8 +179,8 @@ def test_hostile_text_is_stored_and_shown_escaped(
     assert "&lt;script&gt;alert(" in case_page
     from sqlmodel import select
 
+    from referral.casework.models import Case
     from referral.db import get_db
-    from referral.intake.models import Case
 
     with app.app_context(), get_db(app).transaction() as session:
         stored = session.exec(select(Case.notes)).all()

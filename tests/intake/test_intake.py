@@ -8,9 +8,8 @@ import re
 import pytest
 from sqlmodel import Session, func, select
 
+from referral.casework.models import Case, Draft, Gap, Screening
 from referral.db import get_db
-from referral.intake.models import Case, Draft, Screening
-from referral.referrals.models import Gap
 from tests.conftest import csrf_token
 from tests.intake.helpers import SECTIONS, fill_all, post_section, start_draft, submit
 

@@ -9,10 +9,8 @@ import pytest
 from sqlmodel import Session, col, select
 
 from referral.audit.models import AuditEvent
-from referral.db import get_db
-from referral.intake.models import Case
-from referral.models import utcnow
-from referral.referrals.models import Gap, Referral, ReferralEvent
+from referral.casework.models import Case, Gap, Referral, ReferralEvent
+from referral.db import get_db, utcnow
 from tests.conftest import csrf_token
 from tests.intake.helpers import fill_all, submit
 
@@ -40,7 +38,7 @@ def session_of(app) -> Session:
 def options(app, code: str) -> dict:
     with session_of(app) as session:
         case = session.exec(select(Case).where(Case.code == code)).one()
-        from referral.intake.models import Screening
+        from referral.casework.models import Screening
 
         return session.get(Screening, case.latest_screening_id).result["options"]
 
@@ -153,7 +151,7 @@ def test_accepting_closes_the_gaps_of_that_need(app, client_in) -> None:
     need = "medical"
     with session_of(app) as session:
         case = session.exec(select(Case).where(Case.code == code)).one()
-        from referral.intake.operations import open_gap
+        from referral.casework.workflow import open_gap
 
         open_gap(session, case, need=need, kind="declined", reasons=["no_capacity"])
         session.commit()

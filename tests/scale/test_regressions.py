@@ -12,8 +12,7 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from referral.auth.models import UserSession
-from referral.db import get_db
-from referral.models import utcnow
+from referral.db import get_db, utcnow
 from tests.conftest import csrf_token
 
 

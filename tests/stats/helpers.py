@@ -15,11 +15,18 @@ from typing import Any
 from sqlmodel import Session, delete
 
 from referral.audit.models import AuditEvent
-from referral.catalogue import current_catalogue
+from referral.casework.models import (
+    Case,
+    Gap,
+    GapReason,
+    Referral,
+    ReferralEvent,
+    Screening,
+    ScreeningForm,
+)
+from referral.casework.screening import CaseDetails, store_screening
 from referral.db import get_db
-from referral.intake.models import Case, Screening, ScreeningForm
-from referral.intake.operations import CaseDetails, store_screening
-from referral.referrals.models import Gap, GapReason, Referral, ReferralEvent
+from referral.directory.catalogue import current_catalogue
 from referral.rules import validate_record
 from tests.rules.rules_helpers import record_data
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from referral.audit.models import AuditEvent
+from referral.casework.models import Case
 from referral.db import get_db
-from referral.intake.models import Case
 from referral.stats.microdata import COLUMNS, QUASI_IDENTIFIERS
 from referral.stats.regions import RegionsError, load_regions
 from tests.rules.rules_helpers import record_data
@@ -118,8 +118,8 @@ def test_consent_exclusion_and_withdrawal(app, runner, screener) -> None:
     rows, report = microdata(runner)
     assert len(rows) == 12 and report["records"] == 12 and report["suppressed"] == 0
     # One person withdraws consent (a re-screening records the new answer): they leave.
-    from referral.catalogue import current_catalogue
-    from referral.intake.operations import CaseDetails, store_screening
+    from referral.casework.screening import CaseDetails, store_screening
+    from referral.directory.catalogue import current_catalogue
     from referral.rules import validate_record
 
     with app.app_context(), get_db(app).transaction() as session:

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from referral.audit.models import AuditEvent
+from referral.casework.models import Gap
 from referral.db import get_db
-from referral.referrals.models import Gap
 from referral.stats.operations import CATEGORIES, RECEIVED
 from tests.rules.rules_helpers import record_data
 from tests.stats.helpers import Person, random_people, store

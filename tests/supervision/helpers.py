@@ -14,10 +14,10 @@ from typing import Any
 
 from flask import Flask
 
-from referral.catalogue import catalogue_cache
+from referral.casework import workflow as referrals
+from referral.casework.screening import CaseDetails, store_screening
 from referral.db import get_db
-from referral.intake.operations import CaseDetails, store_screening
-from referral.referrals import operations as referrals
+from referral.directory.catalogue import catalogue_cache
 from referral.rules import validate_record
 
 STATES = ("MX-GRO", "MX-CHP", "MX-TLA")

@@ -162,7 +162,7 @@ def test_the_cases_behind_a_number_stay_within_reach(app, client, login, people,
     with app.app_context(), get_db(app).transaction(write=False) as session:
         from sqlmodel import select
 
-        from referral.intake.models import Case
+        from referral.casework.models import Case
 
         for case in session.exec(select(Case)).all():
             codes_by_id[case.code] = case.state
@@ -188,7 +188,7 @@ def test_the_number_links_to_exactly_the_cases_behind_it(app, client, login, peo
     html = listing.get_data(as_text=True)
     assert f"{len(expected_cases)} " in html
     with app.app_context(), get_db(app).transaction(write=False) as session:
-        from referral.intake.models import Case
+        from referral.casework.models import Case
 
         codes = {session.get(Case, i).code for i in expected_cases}
     assert case_codes(html) == codes or len(codes) > 50

@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import func, select
 
 from referral.access import Reach
-from referral.catalogue import catalogue_cache
+from referral.casework.screening import CaseDetails, store_screening
 from referral.db import get_db
-from referral.intake.operations import CaseDetails, store_screening
-from referral.models import DirectoryVersion
+from referral.directory.catalogue import catalogue_cache
+from referral.directory.models import DirectoryVersion
 from referral.rules import route_case, validate_record
 from referral.supervision import whatif
 from tests.supervision.helpers import record_data

@@ -6,13 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import abort
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from referral.access import Reach
-from referral.intake.models import Case, Screening
-from referral.models import utcnow
-from referral.referrals.models import Gap, Referral, ReferralEvent
+from referral.access import Reach, load_or_404
+from referral.casework.models import (
+    Case,
+    Gap,
+    Referral,
+    ReferralEvent,
+    Screening,
+)
+from referral.db import session, utcnow
 from referral.rules import Catalogue, route_case, validate_record
 
 PAGE_SIZE = 50
@@ -145,3 +151,26 @@ def open_gaps(session: Session, case: Case) -> list[Gap]:
             .order_by(col(Gap.id))
         ).all()
     )
+
+
+def load_case(code: str, reach: Reach) -> Case:
+    """The case with this code if the user may see it; 404 otherwise (never 403)."""
+    case_id = session().exec(select(Case.id).where(Case.code == code)).first()
+    if case_id is None:
+        abort(404)
+    return load_or_404(session(), Case, case_id, reach, "state", "screener_id")
+
+
+def load_referral(referral_id: int, reach: Reach) -> tuple[Referral, Case]:
+    """A referral and its case, if the user may see the case; 404 otherwise."""
+    referral = session().get(Referral, referral_id)
+    if referral is None:
+        abort(404)
+    case = load_or_404(session(), Case, referral.case_id, reach, "state", "screener_id")
+    return referral, case
+
+
+def latest_screening(session: Session, case: Case) -> Screening | None:
+    if case.latest_screening_id is None:
+        return None
+    return session.get(Screening, case.latest_screening_id)

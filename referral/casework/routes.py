@@ -14,8 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
@@ -23,15 +33,19 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from referral.access import Reach
-from referral.cases.access import load_case
-from referral.catalogue import current_catalogue
+from referral.audit.operations import record_audit
+from referral.casework import drafts, forms, queries, workflow
+from referral.casework.forms import AdHocReferralForm, ReferForm, StatusForm, status_choices
+from referral.casework.models import Case, Draft, Referral
+from referral.casework.queries import latest_screening, load_case, load_referral
+from referral.casework.screening import CaseDetails
 from referral.db import session as db_session
-from referral.intake import forms
-from referral.intake import operations as ops
-from referral.intake.models import Case, Draft
+from referral.db import writes as db_writes
+from referral.directory.catalogue import current_catalogue
+from referral.i18n import LANGUAGES
 from referral.rules import RecordInvalid
 
-blueprint = Blueprint("intake", __name__, template_folder="templates")
+intake_blueprint = Blueprint("intake", __name__, template_folder="templates")
 DRAFTS_LISTED = 20  # the most recent unfinished screenings a screener is offered to resume
 
 
@@ -59,7 +73,7 @@ def build_form(section: str, draft: Draft, formdata: MultiDict | None) -> Any:
     return form
 
 
-@blueprint.get("/intake")
+@intake_blueprint.get("/intake")
 @login_required
 def start() -> str:
     drafts = (
@@ -75,24 +89,24 @@ def start() -> str:
     return render_template("intake/start.html", drafts=drafts)
 
 
-@blueprint.post("/intake")
+@intake_blueprint.post("/intake")
 @login_required
 def new_draft() -> Response:
-    draft = ops.start_draft(db_session(), current_user.id)
+    draft = drafts.start_draft(db_session(), current_user.id)
     return redirect(url_for("intake.section", key=draft.key, section="encounter"))
 
 
 def neighbours(section: str) -> tuple[str | None, str | None]:
-    index = ops.SECTIONS.index(section)
-    previous = ops.SECTIONS[index - 1] if index > 0 else None
-    following = ops.SECTIONS[index + 1] if index + 1 < len(ops.SECTIONS) else None
+    index = drafts.SECTIONS.index(section)
+    previous = drafts.SECTIONS[index - 1] if index > 0 else None
+    following = drafts.SECTIONS[index + 1] if index + 1 < len(drafts.SECTIONS) else None
     return previous, following
 
 
-@blueprint.route("/intake/<key>/<section>", methods=["GET", "POST"])
+@intake_blueprint.route("/intake/<key>/<section>", methods=["GET", "POST"])
 @login_required
 def section(key: str, section: str) -> Response | str:
-    if section not in ops.SECTIONS:
+    if section not in drafts.SECTIONS:
         abort(404)
     draft = own_draft(key)
     if draft.submitted_case_id is not None:
@@ -106,12 +120,12 @@ def section(key: str, section: str) -> Response | str:
         if "add_child" in request.form or "remove_child" in request.form:
             return change_children(draft, form, section)
         valid = form.validate()
-        ops.save_draft(db_session(), draft, section, forms.section_values(form, section))
+        drafts.save_draft(db_session(), draft, section, forms.section_values(form, section))
         previous, following = neighbours(section)
         if "back" in request.form and previous:
             return redirect(url_for("intake.section", key=key, section=previous))
         target = request.form.get("goto")
-        if target in ops.SECTIONS:
+        if target in drafts.SECTIONS:
             return redirect(url_for("intake.section", key=key, section=target))
         if "save" in request.form:
             flash(_("Draft saved."), "success")
@@ -133,7 +147,7 @@ def change_children(draft: Draft, form: Any, section: str) -> Response:
         if index is not None and 0 <= index < len(children):
             children.pop(index)
     values["companions"] = children
-    ops.save_draft(db_session(), draft, section, values)
+    drafts.save_draft(db_session(), draft, section, values)
     return redirect(url_for("intake.section", key=draft.key, section=section) + "#children")
 
 
@@ -146,14 +160,14 @@ def render_section(draft: Draft, section: str, form: Any) -> str:
         draft=draft,
         form=form,
         section=section,
-        sections=ops.SECTIONS,
+        sections=drafts.SECTIONS,
         titles=forms.SECTION_TITLES,
         previous=previous,
         following=following,
         catalogue=catalogue,
         lang=lang(),
         rescreen=rescreen,
-        saved_at=ops.saved_at(draft),
+        saved_at=drafts.saved_at(draft),
     )
 
 
@@ -167,7 +181,7 @@ def review(draft: Draft) -> str:
         draft=draft,
         form=forms.ReviewForm(),
         section="review",
-        sections=ops.SECTIONS,
+        sections=drafts.SECTIONS,
         titles=forms.SECTION_TITLES,
         previous="legal",
         following=None,
@@ -182,7 +196,7 @@ def review(draft: Draft) -> str:
 def section_problems(draft: Draft) -> dict[str, list[str]]:
     """Every section's validation messages for the stored draft, section by section."""
     problems: dict[str, list[str]] = {}
-    for section in ops.SECTIONS[:-1]:
+    for section in drafts.SECTIONS[:-1]:
         form_class = forms.SECTION_FORMS[section]
         data = forms.draft_to_form_data(draft.data, section)
         formdata = to_formdata(data)
@@ -223,21 +237,21 @@ def to_formdata(data: dict[str, Any]) -> MultiDict:
     return MultiDict(pairs)
 
 
-@blueprint.post("/intake/<key>/autosave")
+@intake_blueprint.post("/intake/<key>/autosave")
 @login_required
 def autosave(key: str) -> tuple[Response, int] | Response:
     """Save a section's fields while the screener types (app.js); never validates away data."""
     draft = own_draft(key)
     section = request.form.get("_section", "")
-    if section not in ops.SECTIONS[:-1] or draft.submitted_case_id is not None:
+    if section not in drafts.SECTIONS[:-1] or draft.submitted_case_id is not None:
         return jsonify(saved=False), 409
     form = build_form(section, draft, request.form)
     form.validate()
-    ops.save_draft(db_session(), draft, section, forms.section_values(form, section))
-    return jsonify(saved=True, at=ops.saved_at(draft))
+    drafts.save_draft(db_session(), draft, section, forms.section_values(form, section))
+    return jsonify(saved=True, at=drafts.saved_at(draft))
 
 
-@blueprint.post("/intake/<key>/submit")
+@intake_blueprint.post("/intake/<key>/submit")
 @login_required
 def submit(key: str) -> Response | str:
     draft = own_draft(key)
@@ -250,13 +264,13 @@ def submit(key: str) -> Response | str:
         flash(_("Some answers are missing or need a correction."), "error")
         return redirect(url_for("intake.section", key=key, section=first))
     catalogue = current_catalogue(db_session())
-    details = ops.CaseDetails(
+    details = CaseDetails(
         consent_referral=draft.data.get("consent_referral") == "yes",
         consent_statistics=draft.data.get("consent_statistics") == "yes",
         notes=(draft.data.get("notes") or "").strip(),
     )
     try:
-        case = ops.submit_draft(
+        case = drafts.submit_draft(
             db_session(),
             draft,
             forms.record_from_draft(draft.data),
@@ -264,7 +278,7 @@ def submit(key: str) -> Response | str:
             catalogue,
             lang=lang(),
         )
-    except ops.DraftAlreadySubmitted as done:
+    except drafts.DraftAlreadySubmitted as done:
         return redirect(url_for("cases.show", code=done.case.code))
     except RecordInvalid as invalid:
         first_field = next(iter(invalid.errors), "")
@@ -275,7 +289,7 @@ def submit(key: str) -> Response | str:
     return redirect(url_for("cases.show", code=case.code))
 
 
-@blueprint.post("/intake/<key>/discard")
+@intake_blueprint.post("/intake/<key>/discard")
 @login_required
 def discard(key: str) -> Response:
     draft = own_draft(key)
@@ -285,15 +299,229 @@ def discard(key: str) -> Response:
     return redirect(url_for("intake.start"))
 
 
-@blueprint.post("/cases/<code>/rescreen")
+@intake_blueprint.post("/cases/<code>/rescreen")
 @login_required
 def rescreen(code: str) -> Response:
     case = load_case(code, Reach.of(current_user))
-    latest = ops.latest_screening(db_session(), case)
+    latest = queries.latest_screening(db_session(), case)
     catalogue = current_catalogue(db_session())
     known = {row["code"] for row in catalogue.code_lists("es")["languages"]}
     data = forms.draft_from_record(latest.record, known) if latest else {}
     data["consent_referral"] = "yes" if case.consent_referral else "no"
     data["consent_statistics"] = "yes" if case.consent_statistics else "no"
-    draft = ops.start_draft(db_session(), current_user.id, rescreen=case, data=data)
+    draft = drafts.start_draft(db_session(), current_user.id, rescreen=case, data=data)
     return redirect(url_for("intake.section", key=draft.key, section="encounter"))
+
+
+blueprint = Blueprint("cases", __name__, template_folder="templates")
+MAX_PAGE = 1_000_000
+
+
+def reach() -> Reach:
+    return Reach.of(current_user)
+
+
+@blueprint.get("/cases")
+@login_required
+def index() -> str:
+    status = request.args.get("status") or None
+    if status not in {None, "likely", "possible", "not_indicated"}:
+        status = None
+    code = (request.args.get("code") or "").strip()[:40] or None
+    # Bounded: a huge page number would overflow the database's integer OFFSET (a 500).
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+    rows, total = queries.case_list(
+        db_session(),
+        reach(),
+        status=status,
+        code=code,
+        stale_days=current_app.config["REFERRAL_STALE_DAYS"],
+        page=page,
+    )
+    return render_template(
+        "cases/index.html",
+        rows=rows,
+        total=total,
+        status=status,
+        code=code or "",
+        page=page,
+        page_size=queries.PAGE_SIZE,
+        stale_days=current_app.config["REFERRAL_STALE_DAYS"],
+        catalogue=current_catalogue(db_session()),
+        lang=lang(),
+    )
+
+
+@blueprint.get("/cases/<code>")
+@login_required
+@db_writes  # the case_viewed audit event
+def show(code: str) -> str:
+    case = load_case(code, reach())
+    session = db_session()
+    catalogue = current_catalogue(session)
+    screening = latest_screening(session, case)
+    result, other_language = (
+        queries.displayed_result(screening, catalogue, lang()) if screening else ({}, False)
+    )
+    case_referrals = queries.case_referrals(session, case)
+    tried = {(r.need, r.service_id) for r in case_referrals}
+    declined = {
+        (r.need, r.service_id) for r in case_referrals if r.status in {"rejected", "failed"}
+    }
+    record_audit(
+        session,
+        "case_viewed",
+        actor_id=current_user.id,
+        object_kind="case",
+        object_id=case.id,
+        state=case.state,
+    )
+    return render_template(
+        "cases/show.html",
+        case=case,
+        screening=screening,
+        result=result,
+        other_language=other_language,
+        referrals=case_referrals,
+        tried=tried,
+        declined=declined,
+        gaps=queries.open_gaps(session, case),
+        timeline=queries.timeline(session, case),
+        catalogue=catalogue,
+        lang=lang(),
+        refer_form=ReferForm(),
+        ad_hoc_form=AdHocReferralForm(needs=catalogue.code_lists(lang())["needs"]),
+        status_form=StatusForm,
+        status_choices=status_choices,
+        stale_days=current_app.config["REFERRAL_STALE_DAYS"],
+        can_see_notes=case.screener_id == current_user.id or reach().can_see_state(case.state),
+    )
+
+
+REFERRAL_ERRORS = {
+    "no_consent": lambda: _("The person did not agree to be referred: record their consent first."),
+    "unknown_service": lambda: _("That service is not in the directory for this need."),
+    "already_referred": lambda: _("This case is already referred to that service for this need."),
+    "ad_hoc_needs_provider_and_reason": lambda: _("Name the provider and say why."),
+    "unknown_status": lambda: _("Choose a status from the list."),
+    "transition_not_allowed": lambda: _("A referral in this status cannot change to that one."),
+    "reason_required": lambda: _("This status needs a reason: choose one."),
+}
+
+
+def referral_error(exc: workflow.ReferralError) -> str:
+    return REFERRAL_ERRORS.get(exc.code, lambda: exc.code)()
+
+
+@blueprint.post("/cases/<code>/referrals")
+@login_required
+def refer(code: str) -> Response:
+    case = load_case(code, reach())
+    form = ReferForm()
+    if not form.validate():
+        abort(400)
+    try:
+        workflow.refer(
+            db_session(),
+            case,
+            need=form.need.data,
+            service_id=form.service_id.data,
+            catalogue=current_catalogue(db_session()),
+            user_id=current_user.id,
+        )
+    except workflow.ReferralError as exc:
+        flash(referral_error(exc), "error")
+    else:
+        flash(_("Referral requested."), "success")
+    return redirect(url_for("cases.show", code=case.code) + "#referrals")
+
+
+@blueprint.post("/cases/<code>/referrals/ad-hoc")
+@login_required
+def refer_ad_hoc(code: str) -> Response | str:
+    case = load_case(code, reach())
+    catalogue = current_catalogue(db_session())
+    form = AdHocReferralForm(needs=catalogue.code_lists(lang())["needs"])
+    if not form.validate():
+        flash(_("Name the provider, choose the need and say why."), "error")
+        return redirect(url_for("cases.show", code=case.code) + "#ad-hoc")
+    try:
+        workflow.refer_ad_hoc(
+            db_session(),
+            case,
+            need=form.need.data,
+            provider=form.provider.data,
+            reason=form.reason.data,
+            user_id=current_user.id,
+        )
+    except workflow.ReferralError as exc:
+        flash(referral_error(exc), "error")
+    else:
+        flash(_("Referral outside the directory recorded, and counted as a gap."), "success")
+    return redirect(url_for("cases.show", code=case.code) + "#referrals")
+
+
+@blueprint.post("/referrals/<int:referral_id>/status")
+@login_required
+def referral_status(referral_id: int) -> Response | tuple[str, int]:
+    referral, case = load_referral(referral_id, reach())
+    form = StatusForm()
+    catalogue = current_catalogue(db_session())
+    form.status.choices = [
+        (code, catalogue.label("referral_statuses", code, lang())) for code in workflow.STATUSES
+    ]
+    if form.version.data is not None and form.version.data != referral.version:
+        return conflict_page(referral, case, form), 409
+    if not form.validate():
+        flash(_("Choose a status, and a reason when it needs one."), "error")
+        return redirect(url_for("cases.show", code=case.code) + f"#referral-{referral.id}")
+    try:
+        workflow.change_status(
+            db_session(),
+            referral,
+            status=form.status.data,
+            reason_code=form.reason_code.data or None,
+            expected_version=form.version.data,
+            user_id=current_user.id,
+        )
+    except workflow.ReferralConflict as conflict:
+        return conflict_page(conflict.referral, case, form), 409
+    except workflow.ReferralError as exc:
+        flash(referral_error(exc), "error")
+    else:
+        flash(_("Referral status changed."), "success")
+    return redirect(url_for("cases.show", code=case.code) + f"#referral-{referral.id}")
+
+
+def conflict_page(referral: Referral, case, form: StatusForm) -> str:
+    """Someone changed the referral first: show both changes; nothing is lost silently."""
+    return render_template(
+        "cases/conflict.html",
+        referral=referral,
+        case=case,
+        form=form,
+        catalogue=current_catalogue(db_session()),
+        lang=lang(),
+        status_choices=status_choices,
+        status_form=StatusForm,
+    )
+
+
+@blueprint.get("/referrals/<int:referral_id>/sheet")
+@login_required
+def referral_sheet(referral_id: int) -> str:
+    """A sheet for the person: the service and how to reach it, nothing else about the case."""
+    referral, _case = load_referral(referral_id, reach())
+    sheet_lang = request.args.get("lang")
+    if sheet_lang not in LANGUAGES:
+        sheet_lang = lang()
+    catalogue = current_catalogue(db_session())
+    service = catalogue.services_by_id.get(referral.service_id or "")
+    with force_locale(sheet_lang):
+        return render_template(
+            "cases/sheet.html",
+            referral=referral,
+            service=service,
+            catalogue=catalogue,
+            sheet_lang=sheet_lang,
+        )

@@ -13,8 +13,8 @@ from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from referral.models import DirectoryVersion
-from referral.models import Service as ServiceRow
+from referral.directory.models import DirectoryVersion
+from referral.directory.models import Service as ServiceRow
 from referral.rules import Catalogue, RuleSeeds, Service, build_catalogue, parse_services
 from referral.seeds.loader import StateSeed, load_rules
 

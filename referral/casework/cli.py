@@ -21,12 +21,12 @@ from flask.cli import AppGroup
 from sqlmodel import Session, col, select
 
 from referral.auth.models import User
-from referral.catalogue import current_catalogue
+from referral.casework.models import Case, Screening
+from referral.casework.routing import translate
+from referral.casework.screening import CaseDetails, as_utc, store_screening
 from referral.db import get_db
+from referral.directory.catalogue import current_catalogue
 from referral.i18n import LANGUAGES, gettext_for
-from referral.intake.models import Case, Screening
-from referral.intake.operations import CaseDetails, as_utc, store_screening
-from referral.routing import translate
 from referral.rules import RecordInvalid, ScreeningRecord, validate_record
 
 cases_cli = AppGroup("cases", help="Import and export screening records.")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from referral.audit.operations import record_audit
-from referral.intake.models import Case
-from referral.intake.operations import close_gaps, open_gap
-from referral.models import utcnow
-from referral.referrals.models import Referral, ReferralEvent
+from referral.casework.models import (
+    Case,
+    Gap,
+    GapReason,
+    Referral,
+    ReferralEvent,
+)
+from referral.db import utcnow
 from referral.rules import Catalogue
 from referral.rules.contract import CODE_LISTS
 
@@ -217,3 +223,54 @@ def change_status(
         state=referral.state,
     )
     return referral
+
+
+def open_gap(
+    session: Session,
+    case: Case,
+    *,
+    need: str,
+    kind: str,
+    reasons: list[str],
+    screening_id: int | None = None,
+    referral_id: int | None = None,
+    when: datetime | None = None,
+) -> Gap:
+    """The case's open gap for this need and kind; a new one only when none is open."""
+    existing = session.exec(
+        select(Gap).where(
+            Gap.case_id == case.id,
+            Gap.need == need,
+            Gap.kind == kind,
+            Gap.closed_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    gap = Gap(
+        case_id=case.id,
+        screening_id=screening_id,
+        referral_id=referral_id,
+        need=need,
+        kind=kind,
+        state=case.state,
+        reasons=sorted(set(reasons)),
+        opened_at=when or utcnow(),
+    )
+    session.add(gap)
+    session.flush()
+    for reason in gap.reasons:
+        session.add(GapReason(gap_id=gap.id, reason=reason))
+    return gap
+
+
+def close_gaps(session: Session, case_id: int, need: str) -> int:
+    """Close every open gap of this case and need (a referral for it was accepted)."""
+    gaps = session.exec(
+        select(Gap).where(Gap.case_id == case_id, Gap.need == need, Gap.closed_at.is_(None))  # type: ignore[union-attr]
+    ).all()
+    now = utcnow()
+    for gap in gaps:
+        gap.closed_at = now
+        session.add(gap)
+    return len(gaps)

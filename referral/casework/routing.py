@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from referral.catalogue import current_catalogue
+from referral.directory.catalogue import current_catalogue
 from referral.i18n import gettext_for
 from referral.rules import N_, ErrorMessage, RecordInvalid, route_case, validate_record
 

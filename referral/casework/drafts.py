@@ -1,0 +1,104 @@
+"""Drafts: what a screener has typed, saved section by section, until it is submitted as a case."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlmodel import Session, select
+
+from referral.casework.models import Case, Draft
+from referral.casework.screening import CaseDetails, as_utc, store_screening
+from referral.db import utcnow
+from referral.rules import Catalogue, validate_record
+
+SECTIONS = ("encounter", "person", "indicators", "needs", "legal", "review")
+
+
+def new_draft_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class DraftAlreadySubmitted(Exception):
+    """The draft made a case already; ``case`` is that case."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(case.code)
+        self.case = case
+
+
+def start_draft(
+    session: Session, user_id: int, *, rescreen: Case | None = None, data: dict | None = None
+) -> Draft:
+    draft = Draft(
+        key=new_draft_key(),
+        user_id=user_id,
+        rescreen_case_id=rescreen.id if rescreen else None,
+        data=dict(data or {}),
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def save_draft(session: Session, draft: Draft, section: str, values: dict[str, Any]) -> None:
+    """Merge one section's values into the draft (a new dict, so the JSON column is updated)."""
+    merged = dict(draft.data)
+    merged.update(values)
+    draft.data = merged
+    draft.section = section
+    draft.updated_at = utcnow()
+    session.add(draft)
+    session.flush()
+
+
+def lock_draft(session: Session, draft_id: int) -> Draft | None:
+    """The draft, locked for this transaction (two submits of one draft make one case)."""
+    # populate_existing: the draft is already in the session, loaded before the lock; without
+    # it the ORM keeps that stale copy and a second submit waiting on the lock makes a case too.
+    statement = (
+        select(Draft)
+        .where(Draft.id == draft_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).first()
+
+
+def submit_draft(
+    session: Session,
+    draft: Draft,
+    record_data: dict[str, Any],
+    details: CaseDetails,
+    catalogue: Catalogue,
+    *,
+    lang: str,
+) -> Case:
+    """Turn a draft into a case (or a re-screening). Raises RecordInvalid, DraftAlreadySubmitted."""
+    locked = lock_draft(session, draft.id) if draft.id is not None else None
+    if locked is not None and locked.submitted_case_id is not None:
+        existing = session.get(Case, locked.submitted_case_id)
+        if existing is not None:
+            raise DraftAlreadySubmitted(existing)
+    record = validate_record(record_data, catalogue.codes)
+    rescreen = session.get(Case, draft.rescreen_case_id) if draft.rescreen_case_id else None
+    case, _screening, _result = store_screening(
+        session,
+        record,
+        catalogue,
+        screener_id=draft.user_id,
+        details=details,
+        case=rescreen,
+        lang=lang,
+    )
+    target = locked or draft
+    target.submitted_case_id = case.id
+    target.updated_at = utcnow()
+    session.add(target)
+    session.flush()
+    return case
+
+
+def saved_at(draft: Draft) -> str:
+    """The draft's version as the browser sees it (microseconds, UTC)."""
+    return as_utc(draft.updated_at).isoformat()
