@@ -24,6 +24,7 @@ from referral.i18n import LANGUAGES, gettext_for
 from referral.stats import export
 from referral.stats.microdata import (
     DEFAULT_K,
+    DEFAULT_L,
     MicrodataExport,
     data_dictionary,
     write_csv,
@@ -121,6 +122,14 @@ def dictionary_path(out: str | None, dictionary: str | None) -> Path | None:
 @stats_cli.command("microdata")
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv")
 @click.option("--k", "k", type=click.IntRange(2, 10_000), default=DEFAULT_K, show_default=True)
+@click.option(
+    "--l",
+    "l",
+    type=click.IntRange(1, 5),
+    default=DEFAULT_L,
+    show_default=True,
+    help="Distinct forms of exploitation every published class must hold (l-diversity).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None)
 @click.option("--dictionary", type=click.Path(dir_okay=False, writable=True), default=None)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True)
@@ -128,12 +137,14 @@ def dictionary_path(out: str | None, dictionary: str | None) -> Path | None:
 def microdata_command(
     fmt: str,
     k: int,
+    l: int,  # noqa: E741
     out: str | None,
     dictionary: str | None,
     lang: str,
     states: tuple[str, ...],
 ) -> None:
-    """One k-anonymous row per consenting case (likely or possible), CTDC column names."""
+    """One row per consenting case (likely or possible), CTDC column names; k-anonymous and
+    l-diverse on the forms of exploitation, rows sorted by their written values."""
     check_states(states)
     scope = scope_of(states)
     gettext = gettext_for(lang)
@@ -143,7 +154,7 @@ def microdata_command(
         snapshot(session)
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
-        run = MicrodataExport(session, regions, dimensions, scope, k=k)
+        run = MicrodataExport(session, regions, dimensions, scope, k=k, l=l)
         report = run.prepare()
         with ExitStack() as stack:
             target: IO[str] = (
@@ -171,7 +182,7 @@ def microdata_command(
             write_dictionary(handle, gettext, rows)
     click.echo(json.dumps(report.as_dict()), err=True)
     with database.transaction() as session:
-        export.audit_export(session, None, export.microdata_code(fmt, k), scope)
+        export.audit_export(session, None, export.microdata_code(fmt, k, l), scope)
 
 
 def init_app(app: Any) -> None:

@@ -82,8 +82,8 @@ def summary_code(year: int, fmt: str, public: bool, threshold: int) -> str:
     return f"summary:{year}:{fmt}:" + (f"public:t{threshold}" if public else "internal")
 
 
-def microdata_code(fmt: str, k: int) -> str:
-    return f"microdata:{fmt}:k{k}"
+def microdata_code(fmt: str, k: int, l: int) -> str:  # noqa: E741
+    return f"microdata:{fmt}:k{k}:l{l}"
 
 
 # --- tables in the reader's language ------------------------------------------------------

@@ -29,6 +29,7 @@ from referral.stats import export
 from referral.stats.cli import snapshot
 from referral.stats.microdata import (
     DEFAULT_K,
+    DEFAULT_L,
     MicrodataExport,
     data_dictionary,
     write_csv,
@@ -168,13 +169,15 @@ def microdata_download() -> Response:
         snapshot(session)
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
-        run = MicrodataExport(session, regions, dimensions, scope, k=DEFAULT_K)
+        run = MicrodataExport(session, regions, dimensions, scope, k=DEFAULT_K, l=DEFAULT_L)
         run.prepare()
         write_csv(text, run.rows(), lambda: None)
     text.flush()
     text.detach()
     spool.seek(0)
-    export.audit_export(db.session(), reach.user_id, export.microdata_code("csv", DEFAULT_K), scope)
+    export.audit_export(
+        db.session(), reach.user_id, export.microdata_code("csv", DEFAULT_K, DEFAULT_L), scope
+    )
     return _attachment(spool, "ruta-microdata.csv", "text/csv")
 
 

@@ -62,7 +62,7 @@ def test_supervisor_microdata_covers_only_their_states(app, client, make_user, l
     assert len(rows) >= 13
     assert {row["region"] for row in rows} <= {"north", "all"}
     assert [(e.object_id, e.state) for e in exports(app) if e.actor_id == supervisor.id] == [
-        ("microdata:csv:k11:states1", "MX-NLE")
+        ("microdata:csv:k11:l2:states1", "MX-NLE")
     ]
 
 
