@@ -16,12 +16,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
-from sqlalchemy import text
 
 from referral.db import get_db
-from referral.directory.catalogue import current_catalogue
+from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.i18n import LANGUAGES, gettext_for
-from referral.stats import export
+from referral.stats import export, releases
 from referral.stats.microdata import (
     DEFAULT_K,
     DEFAULT_L,
@@ -55,18 +54,25 @@ def check_states(states: tuple[str, ...]) -> None:
         raise click.BadParameter(", ".join(unknown), param_hint="--state")
 
 
-def snapshot(session: Any) -> None:
-    """One consistent view for every query of an export (PostgreSQL; SQLite's read
-    transaction already is one)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-
-
 @stats_cli.command("summary")
 @click.option("--year", type=click.IntRange(1900, 2999), required=True)
 @click.option("--format", "fmt", type=click.Choice(("json", "csv", "html")), default="json")
-@click.option("--public", is_flag=True, help="Apply disclosure control (cell suppression).")
-@click.option("--threshold", type=click.IntRange(2, 1000), default=export.DEFAULT_THRESHOLD)
+@click.option(
+    "--public",
+    is_flag=True,
+    help="The differentially private release (made once, then stored; spends budget).",
+)
+@click.option(
+    "--epsilon",
+    type=click.FloatRange(0.01, 100),
+    default=None,
+    help="Privacy-loss parameter of the release (default: the app's, 2).",
+)
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Make a new edition where cases arrived after the release (spends budget again).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True)
 @click.option("--state", "states", multiple=True, help="Limit to these states (ISO 3166-2:MX).")
@@ -74,7 +80,8 @@ def summary_command(
     year: int,
     fmt: str,
     public: bool,
-    threshold: int,
+    epsilon: float | None,
+    update: bool,
     out: str | None,
     lang: str,
     states: tuple[str, ...],
@@ -83,31 +90,57 @@ def summary_command(
     check_states(states)
     scope = scope_of(states)
     database = get_db()
-    with database.transaction(write=False) as session:
-        snapshot(session)
-        catalogue = current_catalogue(session)
-        with click.progressbar(
-            length=len(SUMMARY_STEPS), label=gettext_for(lang)("Counting"), file=sys.stderr
-        ) as bar:
-            summary = export.summary_export(
-                session,
-                catalogue,
-                year,
-                scope,
-                public=public,
-                threshold=threshold,
-                lang=lang,
-                progress=lambda _step: bar.update(1),
+    default_epsilon, budget = export.privacy_settings(current_app.config)
+    gettext = gettext_for(lang)
+    if public:
+        chosen = epsilon or default_epsilon
+        request = releases.Request(year, releases.units_of(scope.states), "summary", chosen, update)
+        all_states = releases.ledger_states(s.code for s in catalogue_cache().states)
+        with database.transaction() as writer:
+            catalogue = current_catalogue(writer)
+            with click.progressbar(
+                length=len(request.units), label=gettext("Counting"), file=sys.stderr
+            ) as bar:
+                try:
+                    summary, _outcome = export.public_summary(
+                        database,
+                        writer,
+                        catalogue,
+                        request,
+                        all_states=all_states,
+                        budget=budget,
+                        actor_id=None,
+                        lang=lang,
+                        progress=lambda _step: bar.update(1),
+                    )
+                except releases.BudgetSpent as refused:
+                    raise click.ClickException(
+                        export.budget_message(refused, catalogue, lang)
+                    ) from None
+            assert summary is not None
+            document = export.render_summary(
+                summary, fmt, catalogue, lang, lambda s, t: render_html(s, t, lang)
             )
-        document = export.render_summary(
-            summary, fmt, catalogue, lang, lambda s, t: render_html(s, t, lang)
-        )
+            export.audit_export(writer, None, export.summary_code(year, fmt, chosen), scope)
+    else:
+        with database.transaction(write=False) as session:
+            releases.snapshot(session)
+            catalogue = current_catalogue(session)
+            with click.progressbar(
+                length=len(SUMMARY_STEPS), label=gettext("Counting"), file=sys.stderr
+            ) as bar:
+                summary = export.summary_export(
+                    session, catalogue, year, scope, lang=lang, progress=lambda _s: bar.update(1)
+                )
+            document = export.render_summary(
+                summary, fmt, catalogue, lang, lambda s, t: render_html(s, t, lang)
+            )
+        with database.transaction() as session:
+            export.audit_export(session, None, export.summary_code(year, fmt, None), scope)
     if out:
         Path(out).write_text(document, encoding="utf-8")
     else:
         click.echo(document, nl=False)
-    with database.transaction() as session:
-        export.audit_export(session, None, export.summary_code(year, fmt, public, threshold), scope)
 
 
 def dictionary_path(out: str | None, dictionary: str | None) -> Path | None:
@@ -151,7 +184,7 @@ def microdata_command(
     database = get_db()
     regions = regions_for(current_app.config["SEEDS_DIR"])
     with database.transaction(write=False) as session:
-        snapshot(session)
+        releases.snapshot(session)
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
         run = MicrodataExport(session, regions, dimensions, scope, k=k, l=l)

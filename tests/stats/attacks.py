@@ -16,6 +16,7 @@ knows it exactly. ``differenced`` does the same for two exports of overlapping s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from scipy.optimize import linprog
@@ -116,47 +117,71 @@ def relations(published: dict[str, Any], one_form_each: bool) -> list[dict[Path,
     return found
 
 
+@dataclass
+class Attack:
+    """What the attacker got: cells known exactly, and how many cells were attacked with a
+    model the publication did not refute (a noisy release can make the facts and the 95 %
+    intervals contradict each other: then that cell's attack learns nothing)."""
+
+    recovered: dict[Path, int] = field(default_factory=dict)
+    attacked: int = 0
+    consistent: int = 0
+    narrowest: float = float("inf")  # smallest (range width / published interval width)
+
+
 def recovered_cells(
     published: dict[str, Any],
     truth: dict[str, Any],
     *,
     one_form_each: bool,
     targets: set[Path] | None = None,
-) -> dict[Path, int]:
-    """The cells not published exactly whose true value the attacker pins down exactly."""
+) -> Attack:
+    """Attack every cell not published exactly: linear programming over the relations that
+    hold it and the relations those touch (two steps), with what is known of each cell."""
     known = ranges(published)
-    paths = sorted(known)
-    index = {path: i for i, path in enumerate(paths)}
-    rows, rhs = [], []
-    for relation in relations(published, one_form_each):
-        if all(path in index for path in relation):
-            row = [0.0] * len(paths)
-            for path, coefficient in relation.items():
-                row[index[path]] += coefficient
-            rows.append(row)
-            rhs.append(0.0)
-    bounds = [known[path] for path in paths]
-    uncertain = [p for p in paths if known[p][0] != known[p][1]]
+    found = [r for r in relations(published, one_form_each) if all(p in known for p in r)]
+    touching: dict[Path, list[int]] = {}
+    for i, relation in enumerate(found):
+        for path in relation:
+            touching.setdefault(path, []).append(i)
+    uncertain = [p for p in sorted(known) if known[p][0] != known[p][1]]
     if targets is not None:
         uncertain = [p for p in uncertain if p in targets]
-    found: dict[Path, int] = {}
+    attack = Attack(attacked=len(uncertain))
     for path in uncertain:
+        chosen = set(touching.get(path, []))
+        for i in list(chosen):
+            for other in found[i]:
+                chosen.update(touching.get(other, []))
+        paths = sorted({p for i in chosen for p in found[i]} | {path})
+        index = {p: j for j, p in enumerate(paths)}
+        rows = []
+        for i in sorted(chosen):
+            row = [0.0] * len(paths)
+            for p, coefficient in found[i].items():
+                row[index[p]] += coefficient
+            rows.append(row)
+        bounds = [known[p] for p in paths]
         objective = [0.0] * len(paths)
         objective[index[path]] = 1.0
-        least = linprog(objective, A_eq=rows or None, b_eq=rhs or None, bounds=bounds)
+        least = linprog(objective, A_eq=rows or None, b_eq=[0.0] * len(rows) or None, bounds=bounds)
         if least.status != 0:
-            return {}  # the published intervals miss the truth somewhere: nothing is pinned
+            continue  # the facts contradict the published intervals: nothing is pinned
         objective[index[path]] = -1.0
-        most = linprog(objective, A_eq=rows or None, b_eq=rhs or None, bounds=bounds)
+        most = linprog(objective, A_eq=rows or None, b_eq=[0.0] * len(rows) or None, bounds=bounds)
+        attack.consistent += 1
         low, high = least.fun, -most.fun
+        own = known[path][1] - known[path][0]
+        if own < BIG:
+            attack.narrowest = min(attack.narrowest, (high - low) / own if own else 1.0)
         true_value = lookup(truth, path)
         if (
             high - low < 1 - 1e-6
             and true_value is not None
             and low - 1e-6 <= true_value <= high + 1e-6
         ):
-            found[path] = int(true_value)
-    return found
+            attack.recovered[path] = int(true_value)
+    return attack
 
 
 def differenced(
