@@ -32,6 +32,7 @@ from referral.stats.microdata import (
 )
 from referral.stats.operations import SUMMARY_STEPS, Scope
 from referral.stats.regions import regions_for
+from referral.stats.synthetic import SYNTHETIC, synthetic_compute, write_synthetic
 
 stats_cli = AppGroup("stats", help="Anonymized statistics: annual summary and microdata.")
 
@@ -216,6 +217,68 @@ def microdata_command(
     click.echo(json.dumps(report.as_dict()), err=True)
     with database.transaction() as session:
         export.audit_export(session, None, export.microdata_code(fmt, k, l), scope)
+
+
+@stats_cli.command("synthetic")
+@click.option("--year", type=click.IntRange(1900, 2999), required=True)
+@click.option("--epsilon", type=click.FloatRange(0.01, 100), default=None)
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Make a new edition where cases arrived after the release (spends budget again).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True)
+@click.option("--state", "states", multiple=True, help="Limit to these states (ISO 3166-2:MX).")
+def synthetic_command(
+    year: int,
+    epsilon: float | None,
+    update: bool,
+    out: str | None,
+    lang: str,
+    states: tuple[str, ...],
+) -> None:
+    """Differentially private synthetic microdata of one year (CTDC columns), drawn from
+    marginals released on the privacy ledger (made once, then stored)."""
+    check_states(states)
+    scope = scope_of(states)
+    database = get_db()
+    default_epsilon, budget = export.privacy_settings(current_app.config)
+    chosen = epsilon or default_epsilon
+    regions = regions_for(current_app.config["SEEDS_DIR"])
+    request = releases.Request(year, releases.units_of(scope.states), SYNTHETIC, chosen, update)
+    all_states = releases.ledger_states(s.code for s in catalogue_cache().states)
+    with database.transaction() as writer:
+        catalogue = current_catalogue(writer)
+        dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
+        try:
+            outcome = releases.obtain(
+                database,
+                writer,
+                request,
+                all_states,
+                budget,
+                synthetic_compute(regions, dimensions),
+                None,
+            )
+        except releases.BudgetSpent as refused:
+            raise click.ClickException(export.budget_message(refused, catalogue, lang)) from None
+        for release in outcome.releases:
+            if release.scope in outcome.created:
+                export.audit_release(writer, None, release)
+        with ExitStack() as stack:
+            target: IO[str] = (
+                stack.enter_context(Path(out).open("w", encoding="utf-8", newline=""))
+                if out
+                else sys.stdout
+            )
+            rows = write_synthetic(target, outcome.releases, regions, lambda: None)
+            target.flush()
+        export.audit_export(writer, None, f"synthetic:{year}:csv:e{chosen:g}", scope)
+    click.echo(
+        json.dumps({"rows": rows, "epsilon": chosen, "newer_cases": bool(outcome.newer)}),
+        err=True,
+    )
 
 
 def init_app(app: Any) -> None:

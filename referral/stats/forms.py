@@ -30,3 +30,8 @@ class ReleaseForm(FlaskForm):
         validators=[Optional()],
     )
     update = BooleanField(_l("Include the cases that arrived after the last release"))
+    table = SelectField(
+        choices=[("summary", "summary"), ("synthetic", "synthetic")],
+        default="summary",
+        validators=[Optional()],
+    )

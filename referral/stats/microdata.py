@@ -175,7 +175,7 @@ def _year_case(session: Session, base: Select) -> Any:
     return case(*whens, else_=last + 1)
 
 
-def _base(scope: Scope) -> Select:
+def _base(scope: Scope, year: int | None = None) -> Select:
     query = (
         select(col(Case.id))
         .select_from(Case)
@@ -184,6 +184,9 @@ def _base(scope: Scope) -> Select:
     )
     if scope.states is not None:
         query = query.where(col(Case.state).in_(scope.states))
+    if year is not None:  # one year of data (the synthetic microdata's privacy ledger)
+        start, end = year_bounds(year)
+        query = query.where(col(Case.first_screened_at) >= start, col(Case.first_screened_at) < end)
     return query
 
 
@@ -211,6 +214,7 @@ class MicrodataExport:
         scope: Scope,
         k: int = DEFAULT_K,
         l: int = DEFAULT_L,  # noqa: E741
+        year: int | None = None,
     ) -> None:
         if k < 1 or l < 1:
             raise ValueError("k and l must be at least 1")
@@ -219,6 +223,7 @@ class MicrodataExport:
         self.dimensions = dimensions  # indicator code -> dimension code
         self.scope = scope
         self.report = MicrodataReport(k=k, l=l)
+        self.year = year
         self._kept: set[tuple[Any, ...]] = set()
         self.level: tuple[int, int, int] = (0, 0, 0)
         self._subquery: Any = None
@@ -229,7 +234,7 @@ class MicrodataExport:
         states = [(r.code, r.members) for r in self.regions.states.regions]
         nations = [(r.code, r.members) for r in self.regions.nationalities.regions]
         return [
-            _year_case(self.session, _base(self.scope)).label("yearOfRegistration"),
+            _year_case(self.session, _base(self.scope, self.year)).label("yearOfRegistration"),
             case((sex == "female", "Female"), (sex == "male", "Male"), else_=UNKNOWN).label(
                 "gender"
             ),
@@ -241,7 +246,7 @@ class MicrodataExport:
 
     def prepare(self) -> MicrodataReport:
         """Pass 1: count the records, what generalization changed, and the class sizes."""
-        base = _base(self.scope)
+        base = _base(self.scope, self.year)
         sex, age = col(Screening.sex), col(Screening.age)
         # A nationality alone in its region (Mexico, unknown) is not coarsened.
         singletons = [
@@ -305,6 +310,23 @@ class MicrodataExport:
                 if size >= report.k:
                     report.suppressed_for_l += size
         return report
+
+    def every_row(self, batch: int = 2000) -> Iterator[tuple[Any, ...]]:
+        """Every record's row at CTDC's values, nothing generalized further or suppressed,
+        in no meaningful order: only for counting (the synthetic microdata's marginals),
+        never to be written out."""
+        if self._subquery is None:
+            self.prepare()
+        sub = self._subquery
+        keys = [sub.c[name] for name in QUASI_IDENTIFIERS]
+        flags = [sub.c[f] for f in EXPLOITATION_FLAGS]
+        query = select(*keys, sub.c.screeningStatus, sub.c.record, *flags).execution_options(
+            yield_per=batch
+        )
+        width = len(QUASI_IDENTIFIERS)
+        for row in self.session.execute(query):
+            values = tuple(row)
+            yield self._row(generalize(values[:width], (0, 0, 0)), values[width:])
 
     def rows(self, batch: int = 2000) -> Iterator[tuple[Any, ...]]:
         """Pass 2: the published rows, in COLUMNS order, sorted by their written values.

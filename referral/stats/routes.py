@@ -5,6 +5,7 @@ URL rules of this feature:
     POST /stats/releases                stats.make_release        make (or fetch) a public release
     GET  /stats/summary.<fmt>           stats.summary_download    json | csv | html
     GET  /stats/ledger                  stats.ledger              the privacy ledger (admins)
+    GET  /stats/synthetic.csv           stats.synthetic_download  DP synthetic microdata
     GET  /stats/microdata.csv           stats.microdata_download  k-anonymous, l-diverse microdata
     GET  /stats/dictionary.csv          stats.dictionary_download the microdata's columns
 
@@ -55,6 +56,7 @@ from referral.stats.microdata import (
 )
 from referral.stats.operations import MEXICO_CITY, Scope, years_with_cases
 from referral.stats.regions import regions_for
+from referral.stats.synthetic import SYNTHETIC, synthetic_compute, write_synthetic
 
 blueprint = Blueprint("stats", __name__, template_folder="templates")
 FORMATS = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
@@ -163,6 +165,11 @@ def index() -> str:
         newer = bool(outcome.newer)
     else:
         summary = export.summary_export(session, catalogue, year, scope, lang=lang())
+    synthetic = releases.find(
+        db.get_db(),
+        releases.Request(year, releases.units_of(scope.states), SYNTHETIC, epsilon),
+    )
+    synthetic_ready = len(synthetic.releases) == len(releases.units_of(scope.states))
     args = _page_args(reach, year, scope, public, epsilon)
     scope_args: dict[str, Any] = (
         {"state": scope.states[0]} if reach.is_admin and scope.states else {}
@@ -187,6 +194,8 @@ def index() -> str:
         epsilon=epsilon,
         epsilon_choices=[f"{e:g}" for e in releases.EPSILON_CHOICES],
         newer=newer,
+        synthetic_ready=synthetic_ready,
+        synthetic_args=_page_args(reach, year, scope, True, epsilon),
         form=form,
         args=args,
         scope_args=scope_args,
@@ -210,21 +219,38 @@ def make_release() -> BaseResponse:
     _default, budget = export.privacy_settings(current_app.config)
     session = db.session()
     catalogue = current_catalogue(session)
+    table = SYNTHETIC if form.table.data == SYNTHETIC else releases.SUMMARY
     wanted = releases.Request(
-        year, releases.units_of(scope.states), releases.SUMMARY, epsilon, bool(form.update.data)
+        year, releases.units_of(scope.states), table, epsilon, bool(form.update.data)
     )
     back = url_for("stats.index", **_page_args(reach, year, scope, True, epsilon))
     try:
-        _summary, outcome = export.public_summary(
-            db.get_db(),
-            session,
-            catalogue,
-            wanted,
-            all_states=_ledger_states(),
-            budget=budget,
-            actor_id=reach.user_id,
-            lang=lang(),
-        )
+        if table == SYNTHETIC:
+            dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
+            regions = regions_for(current_app.config["SEEDS_DIR"])
+            outcome = releases.obtain(
+                db.get_db(),
+                session,
+                wanted,
+                _ledger_states(),
+                budget,
+                synthetic_compute(regions, dimensions),
+                reach.user_id,
+            )
+            for release in outcome.releases:
+                if release.scope in outcome.created:
+                    export.audit_release(session, reach.user_id, release)
+        else:
+            _summary, outcome = export.public_summary(
+                db.get_db(),
+                session,
+                catalogue,
+                wanted,
+                all_states=_ledger_states(),
+                budget=budget,
+                actor_id=reach.user_id,
+                lang=lang(),
+            )
     except releases.BudgetSpent as refused:
         flash(export.budget_message(refused, catalogue, lang()), "error")
         return redirect(back)
@@ -285,6 +311,31 @@ def summary_download(fmt: str) -> BaseResponse:
     kind = "public" if public else "internal"
     return _attachment(
         io.BytesIO(document.encode("utf-8")), f"ruta-summary-{year}-{kind}.{fmt}", FORMATS[fmt]
+    )
+
+
+@blueprint.get("/stats/synthetic.csv")
+@login_required
+@db.writes
+def synthetic_download() -> BaseResponse:
+    """The stored synthetic microdata of a year for the reader's scope (never made by a GET)."""
+    reach = _reach()
+    scope = _scope(reach)
+    epsilon = _epsilon(reach, request.args.get("epsilon"))
+    with db.get_db().transaction(write=False) as session:
+        year = _year(years_with_cases(session))
+    wanted = releases.Request(year, releases.units_of(scope.states), SYNTHETIC, epsilon)
+    found = releases.find(db.get_db(), wanted)
+    if len(found.releases) < len(wanted.units):
+        flash(
+            _("There is no synthetic microdata of %(year)s yet: make it first.", year=year), "info"
+        )
+        return redirect(url_for("stats.index", **_page_args(reach, year, scope, True, epsilon)))
+    out = io.StringIO()
+    write_synthetic(out, found.releases, regions_for(current_app.config["SEEDS_DIR"]), lambda: None)
+    export.audit_export(db.session(), reach.user_id, f"synthetic:{year}:csv:e{epsilon:g}", scope)
+    return _attachment(
+        io.BytesIO(out.getvalue().encode("utf-8")), f"ruta-synthetic-{year}.csv", "text/csv"
     )
 
 

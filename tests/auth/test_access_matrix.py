@@ -64,6 +64,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         row("login", 404, 302, 302, 302),  # no year given: back to /stats with the error
     ),
     "stats.ledger": ("GET", lambda o: "/stats/ledger", row("login", 404, 404, 404, 200)),
+    "stats.synthetic_download": (
+        "GET",
+        lambda o: "/stats/synthetic.csv",
+        row("login", 404, 302, 302, 302),  # to /stats until the synthetic data are made
+    ),
     "stats.microdata_download": (
         "GET",
         lambda o: "/stats/microdata.csv",
