@@ -38,7 +38,7 @@ from referral.stats.microdata import (
     STATUSES,
     UNKNOWN,
     MicrodataExport,
-    written,
+    sort_key,
 )
 from referral.stats.operations import Scope
 from referral.stats.regions import Regions
@@ -236,16 +236,18 @@ def write_synthetic(
     out: IO[str], releases: Sequence[Any], regions: Regions, tick: Callable[[], None]
 ) -> int:
     """Every release's rows (one per state, or the country), sorted by written values."""
-    counts: dict[tuple[Any, ...], int] = {}
+    counts: dict[str, int] = {}
     for release in releases:
         for row in sample_rows(release.numbers, regions, release.year):
-            counts[row] = counts.get(row, 0) + 1
+            key = sort_key(row)
+            counts[key] = counts.get(key, 0) + 1
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     written_rows = 0
-    for row in sorted(counts, key=written):
-        for _ in range(counts[row]):
-            writer.writerow(row)
+    for key in sorted(counts):
+        text = key.split("\x00")
+        for _ in range(counts[key]):
+            writer.writerow(text)
             written_rows += 1
             tick()
     return written_rows

@@ -1,4 +1,5 @@
-"""The privacy ledger: differentially private statistics releases (issue 15).
+"""The privacy ledger: differentially private statistics releases (issue 15); an index of
+each case's gap records, which the public tables count per case.
 
 Revision ID: 0006
 Revises: 0005
@@ -35,8 +36,11 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_privacy_release_year", "privacy_release", ["year"])
+    # The public tables keep each case's earliest gap records (referral.stats.bounded).
+    op.create_index("ix_gap_case", "gap", ["case_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_gap_case", table_name="gap")
     op.drop_index("ix_privacy_release_year", table_name="privacy_release")
     op.drop_table("privacy_release")
