@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
-LANGUAGES = ("es", "en")
-DEFAULT_LANGUAGE = "es"
+from referral.config import LANGUAGES  # for what is fixed at import time (CLI --lang choices)
+
+DEFAULT_LANGUAGE = LANGUAGES[0]
 LANGUAGE_COOKIE = "ruta_lang"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
@@ -29,16 +31,39 @@ babel = Babel()
 def select_locale() -> str:
     if not has_request_context():
         return DEFAULT_LANGUAGE
+    offered = languages()
     forced = g.get("forced_language")
-    if forced in LANGUAGES:
+    if forced in offered:
         return str(forced)
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in LANGUAGES:
+    if chosen in offered:
         return str(chosen)
     preference = saved_preference()
-    if preference in LANGUAGES:
+    if preference in offered:
         return str(preference)
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return request.accept_languages.best_match(offered) or DEFAULT_LANGUAGE
+
+
+def languages() -> tuple[str, ...]:
+    """The languages pages are offered in (config ``LANGUAGES``)."""
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def current_language() -> str:
+    """The two-letter code of the language this request is shown in (or of ``force_locale``)."""
+    return str(get_locale() or DEFAULT_LANGUAGE)[:2]
+
+
+@cache
+def language_name(code: str) -> str:
+    """A language's name in itself, as choices show it ("Español", "English")."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def local_timezone() -> ZoneInfo:
+    """Where dates are typed and read: days, months and years (``BABEL_DEFAULT_TIMEZONE``)."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def saved_preference() -> str | None:
@@ -46,24 +71,13 @@ def saved_preference() -> str | None:
     return lookup() if lookup else None
 
 
-def select_timezone() -> str:
-    return "America/Mexico_City"
-
-
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     compile_catalogs()
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.init_app(app, locale_selector=select_locale)  # the timezone: BABEL_DEFAULT_TIMEZONE
     app.jinja_env.globals.update(
         format_date=format_date, format_datetime=format_datetime, format_number=format_decimal
     )
-
-    @app.context_processor
-    def _language() -> dict[str, object]:
-        return {
-            "current_language": str(get_locale() or DEFAULT_LANGUAGE)[:2],
-            "today": date.today(),
-        }
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> None:

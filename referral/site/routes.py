@@ -18,7 +18,7 @@ from flask import (
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from referral.i18n import LANGUAGE_COOKIE, LANGUAGES
+from referral.i18n import LANGUAGE_COOKIE, languages
 from referral.seeds.report import load_report
 from referral.urls import safe_next
 
@@ -34,7 +34,7 @@ def home() -> str:
 
 @blueprint.get("/language/<code>")
 def choose_language(code: str) -> Response:
-    if code not in LANGUAGES:
+    if code not in languages():
         abort(404)
     response = make_response(redirect(safe_next(request.args.get("next"))))
     response.set_cookie(

@@ -18,13 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
-from flask_babel import get_locale
-from flask_login import current_user, login_required
 
 from referral import db
-from referral.access import Reach, require_supervisor_or_admin
+from referral.access import Reach, current_reach, requires
 from referral.directory.catalogue import catalogue_cache, current_catalogue
-from referral.i18n import gettext_for
+from referral.i18n import current_language, gettext_for, local_timezone
 from referral.stats import export
 from referral.stats.cli import snapshot
 from referral.stats.microdata import (
@@ -34,21 +32,11 @@ from referral.stats.microdata import (
     write_csv,
     write_dictionary,
 )
-from referral.stats.operations import MEXICO_CITY, Scope, years_with_cases
+from referral.stats.operations import Scope, years_with_cases
 from referral.stats.regions import regions_for
 
 blueprint = Blueprint("stats", __name__, template_folder="templates")
 FORMATS = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
-
-
-def lang() -> str:
-    return str(get_locale() or "es")[:2]
-
-
-def _reach() -> Reach:
-    reach = Reach.of(current_user)
-    require_supervisor_or_admin(reach)
-    return reach
 
 
 def _scope(reach: Reach) -> Scope:
@@ -72,7 +60,7 @@ def _settings(reach: Reach) -> tuple[bool, int]:
 def _year(years: list[int]) -> int:
     year = request.args.get("year", type=int)
     if year is None or not 1900 <= year <= 2999:
-        return years[0] if years else datetime.now(MEXICO_CITY).year
+        return years[0] if years else datetime.now(local_timezone()).year
     return year
 
 
@@ -82,9 +70,10 @@ def _attachment(body: Any, filename: str, mimetype: str) -> Response:
 
 
 @blueprint.get("/stats")
-@login_required
+@requires("supervisor", "admin")
 def index() -> str:
-    reach = _reach()
+    reach = current_reach()
+    language = current_language()
     session = db.session()
     catalogue = current_catalogue(session)
     years = years_with_cases(session)
@@ -94,7 +83,7 @@ def index() -> str:
     scope = _scope(reach)
     public, threshold = _settings(reach)
     summary = export.summary_export(
-        session, catalogue, year, scope, public=public, threshold=threshold, lang=lang()
+        session, catalogue, year, scope, public=public, threshold=threshold, lang=language
     )
     args: dict[str, Any] = {"year": year}
     scope_args: dict[str, Any] = {}
@@ -103,12 +92,13 @@ def index() -> str:
             args["state"] = scope_args["state"] = scope.states[0]
         if public:
             args.update(public="1", threshold=threshold)
-    states = [(s.code, catalogue.label("states", s.code, lang())) for s in catalogue_cache().states]
+    states = [
+        (s.code, catalogue.label("states", s.code, language)) for s in catalogue_cache().states
+    ]
     return render_template(
         "stats/index.html",
-        reach=reach,
         summary=summary,
-        tables=export.summary_tables(summary, catalogue, lang()),
+        tables=export.summary_tables(summary, catalogue, language),
         year=year,
         years=years,
         states=states,
@@ -121,11 +111,12 @@ def index() -> str:
 
 
 @blueprint.get("/stats/summary.<fmt>")
-@login_required
+@requires("supervisor", "admin")
 @db.writes
 def summary_download(fmt: str) -> Response:
     """Counted in a read transaction; only the audit event takes the write lock, at the end."""
-    reach = _reach()
+    reach = current_reach()
+    language = current_language()
     if fmt not in FORMATS:
         abort(404)
     scope = _scope(reach)
@@ -134,14 +125,14 @@ def summary_download(fmt: str) -> Response:
         catalogue = current_catalogue(session)
         year = _year(years_with_cases(session))
         summary = export.summary_export(
-            session, catalogue, year, scope, public=public, threshold=threshold, lang=lang()
+            session, catalogue, year, scope, public=public, threshold=threshold, lang=language
         )
     document = export.render_summary(
         summary,
         fmt,
         catalogue,
-        lang(),
-        lambda s, t: render_template("stats/summary_export.html", summary=s, tables=t, lang=lang()),
+        language,
+        lambda s, t: render_template("stats/summary_export.html", summary=s, tables=t),
     )
     export.audit_export(
         db.session(), reach.user_id, export.summary_code(year, fmt, public, threshold), scope
@@ -153,11 +144,11 @@ def summary_download(fmt: str) -> Response:
 
 
 @blueprint.get("/stats/microdata.csv")
-@login_required
+@requires("supervisor", "admin")
 @db.writes
 def microdata_download() -> Response:
     """Written to a spooled temporary file (memory up to 8 MB, then disk), then sent."""
-    reach = _reach()
+    reach = current_reach()
     scope = _scope(reach)
     regions = regions_for(current_app.config["SEEDS_DIR"])
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
@@ -179,10 +170,9 @@ def microdata_download() -> Response:
 
 
 @blueprint.get("/stats/dictionary.csv")
-@login_required
+@requires("supervisor", "admin")
 def dictionary_download() -> Response:
-    _reach()
-    language = lang()
+    language = current_language()
     gettext = gettext_for(language)
     catalogue = current_catalogue(db.session())
     rows = data_dictionary(
