@@ -6,8 +6,7 @@ the app at another directory (tests use broken copies). Each file is parsed once
 directory, with libyaml where it is installed; every reader in the app asks the store.
 
 Validation refuses the whole seed set and names the file, the entry and the field of
-every problem it finds. Loading is idempotent: running it twice leaves the same rows.
-A service an admin has edited in the app is never overwritten; it is reported instead.
+every problem it finds. The directory writes the rows (``directory.operations.apply_seeds``).
 """
 
 from __future__ import annotations
@@ -281,7 +280,7 @@ def _all_problems(*loads: Callable[[], object]) -> None:
         try:
             load()
         except SeedErrors as exc:
-            errors.extend(e for e in exc.errors if str(e) not in {str(f) for f in errors})
+            errors.extend(exc.errors)
     if errors:
         raise SeedErrors(errors)
 
