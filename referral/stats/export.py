@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from referral.audit.operations import record_audit
 from referral.i18n import gettext_for
+from referral.labels import reason_label
 from referral.rules.errors import N_
 from referral.stats import releases
 from referral.stats.operations import (
@@ -183,14 +184,6 @@ class Table:
     columns: list[str]
     # (row name, values, 95 % intervals of those values or None when exact)
     rows: list[tuple[str, list[int | None], list[tuple[int, int]] | None]]
-
-
-def reason_label(catalogue: Any, code: str, lang: str) -> str:
-    for list_name in ("exclusion_reasons", "gap_reasons", "referral_reasons"):
-        text = catalogue.label(list_name, code, lang)
-        if text != code:
-            return str(text)
-    return code
 
 
 def summary_tables(summary: dict[str, Any], catalogue: Any, lang: str) -> list[Table]:

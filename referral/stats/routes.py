@@ -34,16 +34,14 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from referral import db
-from referral.access import Reach, require_admin, require_supervisor_or_admin
+from referral.access import Reach, current_reach, requires
 from referral.auth.models import User
 from referral.directory.catalogue import catalogue_cache, current_catalogue
-from referral.i18n import gettext_for
+from referral.i18n import current_language, gettext_for, local_timezone
 from referral.stats import export, releases
 from referral.stats.forms import ReleaseForm
 from referral.stats.microdata import (
@@ -54,22 +52,12 @@ from referral.stats.microdata import (
     write_csv,
     write_dictionary,
 )
-from referral.stats.operations import MEXICO_CITY, Scope, years_with_cases
+from referral.stats.operations import Scope, years_with_cases
 from referral.stats.regions import regions_for
 from referral.stats.synthetic import SYNTHETIC, synthetic_compute, write_synthetic
 
 blueprint = Blueprint("stats", __name__, template_folder="templates")
 FORMATS = {"json": "application/json", "csv": "text/csv", "html": "text/html"}
-
-
-def lang() -> str:
-    return str(get_locale() or "es")[:2]
-
-
-def _reach() -> Reach:
-    reach = Reach.of(current_user)
-    require_supervisor_or_admin(reach)
-    return reach
 
 
 def _known_states() -> set[str]:
@@ -105,7 +93,7 @@ def _public(reach: Reach) -> bool:
 def _year(years: list[int]) -> int:
     year = request.args.get("year", type=int)
     if year is None or not 1900 <= year <= 2999:
-        return years[0] if years else datetime.now(MEXICO_CITY).year
+        return years[0] if years else datetime.now(local_timezone()).year
     return year
 
 
@@ -132,7 +120,7 @@ def _public_summary(
         all_states=_ledger_states(),
         budget=budget,
         actor_id=reach.user_id,
-        lang=lang(),
+        lang=current_language(),
     )
 
 
@@ -147,9 +135,9 @@ def _page_args(reach: Reach, year: int, scope: Scope, public: bool, epsilon: flo
 
 
 @blueprint.get("/stats")
-@login_required
+@requires("supervisor", "admin")
 def index() -> str:
-    reach = _reach()
+    reach = current_reach()
     session = db.session()
     catalogue = current_catalogue(session)
     years = years_with_cases(session)
@@ -164,7 +152,7 @@ def index() -> str:
         summary, outcome = _public_summary(reach, year, scope, epsilon, catalogue)
         newer = bool(outcome.newer)
     else:
-        summary = export.summary_export(session, catalogue, year, scope, lang=lang())
+        summary = export.summary_export(session, catalogue, year, scope, lang=current_language())
     synthetic = releases.find(
         db.get_db(),
         releases.Request(year, releases.units_of(scope.states), SYNTHETIC, epsilon),
@@ -174,7 +162,10 @@ def index() -> str:
     scope_args: dict[str, Any] = (
         {"state": scope.states[0]} if reach.is_admin and scope.states else {}
     )
-    states = [(s.code, catalogue.label("states", s.code, lang())) for s in catalogue_cache().states]
+    states = [
+        (s.code, catalogue.label("states", s.code, current_language()))
+        for s in catalogue_cache().states
+    ]
     form = ReleaseForm(
         formdata=None,
         year=year,
@@ -183,9 +174,8 @@ def index() -> str:
     )
     return render_template(
         "stats/index.html",
-        reach=reach,
         summary=summary,
-        tables=export.summary_tables(summary, catalogue, lang()) if summary else [],
+        tables=export.summary_tables(summary, catalogue, current_language()) if summary else [],
         year=year,
         years=years,
         states=states,
@@ -203,10 +193,10 @@ def index() -> str:
 
 
 @blueprint.post("/stats/releases")
-@login_required
+@requires("supervisor", "admin")
 def make_release() -> BaseResponse:
     """Make the public release of a year for the reader's scope (or fetch it if made)."""
-    reach = _reach()
+    reach = current_reach()
     form = ReleaseForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -249,10 +239,10 @@ def make_release() -> BaseResponse:
                 all_states=_ledger_states(),
                 budget=budget,
                 actor_id=reach.user_id,
-                lang=lang(),
+                lang=current_language(),
             )
     except releases.BudgetSpent as refused:
-        flash(export.budget_message(refused, catalogue, lang()), "error")
+        flash(export.budget_message(refused, catalogue, current_language()), "error")
         return redirect(back)
     if outcome.created:
         flash(
@@ -269,12 +259,12 @@ def make_release() -> BaseResponse:
 
 
 @blueprint.get("/stats/summary.<fmt>")
-@login_required
+@requires("supervisor", "admin")
 @db.writes
 def summary_download(fmt: str) -> BaseResponse:
     """The stored public release, or (admins) the exact internal summary, counted in a read
     transaction; only the audit event takes the write lock, at the end."""
-    reach = _reach()
+    reach = current_reach()
     if fmt not in FORMATS:
         abort(404)
     scope = _scope(reach)
@@ -285,7 +275,7 @@ def summary_download(fmt: str) -> BaseResponse:
         year = _year(years_with_cases(session))
         if not public:
             summary: dict[str, Any] | None = export.summary_export(
-                session, catalogue, year, scope, lang=lang()
+                session, catalogue, year, scope, lang=current_language()
             )
     if public:
         summary, _outcome = _public_summary(reach, year, scope, epsilon, catalogue)
@@ -299,8 +289,8 @@ def summary_download(fmt: str) -> BaseResponse:
         summary,
         fmt,
         catalogue,
-        lang(),
-        lambda s, t: render_template("stats/summary_export.html", summary=s, tables=t, lang=lang()),
+        current_language(),
+        lambda s, t: render_template("stats/summary_export.html", summary=s, tables=t),
     )
     export.audit_export(
         db.session(),
@@ -315,11 +305,11 @@ def summary_download(fmt: str) -> BaseResponse:
 
 
 @blueprint.get("/stats/synthetic.csv")
-@login_required
+@requires("supervisor", "admin")
 @db.writes
 def synthetic_download() -> BaseResponse:
     """The stored synthetic microdata of a year for the reader's scope (never made by a GET)."""
-    reach = _reach()
+    reach = current_reach()
     scope = _scope(reach)
     epsilon = _epsilon(reach, request.args.get("epsilon"))
     with db.get_db().transaction(write=False) as session:
@@ -340,11 +330,9 @@ def synthetic_download() -> BaseResponse:
 
 
 @blueprint.get("/stats/ledger")
-@login_required
+@requires("admin")
 def ledger() -> str:
     """The privacy ledger: every release of a year, and what each state has left."""
-    reach = Reach.of(current_user)
-    require_admin(reach)
     session = db.session()
     catalogue = current_catalogue(session)
     years = sorted({*releases.ledger_years(session), *years_with_cases(session)}, reverse=True)
@@ -354,7 +342,7 @@ def ledger() -> str:
     authors = {
         r.created_by: session.get(User, r.created_by) for r in made if r.created_by is not None
     }
-    names = {code: catalogue.label("states", code, lang()) for code in _known_states()}
+    names = {code: catalogue.label("states", code, current_language()) for code in _known_states()}
     return render_template(
         "stats/ledger.html",
         year=year,
@@ -368,11 +356,11 @@ def ledger() -> str:
 
 
 @blueprint.get("/stats/microdata.csv")
-@login_required
+@requires("supervisor", "admin")
 @db.writes
 def microdata_download() -> Response:
     """Written to a spooled temporary file (memory up to 8 MB, then disk), then sent."""
-    reach = _reach()
+    reach = current_reach()
     scope = _scope(reach)
     regions = regions_for(current_app.config["SEEDS_DIR"])
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
@@ -394,10 +382,9 @@ def microdata_download() -> Response:
 
 
 @blueprint.get("/stats/dictionary.csv")
-@login_required
+@requires("supervisor", "admin")
 def dictionary_download() -> Response:
-    _reach()
-    language = lang()
+    language = current_language()
     gettext = gettext_for(language)
     catalogue = current_catalogue(db.session())
     rows = data_dictionary(

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, false, func, literal, select
 from sqlalchemy.sql import ColumnElement
@@ -22,6 +21,7 @@ from sqlmodel import Session
 
 from referral.access import Reach
 from referral.casework import models as casework_models
+from referral.i18n import local_timezone
 
 # Table classes as query builders: their attributes are SQL columns here, not Python values.
 Case: Any = casework_models.Case
@@ -31,7 +31,6 @@ Gap: Any = casework_models.Gap
 GapReason: Any = casework_models.GapReason
 Referral: Any = casework_models.Referral
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 GAP_KINDS = ("routing", "ad_hoc", "declined")
 AGE_BANDS = ("0-11", "12-17", "18-29", "30-59", "60+", "unknown")
 NONE = "none"  # the bucket of a gap with no screening, or a screening with no form
@@ -68,7 +67,7 @@ class Filters:
 
 def day_start(day: date) -> datetime:
     """The first instant of a Mexico City day, in UTC without tzinfo (as the rows store it)."""
-    local = datetime.combine(day, time.min, tzinfo=MEXICO_CITY)
+    local = datetime.combine(day, time.min, tzinfo=local_timezone())
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -85,7 +84,7 @@ def _dialect(session: Session) -> str:
 def month_of(column: Any, session: Session) -> ColumnElement[str]:
     """'YYYY-MM' of a stored UTC time, in Mexico City (UTC-6)."""
     if _dialect(session) == "postgresql":
-        return func.to_char(func.timezone("America/Mexico_City", column), "YYYY-MM")
+        return func.to_char(func.timezone(local_timezone().key, column), "YYYY-MM")
     return func.strftime("%Y-%m", column, "-6 hours")
 
 
