@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 
 from referral.rules import RuleSeeds, SeedError, SeedErrors
+from referral.rules.contract import DECLINE_REASONS
 from referral.seeds.report import Paragraph
 
 FILE = "recommendations.yaml"
-DECLINE_REASONS = ("no_capacity", "not_eligible", "outside_service_area")
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,12 @@ from sqlalchemy import Select, and_, case, func, select, true
 from sqlmodel import Session, col
 
 from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
+from referral.rules.contract import RECEIVED_STATUSES
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 CATEGORIES = ("men", "women", "boys", "girls", "unknown")
 # Referral statuses that mean the person got the service (docs/statistics.md).
-RECEIVED = ("accepted", "in_progress", "completed")
+RECEIVED = RECEIVED_STATUSES
 NOT_MADE = ("entered_in_error",)
 
 Progress = Callable[[str], None]

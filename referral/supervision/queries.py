@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from referral.access import Reach
 from referral.casework import models as casework_models
+from referral.rules.contract import DECLINED_STATUSES, GapKind
 
 # Table classes as query builders: their attributes are SQL columns here, not Python values.
 Case: Any = casework_models.Case
@@ -32,10 +33,9 @@ GapReason: Any = casework_models.GapReason
 Referral: Any = casework_models.Referral
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
-GAP_KINDS = ("routing", "ad_hoc", "declined")
+GAP_KINDS = tuple(GapKind)
 AGE_BANDS = ("0-11", "12-17", "18-29", "30-59", "60+", "unknown")
 NONE = "none"  # the bucket of a gap with no screening, or a screening with no form
-DECLINED_STATUSES = ("rejected", "failed")
 
 # Panels over gap records: dimension -> how to read it.
 GAP_PANELS = ("need", "reason", "state", "month", "kind")
