@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -19,7 +18,8 @@ from referral.audit.operations import record_audit
 from referral.casework.models import Case, Screening, ScreeningForm
 from referral.casework.workflow import open_gap
 from referral.db import utcnow
-from referral.rules import Catalogue, ScreeningRecord, route_case
+from referral.rules import Catalogue, RoutingResult, ScreeningRecord, route_case
+from referral.rules.contract import GapKind
 
 # Case codes: 12 characters from an alphabet without look-alikes (60 bits of randomness).
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -51,12 +51,11 @@ def store_screening(
     code: str | None = None,
     screened_at: datetime | None = None,
     lang: str = "es",
-) -> tuple[Case, Screening, dict[str, Any]]:
+) -> tuple[Case, Screening, RoutingResult]:
     """Route ``record`` and store it as a new case, or as a re-screening of ``case``."""
     when = screened_at or utcnow()
-    result = route_case(record, catalogue, lang=lang)
-    stored_result = {k: v for k, v in result.items() if k != "excluded"}
-    status = result["screening"]["status"]
+    result = route_case(record, catalogue)
+    status = result.status
     if case is None:
         case = Case(
             code=code or new_case_code(),
@@ -87,31 +86,31 @@ def store_screening(
         screener_id=screener_id,
         screened_at=when,
         record=record.to_dict(),
-        result=stored_result,
-        rules_version=result["rules_version"],
+        result=result.to_json(lang, excluded=False),
+        rules_version=result.rules_version,
         lang=lang,
         status=status,
         state=record.state,
         encounter=record.encounter,
         sex=record.sex,
         age=record.age,
-        minor=bool(result["screening"]["minor"]),
+        minor=result.screening.minor,
         foreign=record.foreign,
         nationality=record.nationality,
     )
     session.add(screening)
     session.flush()
-    for form in result["screening"]["forms"]:
+    for form in result.screening.forms:
         session.add(ScreeningForm(screening_id=screening.id, form=form))
     case.latest_screening_id = screening.id
     session.add(case)
-    for gap in result["gaps"]:
+    for gap in result.gaps:
         open_gap(
             session,
             case,
-            need=gap["need"],
-            kind="routing",
-            reasons=gap["reasons"],
+            need=gap.need,
+            kind=GapKind.routing,
+            reasons=list(gap.reasons),
             screening_id=screening.id,
             when=when,
         )

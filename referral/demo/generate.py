@@ -32,6 +32,16 @@ from referral.casework.models import (
 )
 from referral.directory.catalogue import current_catalogue
 from referral.rules import Catalogue, route_case, validate_record
+from referral.rules.contract import (
+    DECLINE_REASONS,
+    DECLINED_STATUSES,
+    REASON_REQUIRED_STATUSES,
+    RECEIVED_STATUSES,
+    GapKind,
+    GapReasonCode,
+    ReferralStatus,
+    ScreeningStatus,
+)
 
 ADULT_RECRUITMENT = (
     ("deceived_job_nature", "deceived_conditions"),
@@ -55,7 +65,6 @@ EXPLOITATION = {
 }
 LABOR_SECTORS = ("agriculture", "domestic_work", "construction", "manufacturing", "food_processing")
 LANGUAGES_BY_NATIONALITY = {"HT": ["ht", "fr"], "US": ["en"], "BR": ["pt"], "CU": ["es"]}
-DECLINE_REASONS = {"no_capacity", "not_eligible", "outside_service_area"}
 DEMO_PASSWORD_BYTES = 24
 
 
@@ -287,11 +296,11 @@ def build_case(
 ) -> CaseRows:
     rng = generator.rng
     record = validate_record(generator.record(), catalogue.codes)
-    result = route_case(record, catalogue, lang="es", include_excluded=False)
+    result = route_case(record, catalogue, include_excluded=False)
     when = generator.screened_at()
     state = record.state
     screener = screeners.get(state) or next(iter(screeners.values()))
-    status = result["screening"]["status"]
+    status = result.status
     consent_referral = rng.random() < generator.p["consent_referral_share"]
     case = {
         "code": generator.case_code(number),
@@ -309,35 +318,37 @@ def build_case(
         "screener_id": screener,
         "screened_at": when,
         "record": record.to_dict(),
-        "result": result,
-        "rules_version": result["rules_version"],
+        "result": result.to_json("es", excluded=False),
+        "rules_version": result.rules_version,
         "lang": "es",
         "status": status,
         "state": state,
         "encounter": record.encounter,
         "sex": record.sex,
         "age": record.age,
-        "minor": bool(result["screening"]["minor"]),
+        "minor": result.screening.minor,
         "foreign": record.foreign,
         "nationality": record.nationality,
     }
-    gaps = [(g["need"], "routing", list(g["reasons"])) for g in result["gaps"]]
+    gaps: list[tuple[str, str, list[str]]] = [
+        (g.need, GapKind.routing, list(g.reasons)) for g in result.gaps
+    ]
     referrals: list[dict[str, Any]] = []
-    if consent_referral and status != "not_indicated":
-        for need, options in result["options"].items():
+    if consent_referral and status != ScreeningStatus.not_indicated:
+        for need, options in result.options.items():
             if not options:
                 if rng.random() < generator.p["ad_hoc_share_of_gaps"]:
                     referrals.append(demo_referral(generator, state, need, None, when, screener))
-                    gaps.append((need, "ad_hoc", ["ad_hoc"]))
+                    gaps.append((need, GapKind.ad_hoc, [GapReasonCode.ad_hoc]))
                 continue
-            referral = demo_referral(generator, state, need, options[0]["service"], when, screener)
+            referral = demo_referral(generator, state, need, options[0].service, when, screener)
             if (
-                referral["status"] in {"rejected", "failed"}
+                referral["status"] in DECLINED_STATUSES
                 and referral["reason_code"] in DECLINE_REASONS
             ):
-                gaps.append((need, "declined", [referral["reason_code"]]))
+                gaps.append((need, GapKind.declined, [referral["reason_code"]]))
             referrals.append(referral)
-    return CaseRows(case, screening, list(result["screening"]["forms"]), gaps, referrals)
+    return CaseRows(case, screening, list(result.screening.forms), gaps, referrals)
 
 
 def demo_referral(
@@ -351,11 +362,12 @@ def demo_referral(
     rng = generator.rng
     status = weighted(rng, generator.p["referral_outcomes"])
     reason = None
-    if status in {"rejected", "failed", "cancelled", "on_hold"}:
+    if status in REASON_REQUIRED_STATUSES:
         reason = weighted(rng, generator.p["rejection_reasons"])
     created = when + timedelta(minutes=rng.randint(5, 180))
-    updated = created + timedelta(hours=rng.randint(1, 120)) if status != "requested" else created
-    accepted = status in {"accepted", "in_progress", "completed"}
+    requested = status == ReferralStatus.requested
+    updated = created if requested else created + timedelta(hours=rng.randint(1, 120))
+    accepted = status in RECEIVED_STATUSES
     return {
         "need": need,
         "service_id": service_id,
@@ -364,7 +376,7 @@ def demo_referral(
         "state": state,
         "status": status,
         "reason_code": reason,
-        "version": 1 if status == "requested" else 2,
+        "version": 1 if requested else 2,
         "created_by": user_id,
         "updated_by": user_id,
         "created_at": created,
@@ -415,13 +427,13 @@ def write_batch(session: Session, rows: list[CaseRows]) -> None:
         events.append(
             {
                 "referral_id": referral_id,
-                "status": "requested",
+                "status": ReferralStatus.requested,
                 "reason_code": None,
                 "at": referral["created_at"],
                 "by_user_id": referral["created_by"],
             }
         )
-        if referral["status"] != "requested":
+        if referral["status"] != ReferralStatus.requested:
             events.append(
                 {
                     "referral_id": referral_id,
