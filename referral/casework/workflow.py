@@ -15,6 +15,7 @@ from referral.casework.models import (
     Referral,
     ReferralEvent,
 )
+from referral.casework.rows import gap_reason_rows, gap_row
 from referral.db import utcnow
 from referral.rules import Catalogue
 from referral.rules.contract import (
@@ -273,19 +274,21 @@ def open_gap(
     if existing is not None:
         return existing
     gap = Gap(
-        case_id=case.id,
-        screening_id=screening_id,
-        referral_id=referral_id,
-        need=need,
-        kind=kind,
-        state=case.state,
-        reasons=sorted(set(reasons)),
-        opened_at=when or utcnow(),
+        **gap_row(
+            case_id=case.id,
+            state=case.state,
+            need=need,
+            kind=kind,
+            reasons=reasons,
+            opened_at=when or utcnow(),
+            screening_id=screening_id,
+            referral_id=referral_id,
+        )
     )
     session.add(gap)
     session.flush()
-    for reason in gap.reasons:
-        session.add(GapReason(gap_id=gap.id, reason=reason))
+    for row in gap_reason_rows(gap.id, gap.reasons):
+        session.add(GapReason(**row))
     return gap
 
 
