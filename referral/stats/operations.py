@@ -26,13 +26,13 @@ from sqlalchemy import Select, and_, case, func, select, true
 from sqlmodel import Session, col
 
 from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
-from referral.rules.contract import RECEIVED_STATUSES
+from referral.rules.contract import RECEIVED_STATUSES, ReferralStatus
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 CATEGORIES = ("men", "women", "boys", "girls", "unknown")
 # Referral statuses that mean the person got the service (docs/statistics.md).
 RECEIVED = RECEIVED_STATUSES
-NOT_MADE = ("entered_in_error",)
+NOT_MADE = (ReferralStatus.entered_in_error,)
 
 Progress = Callable[[str], None]
 

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from referral.access import Reach
 from referral.casework import models as casework_models
-from referral.rules.contract import DECLINED_STATUSES, GapKind
+from referral.rules.contract import DECLINED_STATUSES, GapKind, ReferralStatus
 
 # Table classes as query builders: their attributes are SQL columns here, not Python values.
 Case: Any = casework_models.Case
@@ -258,7 +258,7 @@ def outcomes(session: Session, reach: Reach, filters: Filters) -> Outcomes:
         func.count(Referral.accepted_at).label("accepted"),
     ).where(
         *_referral_conditions(filters, session),
-        Referral.status != "entered_in_error",
+        Referral.status != ReferralStatus.entered_in_error,
     )
     totals = session.execute(_scoped(base, reach, Referral.state)).one()
     count, median = _median_hours_to_acceptance(session, reach, filters)
