@@ -94,9 +94,9 @@ def route_command(source: TextIO, lang: str) -> None:
         sys.exit(2)
     if json_lines:
         for result in results:
-            click.echo(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+            click.echo(json.dumps(result.to_json(lang), ensure_ascii=False, separators=(",", ":")))
     else:
-        click.echo(json.dumps(results[0], ensure_ascii=False, indent=2))
+        click.echo(json.dumps(results[0].to_json(lang), ensure_ascii=False, indent=2))
 
 
 def init_app(app: Flask) -> None:

@@ -36,7 +36,7 @@ def route() -> tuple[Response, int] | Response:
     if data is None:
         return jsonify(errors={"": [gettext_for(lang)(MSG_NOT_JSON)]}), 422
     try:
-        return jsonify(route_data(data, session(), lang))
+        return jsonify(route_data(data, session(), lang).to_json(lang))
     except InputError as exc:
         return jsonify(errors=exc.errors), 422
 

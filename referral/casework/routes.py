@@ -44,6 +44,7 @@ from referral.db import writes as db_writes
 from referral.directory.catalogue import current_catalogue
 from referral.i18n import current_language, languages
 from referral.rules import RecordInvalid
+from referral.rules.contract import DECLINED_STATUSES
 
 intake_blueprint = Blueprint("intake", __name__, template_folder="templates")
 DRAFTS_LISTED = 20  # the most recent unfinished screenings a screener is offered to resume
@@ -351,9 +352,7 @@ def show(code: str) -> str:
     )
     case_referrals = queries.case_referrals(session, case)
     tried = {(r.need, r.service_id) for r in case_referrals}
-    declined = {
-        (r.need, r.service_id) for r in case_referrals if r.status in {"rejected", "failed"}
-    }
+    declined = {(r.need, r.service_id) for r in case_referrals if r.status in DECLINED_STATUSES}
     record_audit(
         session,
         "case_viewed",

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from referral.rules import RuleSeeds, SeedError, SeedErrors
+from referral.rules.contract import DECLINE_REASONS
 from referral.seeds.report import Paragraph
 
 FILE = "recommendations.yaml"
-DECLINE_REASONS = ("no_capacity", "not_eligible", "outside_service_area")
 
 
 @dataclass(frozen=True)

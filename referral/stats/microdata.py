@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import Select, case, exists, func, select, true
 from sqlmodel import Session, col
 
 from referral.casework.models import Case, Screening, ScreeningForm
+from referral.rules.contract import INDICATED_STATUSES
 from referral.rules.errors import N_
 from referral.stats.operations import Scope, as_utc, year_bounds
 from referral.stats.regions import Regions
@@ -36,7 +37,6 @@ DEFAULT_K = 11  # CTDC publishes victim-level data only after k-anonymity with k
 # Every published class holds at least this many distinct forms of exploitation, so knowing
 # someone is in a class never tells how they were exploited (issue 15).
 DEFAULT_L = 2
-STATUSES = ("likely", "possible")
 # CTDC's ageBroad bands (upper bounds, inclusive), then "48+".
 AGE_BANDS = ((8, "0--8"), (17, "9--17"), (20, "18--20"), (23, "21--23"), (26, "24--26"),
              (29, "27--29"), (38, "30--38"), (47, "39--47"))  # fmt: skip
@@ -180,7 +180,9 @@ def _base(scope: Scope, year: int | None = None) -> Select:
         select(col(Case.id))
         .select_from(Case)
         .join(Screening, col(Screening.id) == col(Case.latest_screening_id))
-        .where(col(Case.latest_status).in_(STATUSES), col(Case.consent_statistics) == true())
+        .where(
+            col(Case.latest_status).in_(INDICATED_STATUSES), col(Case.consent_statistics) == true()
+        )
     )
     if scope.states is not None:
         query = query.where(col(Case.state).in_(scope.states))
@@ -210,7 +212,7 @@ class MicrodataExport:
         self,
         session: Session,
         regions: Regions,
-        dimensions: dict[str, str],
+        dimensions: Mapping[str, str],
         scope: Scope,
         k: int = DEFAULT_K,
         l: int = DEFAULT_L,  # noqa: E741

@@ -26,11 +26,12 @@ from sqlmodel import Session, col
 
 from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
 from referral.i18n import local_timezone
+from referral.rules.contract import RECEIVED_STATUSES, ReferralStatus
 
 CATEGORIES = ("men", "women", "boys", "girls", "unknown")
 # Referral statuses that mean the person got the service (docs/statistics.md).
-RECEIVED = ("accepted", "in_progress", "completed")
-NOT_MADE = ("entered_in_error",)
+RECEIVED = RECEIVED_STATUSES
+NOT_MADE = (ReferralStatus.entered_in_error,)
 
 Progress = Callable[[str], None]
 

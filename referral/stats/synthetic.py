@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from sqlmodel import Session
 
+from referral.rules.contract import INDICATED_STATUSES
 from referral.stats import privacy
 from referral.stats.microdata import (
     AGE_BANDS,
@@ -35,7 +36,6 @@ from referral.stats.microdata import (
     EXPLOITATION_NAMES,
     MEANS_OF_CONTROL,
     RECRUITMENT,
-    STATUSES,
     UNKNOWN,
     MicrodataExport,
     sort_key,
@@ -76,7 +76,7 @@ def marginal_keys(regions: Regions) -> dict[str, tuple[tuple[str, ...], float]]:
         "root": (
             tuple(
                 _key(s, g, m, k, f)
-                for s in STATUSES
+                for s in INDICATED_STATUSES
                 for g in GENDERS
                 for m in MAJORITY
                 for k in (0, 1)

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from referral.access import Reach
 from referral.casework import models as casework_models
 from referral.i18n import local_timezone
+from referral.rules.contract import DECLINED_STATUSES, GapKind, ReferralStatus
 
 # Table classes as query builders: their attributes are SQL columns here, not Python values.
 Case: Any = casework_models.Case
@@ -31,10 +32,9 @@ Gap: Any = casework_models.Gap
 GapReason: Any = casework_models.GapReason
 Referral: Any = casework_models.Referral
 
-GAP_KINDS = ("routing", "ad_hoc", "declined")
+GAP_KINDS = tuple(GapKind)
 AGE_BANDS = ("0-11", "12-17", "18-29", "30-59", "60+", "unknown")
 NONE = "none"  # the bucket of a gap with no screening, or a screening with no form
-DECLINED_STATUSES = ("rejected", "failed")
 
 # Panels over gap records: dimension -> how to read it.
 GAP_PANELS = ("need", "reason", "state", "month", "kind")
@@ -257,7 +257,7 @@ def outcomes(session: Session, reach: Reach, filters: Filters) -> Outcomes:
         func.count(Referral.accepted_at).label("accepted"),
     ).where(
         *_referral_conditions(filters, session),
-        Referral.status != "entered_in_error",
+        Referral.status != ReferralStatus.entered_in_error,
     )
     totals = session.execute(_scoped(base, reach, Referral.state)).one()
     count, median = _median_hours_to_acceptance(session, reach, filters)

@@ -215,12 +215,12 @@ def case_objects(app, screener) -> dict[str, Any]:
         case, _screening, result = store_screening(
             session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
         )
-        need = next(n for n, options in result["options"].items() if options)
+        need = next(n for n, options in result.options.items() if options)
         referral = refer(
             session,
             case,
             need=need,
-            service_id=result["options"][need][0]["service"],
+            service_id=result.options[need][0].service,
             catalogue=catalogue,
             user_id=screener.id,
         )

@@ -108,7 +108,7 @@ def store(app: Any, people: list[Person], screener_id: int) -> list[dict[str, An
         catalogue = current_catalogue(session)
         for person in people:
             case = None
-            result: dict[str, Any] = {}
+            result = None
             for data, when in zip(person.records, person.when, strict=True):
                 record = validate_record(data, catalogue.codes)
                 case, _screening, result = store_screening(
@@ -120,7 +120,7 @@ def store(app: Any, people: list[Person], screener_id: int) -> list[dict[str, An
                     case=case,
                     screened_at=when,
                 )
-            assert case is not None
+            assert case is not None and result is not None
             for need, status in person.referrals:
                 session.add(
                     Referral(
@@ -133,7 +133,7 @@ def store(app: Any, people: list[Person], screener_id: int) -> list[dict[str, An
                         updated_by=screener_id,
                     )
                 )
-            stored.append({"case_id": case.id, "code": case.code, "result": result})
+            stored.append({"case_id": case.id, "code": case.code, "result": result.to_json()})
         session.flush()
     return stored
 

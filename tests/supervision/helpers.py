@@ -98,7 +98,7 @@ def generate(app: Flask, screener_id: int, *, count: int = 60, seed: int = 7) ->
             raw = record_data(rng)
             record = validate_record(raw, catalogue.codes)
             day = datetime(2024, 1, 1, 12, tzinfo=UTC) + timedelta(days=rng.randint(0, 180))
-            case, _screening, result = store_screening(
+            case, _screening, routed = store_screening(
                 session,
                 record,
                 catalogue,
@@ -106,6 +106,7 @@ def generate(app: Flask, screener_id: int, *, count: int = 60, seed: int = 7) ->
                 details=CaseDetails(consent_referral=True, consent_statistics=True),
                 screened_at=day,
             )
+            result = routed.to_json()
             forms = list(result["screening"]["forms"])
             profile = {
                 "sex": record.sex,
