@@ -61,7 +61,7 @@ def events() -> str:
     ]
     form.validate()
     users = accounts()
-    query = select(AuditEvent, users.c.email).outerjoin(users, users.c.id == AuditEvent.actor_id)  # type: ignore[arg-type]
+    query = select(AuditEvent, users.c.email).outerjoin(users, users.c.id == AuditEvent.actor_id)
     if not reach.is_admin:
         query = query.where(AuditEvent.state.is_not(None))  # type: ignore[union-attr]
     query = reach.filter(query, AuditEvent.state)

@@ -477,7 +477,7 @@ def referral_status(referral_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("cases.show", code=case.code) + f"#referral-{referral.id}")
 
 
-def conflict_page(referral: Referral, case, form: StatusForm) -> str:
+def conflict_page(referral: Referral, case: Case, form: StatusForm) -> str:
     """Someone changed the referral first: show both changes; nothing is lost silently."""
     return render_template(
         "cases/conflict.html",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import random
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from sqlmodel import Session
@@ -141,7 +141,7 @@ def release_marginals(
     return {"marginals": tables, "seed": secrets.randbits(63)}
 
 
-def synthetic_compute(regions: Regions, dimensions: dict[str, str]) -> Any:
+def synthetic_compute(regions: Regions, dimensions: Mapping[str, str]) -> Any:
     """The ledger's compute function: count one unit's marginals, release them."""
 
     def compute(session: Session, year: int, state: str | None, epsilon: float) -> dict[str, Any]:
