@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from referral.security import CONTENT_SECURITY_POLICY
@@ -178,3 +181,114 @@ def test_unknown_api_path_answers_json(client) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code in (401, 404)
     assert response.is_json
+
+
+# --- confidential locations (issue 16) ------------------------------------------------------------
+
+
+def refer_to_a_shelter(app, screener) -> tuple[Any, Any, Any]:
+    """A case of the screener's with a referral to a confidential shelter: (case, referral, svc)."""
+    from referral.casework.screening import CaseDetails, store_screening
+    from referral.casework.workflow import refer
+    from referral.db import get_db
+    from referral.directory.catalogue import current_catalogue
+    from referral.rules import validate_record
+    from tests.routing_records import GIRL_FROM_HONDURAS
+
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        record = validate_record(GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, result = store_screening(
+            session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        service_id = next(
+            o["service"]
+            for o in result["options"]["shelter"]
+            if catalogue.services_by_id[o["service"]].confidential
+        )
+        referral = refer(
+            session,
+            case,
+            need="shelter",
+            service_id=service_id,
+            catalogue=catalogue,
+            user_id=screener.id,
+        )
+        return case, referral, catalogue.services_by_id[service_id]
+
+
+def test_a_confidential_shelter_reaches_no_screener_through_the_referral_sheet(
+    app, make_user, login
+) -> None:
+    screener = make_user("screener", ("MX-CHP",))
+    supervisor = make_user("supervisor", ("MX-CHP",))
+    admin = make_user("admin", (), national=True)
+    _case, referral, service = refer_to_a_shelter(app, screener)
+    assert service.confidential and service.contact and service.how_to_refer
+    for person in (screener, supervisor):
+        client = app.test_client()
+        login(client, person)
+        for lang in ("es", "en"):
+            sheet = client.get(f"/referrals/{referral.id}/sheet?lang={lang}")
+            page = sheet.get_data(as_text=True)
+            assert sheet.status_code == 200
+            assert service.name[lang] in page
+            assert service.contact[lang] not in page, person.role
+            assert service.how_to_refer[lang] not in page, person.role
+            assert "Ruta" in page  # the way in: through the administrators
+    client = app.test_client()
+    login(client, admin)
+    page = client.get(f"/referrals/{referral.id}/sheet?lang=en").get_data(as_text=True)
+    assert service.contact["en"] in page and service.how_to_refer["en"] in page
+
+
+def test_no_api_answer_carries_a_confidential_location(app, client, api_headers) -> None:
+    from tests.routing_records import GIRL_FROM_HONDURAS
+
+    with app.app_context():
+        from referral.db import get_db
+        from referral.directory.catalogue import current_catalogue
+
+        with get_db(app).transaction(write=False) as session:
+            hidden = [
+                text
+                for s in current_catalogue(session).services_by_id.values()
+                if s.confidential
+                for field in (s.contact, s.how_to_refer)
+                if field
+                for text in field.values()
+            ]
+    assert hidden
+    for path, method, body in (
+        ("/api/v1/route", "post", GIRL_FROM_HONDURAS),
+        ("/api/v1/codes", "get", None),
+    ):
+        for lang in ("es", "en"):
+            response = getattr(client, method)(
+                f"{path}?lang={lang}", json=body, headers=api_headers
+            )
+            assert response.status_code == 200
+            answer = response.get_data(as_text=True)
+            assert response.is_json and not any(json.dumps(t)[1:-1] in answer for t in hidden)
+
+
+def test_directory_export_for_sharing_withholds_confidential_locations(runner) -> None:
+    full = json.loads(runner.invoke(args=["directory", "export"]).output)
+    confidential = [e for e in full if e.get("confidential")]
+    assert confidential and all("contact" in e for e in confidential)
+    for fmt in ("json", "hsds"):
+        result = runner.invoke(
+            args=["directory", "export", "--format", fmt, "--withhold-confidential"]
+        )
+        assert result.exit_code == 0, result.output
+        for entry in confidential:
+            for lang in ("es", "en"):
+                assert entry["contact"][lang] not in result.output
+                assert entry["how_to_refer"][lang] not in result.output
+        assert "Ruta" in result.output
+    shared = json.loads(
+        runner.invoke(args=["directory", "export", "--withhold-confidential"]).output
+    )
+    by_id = {e["id"]: e for e in shared}
+    open_entry = next(e for e in full if not e.get("confidential") and e.get("contact"))
+    assert by_id[open_entry["id"]] == open_entry  # what is not confidential is all there

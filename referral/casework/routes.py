@@ -42,6 +42,7 @@ from referral.casework.screening import CaseDetails
 from referral.db import session as db_session
 from referral.db import writes as db_writes
 from referral.directory.catalogue import current_catalogue
+from referral.directory.confidential import CONTACT_THROUGH, shows_location
 from referral.i18n import current_language, languages
 from referral.rules import RecordInvalid
 
@@ -494,10 +495,18 @@ def conflict_page(referral: Referral, case, form: StatusForm) -> str:
 @login_required
 def referral_sheet(referral_id: int) -> str:
     """A sheet for the person: the service and how to reach it, nothing else about the case."""
-    referral, _case = load_referral(referral_id, current_reach())
+    reach = current_reach()
+    referral, _case = load_referral(referral_id, reach)
     sheet_lang = request.args.get("lang")
     if sheet_lang not in languages():
         sheet_lang = current_language()
     service = current_catalogue(db_session()).services_by_id.get(referral.service_id or "")
     with force_locale(sheet_lang):  # the template's lang and label() follow
-        return render_template("cases/sheet.html", referral=referral, service=service)
+        return render_template(
+            "cases/sheet.html",
+            referral=referral,
+            service=service,
+            # A confidential service's location and line: administrators only.
+            shows_location=service is None or shows_location(service, is_admin=reach.is_admin),
+            contact_through=_(CONTACT_THROUGH),
+        )

@@ -24,6 +24,7 @@ from referral import db
 from referral.access import requires
 from referral.directory import operations as ops
 from referral.directory.catalogue import catalogue_cache, current_catalogue
+from referral.directory.confidential import CONTACT_THROUGH
 from referral.directory.forms import (
     CapacityForm,
     RetireForm,
@@ -119,6 +120,7 @@ def show(service_id: str) -> str:
         stale=stale,
         capacity_form=CapacityForm(capacity_available=row.entry.get("capacity_available")),
         retire_form=RetireForm(),
+        contact_through=_(CONTACT_THROUGH),
     )
 
 
