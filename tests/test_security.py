@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from referral.security import CONTENT_SECURITY_POLICY
+from tests.conftest import csrf_token
 
 PUBLIC_PAGES = ("/", "/sources/report", "/sign-in", "/no-such-page", "/setup/unknown")
 SIGNED_IN_PAGES = ("/", "/account", "/admin/users", "/admin/users/new", "/audit", "/no-such-page")
@@ -292,3 +293,31 @@ def test_directory_export_for_sharing_withholds_confidential_locations(runner) -
     by_id = {e["id"]: e for e in shared}
     open_entry = next(e for e in full if not e.get("confidential") and e.get("contact"))
     assert by_id[open_entry["id"]] == open_entry  # what is not confidential is all there
+
+
+# --- a re-screening keeps the case notes (issue 16) --------------------------------------------
+
+
+def test_a_rescreening_keeps_the_case_notes(app, make_user, login) -> None:
+    import re
+
+    from sqlmodel import select
+
+    from referral.casework.models import Case
+    from referral.db import get_db
+    from tests.intake.helpers import fill_all, post_section, submit
+
+    client = app.test_client()
+    login(client, make_user("screener", ("MX-CHP",)))
+    done = submit(client, fill_all(client))
+    code = re.search(r"/cases/(RT-[A-Z0-9-]+)", done.headers["Location"]).group(1)
+    token = csrf_token(client, f"/cases/{code}")
+    started = client.post(f"/cases/{code}/rescreen", data={"csrf_token": token})
+    key = re.search(r"/intake/([^/]+)/encounter", started.headers["Location"]).group(1)
+    legal = client.get(f"/intake/{key}/legal").get_data(as_text=True)
+    assert "Habla poco." in legal  # the notes come back in the new draft
+    post_section(client, key, "indicators", {"indicators": ["commercial_sex", "violence"]})
+    assert code in submit(client, key).headers["Location"]
+    with get_db(app).transaction(write=False) as session:
+        case = session.exec(select(Case).where(Case.code == code)).one()
+    assert case.notes == "Habla poco."

@@ -300,6 +300,7 @@ def rescreen(code: str) -> Response:
     data = forms.draft_from_record(latest.record, known) if latest else {}
     data["consent_referral"] = "yes" if case.consent_referral else "no"
     data["consent_statistics"] = "yes" if case.consent_statistics else "no"
+    data["notes"] = case.notes or ""  # submitting the draft writes them back: never lost
     draft = drafts.start_draft(db_session(), current_user.id, rescreen=case, data=data)
     return redirect(url_for("intake.section", key=draft.key, section="encounter"))
 
