@@ -20,6 +20,7 @@ ACTIONS: dict[str, Any] = {
     "sign_in": _l("Signed in"),
     "sign_in_failed": _l("Sign-in failed"),
     "sign_in_locked": _l("Sign-in refused: account locked"),
+    "sign_in_delayed": _l("Sign-in refused: too soon after failed attempts"),
     "sign_out": _l("Signed out"),
     "setup_link_issued": _l("First-run setup link issued"),
     "user_created": _l("User created"),

@@ -98,7 +98,8 @@ class SetupToken(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins of one account (keyed by a digest of the email, known or not)."""
+    """Failed password checks, keyed by a digest: of an account and one client address (that
+    pair gets locked), or of an account alone (it gets slowed down). Emails known or not."""
 
     __tablename__ = "login_throttle"
     __table_args__ = (Index("ix_login_throttle_locked_until", "locked_until"),)
@@ -107,3 +108,4 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = Field(default=0)
     window_started_at: datetime = timestamp_column(nullable=False)
     locked_until: datetime | None = _datetime_column(nullable=True)
+    last_failure_at: datetime | None = _datetime_column(nullable=True)

@@ -14,6 +14,7 @@ URL rules of this feature:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import (
@@ -28,7 +29,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
@@ -51,6 +52,7 @@ from referral.auth.forms import (
 from referral.auth.models import ROLES, User
 from referral.directory.models import State
 from referral.i18n import current_language
+from referral.security import limit_guessing
 from referral.urls import safe_next
 
 blueprint = Blueprint("auth", __name__, template_folder="templates")
@@ -65,6 +67,13 @@ def error_message(exc: ops.AccountError) -> str:
             "Too many failed attempts: this account is locked until %(time)s. "
             "Other accounts are not affected.",
             time=format_datetime(exc.until, "short"),
+        )
+    if isinstance(exc, ops.SignInDelayed):
+        seconds = max(1, math.ceil((exc.until - ops.utcnow()).total_seconds()))
+        return ngettext(
+            "Too many failed attempts on this account: wait %(num)d second and try again.",
+            "Too many failed attempts on this account: wait %(num)d seconds and try again.",
+            seconds,
         )
     messages = {
         "invalid_credentials": _("The email or the password is not right."),
@@ -156,10 +165,15 @@ def sign_in() -> str | Response:
     if form.validate_on_submit():
         database = db.session()
         try:
-            user = ops.authenticate(database, form.email.data or "", form.password.data or "")
+            user = ops.authenticate(
+                database, form.email.data or "", form.password.data or "", request.remote_addr
+            )
         except ops.AccountError as exc:
             problem = error_message(exc)
         else:
+            ops.record_audit(
+                database, "sign_in", actor_id=user.id, object_kind="user", object_id=user.id
+            )
             ops.end_session(database, session.get(SESSION_KEY))
             session.clear()  # a fresh session id at sign-in: nothing from before survives
             session[SESSION_KEY] = ops.start_session(database, user)
@@ -383,6 +397,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None  # the server-side session record does this job
     app.extensions["referral_user_language"] = user_language
     app.register_blueprint(blueprint)
+    limit_guessing(app, "auth.sign_in", "auth.account_password", "auth.setup")
 
     @app.context_processor
     def _account_context() -> dict[str, Any]:
