@@ -31,6 +31,9 @@ ACTIONS: dict[str, Any] = {
     "token_revoked": _l("API token revoked"),
     "case_created": _l("Case created"),
     "case_viewed": _l("Case viewed"),
+    "case_list_viewed": _l("Case list viewed"),
+    "referral_sheet_viewed": _l("Referral sheet viewed"),
+    "service_location_viewed": _l("Confidential location viewed"),
     "case_changed": _l("Case changed"),
     "referral_status_changed": _l("Referral status changed"),
     "export_made": _l("Export made"),
@@ -40,6 +43,7 @@ ACTIONS: dict[str, Any] = {
 OBJECT_KINDS: dict[str, Any] = {
     "user": _l("User"),
     "case": _l("Case"),
+    "case_list": _l("Case list"),
     "referral": _l("Referral"),
     "service": _l("Service"),
     "export": _l("Export"),
@@ -47,6 +51,11 @@ OBJECT_KINDS: dict[str, Any] = {
 }
 
 _CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def as_code(text: str) -> str:
+    """``text`` made into an audit object id: characters outside codes become ``_``."""
+    return re.sub(r"[^A-Za-z0-9_.:-]", "_", text)[:64] or "_"
 
 
 class AuditError(ValueError):

@@ -311,6 +311,7 @@ MAX_PAGE = 1_000_000
 
 @blueprint.get("/cases")
 @login_required
+@db_writes  # the case_list_viewed audit event
 def index() -> str:
     status = request.args.get("status") or None
     if status not in {None, "likely", "possible", "not_indicated"}:
@@ -325,6 +326,13 @@ def index() -> str:
         code=code,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
         page=page,
+    )
+    record_audit(
+        db_session(),
+        "case_list_viewed",
+        actor_id=current_user.id,
+        object_kind="case_list",
+        object_id=f"cases:page:{page}",
     )
     return render_template(
         "cases/index.html",
@@ -494,10 +502,19 @@ def conflict_page(referral: Referral, case, form: StatusForm) -> str:
 
 @blueprint.get("/referrals/<int:referral_id>/sheet")
 @login_required
+@db_writes  # the referral_sheet_viewed audit event
 def referral_sheet(referral_id: int) -> str:
     """A sheet for the person: the service and how to reach it, nothing else about the case."""
     reach = current_reach()
-    referral, _case = load_referral(referral_id, reach)
+    referral, case = load_referral(referral_id, reach)
+    record_audit(
+        db_session(),
+        "referral_sheet_viewed",
+        actor_id=current_user.id,
+        object_kind="referral",
+        object_id=referral.id,
+        state=case.state,
+    )
     sheet_lang = request.args.get("lang")
     if sheet_lang not in languages():
         sheet_lang = current_language()

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
+from referral.audit.operations import record_audit
 from referral.db import get_db
 from referral.directory.catalogue import catalogue_cache
 from referral.directory.confidential import withhold_location
@@ -38,8 +39,10 @@ def export_command(fmt: str, withhold_confidential: bool) -> None:
     """Print every directory entry sorted by id: CONTRACT section 4, or HSDS 3.0 services.
 
     The full export holds confidential locations: it is the administrators' copy."""
-    with get_db().transaction(write=False) as session:
+    with get_db().transaction() as session:  # who ran it is the console: no user
         entries = export_entries(session)
+        what = f"directory:{fmt}" + (":shared" if withhold_confidential else ":full")
+        record_audit(session, "export_made", actor_id=None, object_kind="export", object_id=what)
     if withhold_confidential:
         entries = [withhold_location(entry, gettext_for) for entry in entries]
     document: Any = export_hsds(entries) if fmt == "hsds" else entries

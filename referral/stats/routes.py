@@ -171,7 +171,9 @@ def microdata_download() -> Response:
 
 @blueprint.get("/stats/dictionary.csv")
 @requires("supervisor", "admin")
+@db.writes  # the export_made audit event
 def dictionary_download() -> Response:
+    reach = current_reach()
     language = current_language()
     gettext = gettext_for(language)
     catalogue = current_catalogue(db.session())
@@ -183,6 +185,7 @@ def dictionary_download() -> Response:
     )
     out = io.StringIO()
     write_dictionary(out, gettext, rows)
+    export.audit_export(db.session(), reach.user_id, "microdata-dictionary:csv", _scope(reach))
     return _attachment(
         io.BytesIO(out.getvalue().encode("utf-8")), "ruta-microdata-dictionary.csv", "text/csv"
     )

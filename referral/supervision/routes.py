@@ -22,6 +22,7 @@ from wtforms.validators import NumberRange, Optional
 
 from referral import db
 from referral.access import Reach, current_reach, requires
+from referral.audit.operations import as_code, record_audit
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
 from referral.i18n import current_language
@@ -221,6 +222,7 @@ def dashboard() -> str:
 
 @blueprint.get("/supervision/cases")
 @requires("supervisor", "admin")
+@db.writes  # the case_list_viewed audit event
 def cases() -> str:
     user_reach = current_reach()
     session = db.session()
@@ -233,6 +235,13 @@ def cases() -> str:
         abort(404)
     page = max(1, request.args.get("page", 1, type=int) or 1)
     listing = queries.cases_behind(session, user_reach, filters, panel, key, page=page)
+    record_audit(
+        session,
+        "case_list_viewed",
+        actor_id=user_reach.user_id,
+        object_kind="case_list",
+        object_id=as_code(f"supervision:{panel}:{key}:page:{page}"),
+    )
     return render_template(
         "supervision/cases.html",
         listing=listing,

@@ -117,3 +117,101 @@ def test_supervisors_see_only_their_states(app, client, make_user, login) -> Non
     assert "<td>Inició sesión</td>" not in page
     with get_db(app).transaction(write=False) as session:
         assert len(session.exec(select(AuditEvent)).all()) >= 5
+
+
+# --- reads that reveal people are audited (issue 16) --------------------------------------------
+
+
+def events_of(app, action: str) -> list[AuditEvent]:
+    with get_db(app).transaction(write=False) as session:
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        return list(session.exec(query).all())
+
+
+def test_reads_that_reveal_people_leave_an_audit_event(app, make_user, login) -> None:
+    from tests.test_security import refer_to_a_shelter
+
+    screener = make_user("screener", ("MX-CHP",))
+    supervisor = make_user("supervisor", ("MX-CHP",))
+    _case, referral, _service = refer_to_a_shelter(app, screener)
+    client = app.test_client()
+    login(client, screener)
+    assert client.get(f"/referrals/{referral.id}/sheet").status_code == 200
+    [sheet] = events_of(app, "referral_sheet_viewed")
+    assert (sheet.actor_id, sheet.object_kind, sheet.object_id, sheet.state) == (
+        screener.id,
+        "referral",
+        str(referral.id),
+        "MX-CHP",
+    )
+    assert client.get("/cases?page=2").status_code == 200
+    [listed] = events_of(app, "case_list_viewed")
+    assert (listed.actor_id, listed.object_kind, listed.object_id) == (
+        screener.id,
+        "case_list",
+        "cases:page:2",
+    )
+    boss = app.test_client()
+    login(boss, supervisor)
+    answer = boss.get("/supervision/cases?panel=need&key=shelter kind of")
+    assert answer.status_code == 200
+    drill = events_of(app, "case_list_viewed")[-1]
+    assert drill.actor_id == supervisor.id
+    assert drill.object_id == "supervision:need:shelter_kind_of:page:1"
+
+
+def test_an_admin_opening_a_confidential_entry_is_audited(app, make_user, login) -> None:
+    admin = make_user("admin", (), national=True)
+    supervisor = make_user("supervisor", ("MX-CHP",))
+    with get_db(app).transaction(write=False) as session:
+        from referral.directory.models import Service
+
+        shelter = next(
+            s for s in session.exec(select(Service)).all() if s.entry.get("confidential")
+        )
+        plain = next(
+            s for s in session.exec(select(Service)).all() if not s.entry.get("confidential")
+        )
+    client = app.test_client()
+    login(client, supervisor)
+    client.get(f"/directory/{shelter.id}")  # a supervisor does not see the location
+    assert events_of(app, "service_location_viewed") == []
+    client = app.test_client()
+    login(client, admin)
+    client.get(f"/directory/{plain.id}")
+    assert events_of(app, "service_location_viewed") == []
+    client.get(f"/directory/{shelter.id}")
+    client.get(f"/directory/{shelter.id}/edit")
+    events = events_of(app, "service_location_viewed")
+    assert [(e.actor_id, e.object_id) for e in events] == [(admin.id, shelter.id)] * 2
+
+
+def test_console_exports_and_the_data_dictionary_are_audited(app, runner, make_user, login):
+    assert runner.invoke(args=["cases", "export-jsonl"]).exit_code == 0
+    assert runner.invoke(args=["directory", "export"]).exit_code == 0
+    result = runner.invoke(
+        args=["directory", "export", "--format", "hsds", "--withhold-confidential"]
+    )
+    assert result.exit_code == 0
+    exports = [(e.actor_id, e.object_id) for e in events_of(app, "export_made")]
+    assert exports == [
+        (None, "cases:jsonl"),
+        (None, "directory:json:full"),
+        (None, "directory:hsds:shared"),
+    ]
+    supervisor = make_user("supervisor", ("MX-CHP",))
+    client = app.test_client()
+    login(client, supervisor)
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/stats")
+    answer = client.post("/stats/dictionary.csv", data={"csrf_token": token})
+    if answer.status_code == 405:  # before downloads became POST
+        answer = client.get("/stats/dictionary.csv")
+    assert answer.status_code == 200
+    last = events_of(app, "export_made")[-1]
+    assert (last.actor_id, last.object_id, last.state) == (
+        supervisor.id,
+        "microdata-dictionary:csv:states1",
+        "MX-CHP",
+    )
