@@ -2,9 +2,12 @@
 
 URL rules of this feature:
     GET /stats                         stats.index               summary of a year, on screen
-    GET /stats/summary.<fmt>           stats.summary_download    json | csv | html
-    GET /stats/microdata.csv           stats.microdata_download  k-anonymous microdata
-    GET /stats/dictionary.csv          stats.dictionary_download the microdata's columns
+    POST /stats/summary.<fmt>          stats.summary_download    json | csv | html
+    POST /stats/microdata.csv          stats.microdata_download  k-anonymous microdata
+    POST /stats/dictionary.csv         stats.dictionary_download the microdata's columns
+
+Downloads are POSTs with a CSRF token: a top-level GET from another site carries the Lax
+session cookie, a POST from there does not (and has no token). Settings stay in the query.
 
 A supervisor always gets the public (disclosure-controlled) version for their states; an
 admin chooses the scope, and whether to apply disclosure control. Every download is audited.
@@ -110,7 +113,7 @@ def index() -> str:
     )
 
 
-@blueprint.get("/stats/summary.<fmt>")
+@blueprint.post("/stats/summary.<fmt>")
 @requires("supervisor", "admin")
 @db.writes
 def summary_download(fmt: str) -> Response:
@@ -143,7 +146,7 @@ def summary_download(fmt: str) -> Response:
     )
 
 
-@blueprint.get("/stats/microdata.csv")
+@blueprint.post("/stats/microdata.csv")
 @requires("supervisor", "admin")
 @db.writes
 def microdata_download() -> Response:
@@ -169,7 +172,7 @@ def microdata_download() -> Response:
     return _attachment(spool, "ruta-microdata.csv", "text/csv")
 
 
-@blueprint.get("/stats/dictionary.csv")
+@blueprint.post("/stats/dictionary.csv")
 @requires("supervisor", "admin")
 @db.writes  # the export_made audit event
 def dictionary_download() -> Response:

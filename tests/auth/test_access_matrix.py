@@ -54,17 +54,17 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     # Statistics (issue 7): supervisors (their states, always public) and admins.
     "stats.index": ("GET", lambda o: "/stats", row("login", 404, 200, 200, 200)),
     "stats.summary_download": (
-        "GET",
+        "POST",
         lambda o: "/stats/summary.json",
         row("login", 404, 200, 200, 200),
     ),
     "stats.microdata_download": (
-        "GET",
+        "POST",
         lambda o: "/stats/microdata.csv",
         row("login", 404, 200, 200, 200),
     ),
     "stats.dictionary_download": (
-        "GET",
+        "POST",
         lambda o: "/stats/dictionary.csv",
         row("login", 404, 200, 200, 200),
     ),

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from referral.audit.models import AuditEvent
 from referral.db import get_db
+from tests.conftest import csrf_token
 from tests.stats.helpers import random_people, store
 from tests.stats.test_microdata import identical
 
@@ -29,12 +30,17 @@ def exports(app) -> list[AuditEvent]:
         )
 
 
+def download(client, path: str):
+    """A download as the page makes it: a POST with the page's CSRF token."""
+    return client.post(path, data={"csrf_token": csrf_token(client, "/stats")})
+
+
 def test_supervisor_download_is_public_and_of_their_states(
     app, client, runner, make_user, login, data
 ) -> None:
     supervisor = make_user("supervisor", ("MX-CHP",))
     login(client, supervisor)
-    response = client.get("/stats/summary.json?year=2024&public=0&state=MX-NLE")
+    response = download(client, "/stats/summary.json?year=2024&public=0&state=MX-NLE")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     got = json.loads(response.get_data(as_text=True))
@@ -55,7 +61,7 @@ def test_supervisor_download_is_public_and_of_their_states(
 def test_supervisor_microdata_covers_only_their_states(app, client, make_user, login, data) -> None:
     supervisor = make_user("supervisor", ("MX-NLE",))
     login(client, supervisor)
-    response = client.get("/stats/microdata.csv")
+    response = download(client, "/stats/microdata.csv")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     # Random people in Nuevo León exist only below k; the 13 identical ones are published.
@@ -69,14 +75,16 @@ def test_supervisor_microdata_covers_only_their_states(app, client, make_user, l
 def test_admin_chooses_internal_or_public(app, client, make_user, login, data) -> None:
     admin = make_user("admin", (), national=True)
     login(client, admin)
-    internal = json.loads(client.get("/stats/summary.json?year=2024").get_data(as_text=True))
+    internal = json.loads(download(client, "/stats/summary.json?year=2024").get_data(as_text=True))
     assert internal["disclosure"]["public"] is False and internal["scope"] == "national"
     public = json.loads(
-        client.get("/stats/summary.json?year=2024&public=1&threshold=3").get_data(as_text=True)
+        download(client, "/stats/summary.json?year=2024&public=1&threshold=3").get_data(
+            as_text=True
+        )
     )
     assert public["disclosure"]["threshold"] == 3
     one_state = json.loads(
-        client.get("/stats/summary.json?year=2024&state=MX-NLE").get_data(as_text=True)
+        download(client, "/stats/summary.json?year=2024&state=MX-NLE").get_data(as_text=True)
     )
     assert one_state["scope"] == ["MX-NLE"]
     assert one_state["victims"]["total"] < internal["victims"]["total"]
@@ -100,8 +108,8 @@ def test_page_in_both_languages(app, client, make_user, login, data) -> None:
     assert "Victims by form of exploitation" in page
     assert "Disclosure control applied" in page
     assert not exports(app)  # looking is not exporting
-    csv_text = client.get("/stats/summary.csv?year=2024").get_data(as_text=True)
+    csv_text = download(client, "/stats/summary.csv?year=2024").get_data(as_text=True)
     assert "Victims by form of exploitation" in csv_text
-    html = client.get("/stats/summary.html?year=2024").get_data(as_text=True)
+    html = download(client, "/stats/summary.html?year=2024").get_data(as_text=True)
     assert "<table>" in html
-    assert client.get("/stats/summary.xml?year=2024").status_code == 404
+    assert download(client, "/stats/summary.xml?year=2024").status_code == 404
