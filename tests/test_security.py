@@ -343,3 +343,159 @@ def test_a_link_on_another_site_cannot_make_a_supervisor_download(app, make_user
         answer = client.post(path, data={"csrf_token": token})
         assert answer.status_code == 200, path
         assert "attachment" in answer.headers["Content-Disposition"]
+
+
+# --- HSTS, the current password, hidden characters, dates and pages (issue 16) -------------------
+
+
+def test_production_sends_hsts_and_development_does_not(app, tmp_path, migrated_database):
+    from referral import create_app
+
+    assert "Strict-Transport-Security" not in app.test_client().get("/").headers
+    production = create_app(
+        {
+            "ENV": "production",
+            "SECRET_KEY": "k" * 32,
+            "AUTO_SETUP": False,
+            "DATABASE_URL": migrated_database,
+            "INSTANCE_PATH": str(tmp_path),
+        }
+    )
+    for path in ("/", "/sign-in", "/no-such-page"):
+        hsts = production.test_client().get(path).headers["Strict-Transport-Security"]
+        assert hsts == "max-age=31536000", path
+
+
+def change_password(client, current: str):
+    new = "a brand new passphrase"
+    token = csrf_token(client, "/account")
+    return client.post(
+        "/account/password",
+        data={"csrf_token": token, "current": current, "password": new, "confirm": new},
+    )
+
+
+def test_guessing_the_current_password_is_limited_and_audited(app, make_user, login) -> None:
+    from sqlmodel import select
+
+    from referral.audit.models import AuditEvent
+    from referral.db import get_db
+    from tests.conftest import PASSWORD
+
+    user = make_user("screener")
+    client = app.test_client()
+    login(client, user)
+    first = change_password(client, "is it this one?")
+    assert first.status_code == 400
+    assert "This is not your current password." in first.get_data(as_text=True) or (
+        "contraseña actual" in first.get_data(as_text=True)
+    )
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        change_password(client, "or this one?")
+    locked = change_password(client, PASSWORD)  # even the right one, from here, for a while
+    assert locked.status_code == 400 and "bloqueada" in locked.get_data(as_text=True)
+    with get_db(app).transaction(write=False) as session:
+        failed = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "password_check_failed")
+        ).all()
+    assert len(failed) == app.config["LOGIN_MAX_FAILURES"]
+    assert {e.actor_id for e in failed} == {user.id}
+
+
+HIDDEN = ("\u202e", "\x00", "\u2066", "\u200f")
+
+
+def test_hidden_control_characters_are_refused_at_the_field(app, make_user, login) -> None:
+    from tests.intake.helpers import SECTIONS, post_section, start_draft
+
+    admin = make_user("admin", (), national=True)
+    client = app.test_client()
+    login(client, admin)
+    client.get("/language/en")
+    for char in HIDDEN:
+        token = csrf_token(client, "/admin/users/new")
+        answer = client.post(
+            "/admin/users/new",
+            data={
+                "csrf_token": token,
+                "email": "new@example.org",
+                "display_name": f"Ana{char}gpj.exe",
+                "role": "admin",
+                "language": "es",
+                "password": "long enough password",
+                "confirm": "long enough password",
+            },
+        )
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 400, repr(char)
+        assert 'id="display_name-error"' in page and "hidden control characters" in page
+        assert 'value="new@example.org"' in page  # the rest of what was typed is kept
+    key = start_draft(client)
+    for section in ("encounter", "person", "indicators", "needs"):
+        post_section(client, key, section, SECTIONS[section])
+    legal = {**SECTIONS["legal"], "notes": "Dijo \u202eolleh"}
+    page = post_section(client, key, "legal", legal).get_data(as_text=True)
+    assert 'id="notes-error"' in page and "hidden control characters" in page
+    review = client.get(f"/intake/{key}/review").get_data(as_text=True)
+    assert "hidden control characters" in review  # the draft cannot be submitted as it is
+
+
+def test_every_form_checks_its_free_text() -> None:
+    import importlib
+    import pkgutil
+
+    from wtforms import Form as WTForm
+
+    import referral
+    from referral.forms import SafeText
+
+    for info in pkgutil.walk_packages(referral.__path__, "referral."):
+        if ".migrations" not in info.name:
+            importlib.import_module(info.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [c for c in subclasses(WTForm) if c.__module__.startswith("referral.")]
+    assert len(ours) > 15
+    with_text = [
+        c
+        for c in ours
+        if any(
+            getattr(f, "field_class", None).__name__
+            in {"StringField", "TextAreaField", "EmailField"}
+            for f in vars(c).values()
+            if hasattr(f, "field_class")
+        )
+    ]
+    unchecked = [c.__qualname__ for c in with_text if not issubclass(c, SafeText)]
+    assert with_text and not unchecked
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/audit?until=9999-12-31", "until-error"),
+        ("/audit?since=0001-01-01", "since-error"),
+        ("/audit?page=99999999999999999999", None),
+        ("/supervision?until=9999-12-31", "until-error"),
+        ("/supervision?since=0001-01-01", "since-error"),
+        ("/supervision/cases?panel=need&key=shelter&until=9999-12-31", None),
+        ("/supervision/cases?panel=need&key=shelter&page=99999999999999999999", None),
+        ("/supervision/what-if?until=9999-12-31", "until-error"),
+    ],
+)
+def test_out_of_range_dates_and_pages_get_a_message_not_an_error_page(
+    app, make_user, login, path, field
+) -> None:
+    client = app.test_client()
+    login(client, make_user("admin", (), national=True))
+    answer = client.get(path, headers={"Accept-Language": "en"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200, path
+    if field:
+        assert f'id="{field}"' in page, path
+    if path.startswith("/audit"):
+        assert "between the years 1900 and 2999" in page or "no such page" in page

@@ -27,6 +27,7 @@ ACTIONS: dict[str, Any] = {
     "user_changed": _l("User changed"),
     "user_deactivated": _l("User deactivated"),
     "password_changed": _l("Password changed"),
+    "password_check_failed": _l("Wrong current password when changing it"),
     "token_issued": _l("API token issued"),
     "token_revoked": _l("API token revoked"),
     "case_created": _l("Case created"),

@@ -404,11 +404,27 @@ def deactivate_user(session: Session, user: User, *, actor_id: int | None) -> No
 
 
 def change_password(
-    session: Session, user: User, current: str, new: str, *, keep_session: str | None = None
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    *,
+    keep_session: str | None = None,
+    address: str | None = None,
 ) -> None:
-    """Change one's own password; every other session of the user ends."""
+    """Change one's own password; every other session of the user ends.
+
+    A wrong current password counts like a failed sign-in (someone holding a session is
+    guessing it): audited, locking this address and slowing the account down the same way.
+    """
+    check_throttle(session, user.email, address, user)
     if not verify_password(user, current):
+        lock = record_failure(session, user.email, address)
+        _audit_user(session, "password_check_failed", user)
+        if lock is not None:
+            raise AccountLocked(lock)
         raise InvalidCredentials()
+    clear_failures(session, user.email, address)
     user.password_hash = hash_password(new)
     user.updated_at = utcnow()
     end_all_sessions(session, user.id, keep=keep_session)

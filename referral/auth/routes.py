@@ -287,7 +287,11 @@ def account_password() -> str | Response | tuple[str, int]:
                 form.current.data or "",
                 form.password.data or "",
                 keep_session=session.get(SESSION_KEY),
+                address=request.remote_addr,
             )
+        except ops.InvalidCredentials:
+            form.current.errors = [_("This is not your current password.")]
+            return _account_page(LanguageForm(language=current_user.language), form), 400
         except ops.AccountError as exc:
             return _account_page(
                 LanguageForm(language=current_user.language), form, error_message(exc)
