@@ -213,3 +213,128 @@ def test_console_exports_and_the_data_dictionary_are_audited(app, runner, make_u
         "microdata-dictionary:csv:states1",
         "MX-CHP",
     )
+
+
+# --- the database refuses changes to the audit log (issue 16) -------------------------------------
+
+
+def one_event(app) -> int:
+    with get_db(app).transaction() as session:
+        return record_audit(
+            session, "export_made", actor_id=None, object_kind="export", object_id=1
+        ).id
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET action = 'case_changed' WHERE id = :id",
+        "UPDATE audit_event SET actor_id = NULL",
+        "DELETE FROM audit_event WHERE id = :id",
+        "DELETE FROM audit_event",
+    ],
+)
+def test_direct_sql_cannot_change_or_delete_audit_rows(app, statement) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    event_id = one_event(app)
+    engine = get_db(app).writer
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(statement), {"id": event_id})
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT action FROM audit_event WHERE id = :id"), {"id": event_id}
+            ).scalar()
+            == "export_made"
+        )
+        conn.execute(
+            text("INSERT INTO audit_event (at, action) VALUES (CURRENT_TIMESTAMP, 'sign_in')")
+        )
+        conn.rollback()  # inserting is what the log is for
+
+
+def test_postgresql_refuses_truncate_too(app) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = get_db(app).writer
+    if engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL's (SQLite has none)")
+    one_event(app)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_event"))
+
+
+LATER_BATCH_MIGRATION = '''"""A later migration recreating audit_event (a test's)."""
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import op
+
+from referral.audit import guard
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("audit_event", recreate="always") as batch:
+        batch.add_column(sa.Column("later_column", sa.String(10), nullable=True))
+    seen = Path(__file__).with_suffix(".seen")
+    seen.write_text("installed" if guard.installed(op.get_bind()) else "dropped")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("audit_event", recreate="always") as batch:
+        batch.drop_column("later_column")
+'''
+
+
+def test_a_later_sqlite_batch_migration_keeps_the_guard(tmp_path) -> None:
+    import shutil
+
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
+
+    from referral import migrate
+    from referral.audit import guard
+
+    engine = create_engine(f"sqlite:///{tmp_path}/later.db")
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO audit_event (at, action) VALUES (CURRENT_TIMESTAMP, 'sign_in')")
+        )
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    head = ScriptDirectory.from_config(migrate.alembic_config(engine)).get_current_head()
+    (scripts / "versions" / "9999_later_batch.py").write_text(
+        LATER_BATCH_MIGRATION.format(head=head)
+    )
+    config = migrate.alembic_config(engine)
+    config.set_main_option("script_location", str(scripts))
+    from alembic import command
+
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    seen = (scripts / "versions" / "9999_later_batch.seen").read_text()
+    assert seen == "dropped"  # the batch dropped the guard with the old table...
+    with engine.connect() as conn:
+        assert guard.installed(conn)  # ...and env.py put it back
+        columns = list(conn.execute(text("SELECT * FROM audit_event")).keys())
+        assert "later_column" in columns
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_event"))
+    with engine.begin() as conn:  # back below 0007, the guard is gone with its migration
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    with engine.connect() as conn:
+        assert not guard.installed(conn)
+    engine.dispose()

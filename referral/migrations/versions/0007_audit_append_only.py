@@ -12,6 +12,8 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
+from referral.audit import guard
+
 revision = "0007"
 down_revision = "0005"
 branch_labels = None
@@ -19,10 +21,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    guard.install(op.get_bind())
     with op.batch_alter_table("login_throttle") as batch:
         batch.add_column(sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    guard.remove(op.get_bind())
     with op.batch_alter_table("login_throttle") as batch:
         batch.drop_column("last_failure_at")
