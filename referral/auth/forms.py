@@ -130,3 +130,29 @@ class UserEditForm(UserForm):
     email = None  # the sign-in name stays as created
     password = None
     confirm = None
+
+
+class CodeForm(Form):
+    """The second step of signing in, and every change to the second factor."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(message=REQUIRED),
+            Length(max=32, message=_l("A code has 6 digits, or 10 letters and digits.")),
+        ],
+        description=_l(
+            "The 6 digits your authenticator app shows now, or one of your recovery codes."
+        ),
+    )
+
+
+class ResetPasswordForm(Form):
+    """A new password set through an admin's one-time link."""
+
+    password = _new_password()
+    confirm = _confirm()
+
+
+class ButtonForm(Form):
+    """A button that changes something: only the CSRF token."""

@@ -1,4 +1,5 @@
-"""Account operations: passwords, sign-in with throttling, sessions, API tokens, setup links.
+"""Account operations: passwords, sign-in with throttling, sessions, API tokens, setup links,
+password-reset links (the second factor: referral.auth.second_factor).
 
 Operations add and flush; the request (or the CLI's transaction) commits. Failures are
 typed exceptions that the views turn into messages in the reader's language.
@@ -25,6 +26,7 @@ from referral.auth.models import (
     ROLES,
     ApiToken,
     LoginThrottle,
+    PasswordResetToken,
     SetupToken,
     User,
     UserSession,
@@ -496,15 +498,57 @@ def check_throttle(
         raise SignInDelayed(wait)
 
 
-def start_session(session: Session, user: User) -> str:
+def start_session(
+    session: Session, user: User, *, user_agent: str | None = None, address: str | None = None
+) -> str:
     """A new server-side session for this user; returns the random id for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
-        UserSession(token_hash=digest(token), user_id=_id(user), created_at=now, last_seen_at=now)
+        UserSession(
+            token_hash=digest(token),
+            user_id=_id(user),
+            created_at=now,
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:200] or None,
+            address=(address or "")[:64] or None,
+        )
     )
     session.flush()
     return token
+
+
+def live_sessions(session: Session, user: User, now: datetime | None = None) -> list[UserSession]:
+    """The user's sessions that still hold (not ended, idled out or too old), newest first."""
+    now = now or utcnow()
+    idle, maximum = session_limits()
+    rows = session.exec(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, col(UserSession.ended_at).is_(None))
+        .order_by(col(UserSession.last_seen_at).desc())
+    ).all()
+    return [
+        row
+        for row in rows
+        if now - (_as_aware(row.last_seen_at) or now) <= idle
+        and now - (_as_aware(row.created_at) or now) <= maximum
+    ]
+
+
+def end_own_session(session: Session, user: User, session_id: int) -> bool:
+    """End one of the user's own sessions (from their sessions page); False if not theirs."""
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.ended_at is not None:
+        return False
+    row.ended_at = utcnow()
+    record_audit(session, "session_ended", actor_id=user.id, object_kind="user", object_id=user.id)
+    session.flush()
+    return True
+
+
+def end_other_sessions(session: Session, user: User, keep: str | None) -> None:
+    end_all_sessions(session, user.id, keep=keep)
+    record_audit(session, "session_ended", actor_id=user.id, object_kind="user", object_id=user.id)
 
 
 def end_session(session: Session, token: str | None) -> None:
@@ -642,6 +686,84 @@ def complete_setup(
     token_row.used_at = now
     session.flush()
     return user
+
+
+# --- password-reset links ------------------------------------------------------------------
+
+
+def issue_reset_link(
+    session: Session, user: User, *, actor_id: int | None, minutes: int, now: datetime | None = None
+) -> str:
+    """A one-time link for this user to set a new password; returns its token (shown once)."""
+    if not user.active:
+        raise UnknownUser()
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        PasswordResetToken(
+            token_hash=digest(token),
+            user_id=_id(user),
+            created_by=actor_id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+    )
+    session.flush()
+    record_audit(
+        session, "reset_link_issued", actor_id=actor_id, object_kind="user", object_id=user.id
+    )
+    return token
+
+
+def valid_reset_token(
+    session: Session, token: str | None, now: datetime | None = None
+) -> tuple[PasswordResetToken, User] | None:
+    """The unused, unexpired reset link with this token and its active user, or None."""
+    if not token or len(token) > 100:
+        return None
+    now = now or utcnow()
+    row = session.exec(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == digest(token))
+    ).first()
+    if row is None or row.used_at is not None:
+        return None
+    expires = _as_aware(row.expires_at)
+    if expires is None or expires <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return row, user
+
+
+def reset_password(session: Session, row: PasswordResetToken, user: User, password: str) -> None:
+    """Set the new password; the link (and every other of the user's) is spent, and every
+    session and API token of the user ends: whoever held them must sign in again."""
+    user.password_hash = hash_password(password)
+    user.updated_at = utcnow()
+    now = utcnow()
+    session.exec(
+        update(PasswordResetToken)
+        .where(
+            col(PasswordResetToken.user_id) == user.id,
+            col(PasswordResetToken.used_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+    row.used_at = now
+    end_all_sessions(session, user.id)
+    revoke_tokens(session, user, actor_id=user.id)
+    clear_account_failures(session, user.email)
+    record_audit(session, "password_reset", actor_id=user.id, object_kind="user", object_id=user.id)
+    session.flush()
+
+
+def clear_account_failures(session: Session, email: str) -> None:
+    """The account's own counter starts afresh (a new password makes old guesses moot)."""
+    row = session.get(LoginThrottle, throttle_key(email))
+    if row is not None:
+        session.delete(row)
+        session.flush()
 
 
 def users_in_order(session: Session) -> Iterable[User]:

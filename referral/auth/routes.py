@@ -1,6 +1,6 @@
 """Sign in and out, first-run setup, the account page and user management.
 
-URL rules of this feature:
+URL rules of this feature (the second factor, sessions and reset links: factor_routes.py):
     GET/POST /sign-in                     auth.sign_in
     POST     /sign-out                    auth.sign_out
     GET/POST /setup/<token>               auth.setup
@@ -40,8 +40,10 @@ from wtforms.fields.choices import SelectChoice
 from referral import db
 from referral.access import current_reach, load_or_404, requires
 from referral.auth import operations as ops
+from referral.auth import second_factor
 from referral.auth.forms import (
     ROLE_LABELS,
+    ButtonForm,
     LanguageForm,
     PasswordForm,
     SetupForm,
@@ -58,6 +60,16 @@ from referral.urls import safe_next
 blueprint = Blueprint("auth", __name__, template_folder="templates")
 login_manager = LoginManager()
 SESSION_KEY = "sid"  # the random id of the server-side session record
+PENDING = "pending_sign_in"  # who gave the right password and owes the second step
+# The forms of referral/auth/factor_routes.py that check a code or a link, rate-limited too.
+GUESSED = (
+    "auth.sign_in_code",
+    "auth.sign_in_enrol",
+    "auth.account_second_factor",
+    "auth.account_recovery_codes",
+    "auth.account_second_factor_off",
+    "auth.reset_password",
+)
 
 
 def error_message(exc: ops.AccountError) -> str:
@@ -85,6 +97,14 @@ def error_message(exc: ops.AccountError) -> str:
         "duplicate_email": _("A user with this email already exists."),
         "last_admin": _("This is the last active administrator: make another one first."),
         "unknown_user": _("There is no active user with this email."),
+        "invalid_code": _(
+            "That code is not right, or it was already used. Check that your phone's clock "
+            "is right and type the newest code, or a recovery code."
+        ),
+        "not_enrolled": _("There is no second factor to check: set one up first."),
+        "second_factor_required": _(
+            "Your role signs in with a second factor: it cannot be turned off."
+        ),
     }
     if exc.code in messages:
         return messages[exc.code]
@@ -171,16 +191,34 @@ def sign_in() -> str | Response:
         except ops.AccountError as exc:
             problem = error_message(exc)
         else:
-            ops.record_audit(
-                database, "sign_in", actor_id=user.id, object_kind="user", object_id=user.id
-            )
-            ops.end_session(database, session.get(SESSION_KEY))
-            session.clear()  # a fresh session id at sign-in: nothing from before survives
-            session[SESSION_KEY] = ops.start_session(database, user)
-            login_user(user)
+            if second_factor.asked(user):
+                return begin_second_step(user, target)
+            complete_sign_in(user)
             return redirect(target)
     no_admin = not ops.admin_exists(db.session())
     return render_template("auth/sign_in.html", form=form, problem=problem, no_admin=no_admin)
+
+
+def complete_sign_in(user: User) -> None:
+    """Every step passed: a fresh session (nothing from before survives), audited."""
+    database = db.session()
+    ops.record_audit(database, "sign_in", actor_id=user.id, object_kind="user", object_id=user.id)
+    ops.end_session(database, session.get(SESSION_KEY))
+    session.clear()
+    session[SESSION_KEY] = ops.start_session(
+        database, user, user_agent=request.user_agent.string, address=request.remote_addr
+    )
+    login_user(user)
+
+
+def begin_second_step(user: User, target: str) -> Response:
+    """The password was right: remember who, for a few minutes, and ask for the code (or for
+    enrolment when this user has no second factor yet). Nobody is signed in meanwhile."""
+    ops.end_session(db.session(), session.get(SESSION_KEY))
+    session.clear()
+    session[PENDING] = {"user": user.id, "at": int(ops.utcnow().timestamp()), "next": target}
+    endpoint = "auth.sign_in_code" if second_factor.enrolled(user) else "auth.sign_in_enrol"
+    return redirect(url_for(endpoint))
 
 
 @blueprint.post("/sign-out")
@@ -229,9 +267,12 @@ def setup(token: str) -> str | Response | tuple[str, int]:
             problem = error_message(exc)
         else:
             current_app.extensions["referral_admin_exists"] = True
-            session.clear()
-            session[SESSION_KEY] = ops.start_session(database, user)
-            login_user(user)
+            if second_factor.asked(user):
+                flash(
+                    _("The first administrator is ready. Now set up the second factor."), "success"
+                )
+                return begin_second_step(user, url_for("auth.users"))
+            complete_sign_in(user)
             flash(_("The first administrator is ready. You are signed in."), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/setup.html", form=form, problem=problem)
@@ -253,6 +294,8 @@ def _account_page(
         "auth/account.html",
         language_form=language_form,
         password_form=password_form,
+        second_factor_on=second_factor.enrolled(current_user),
+        second_factor_required=second_factor.required(current_user),
         problem=problem,
         role_label=ROLE_LABELS.get(current_user.role, current_user.role),
         state_names=_state_names(current_user),
@@ -389,7 +432,14 @@ def user_edit(user_id: int) -> str | Response | tuple[str, int]:
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     status = 200 if request.method == "GET" else 400
-    return render_template("auth/user_form.html", form=form, problem=problem, user=user), status
+    return render_template(
+        "auth/user_form.html",
+        form=form,
+        problem=problem,
+        user=user,
+        button_form=ButtonForm(formdata=None),
+        second_factor_on=second_factor.enrolled(user),
+    ), status
 
 
 def init_app(app: Flask) -> None:
@@ -400,8 +450,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # the server-side session record does this job
     app.extensions["referral_user_language"] = user_language
+    from referral.auth import factor_routes  # noqa: F401  (its views join this blueprint)
+
     app.register_blueprint(blueprint)
-    limit_guessing(app, "auth.sign_in", "auth.account_password", "auth.setup")
+    limit_guessing(app, "auth.sign_in", "auth.account_password", "auth.setup", *GUESSED)
 
     @app.context_processor
     def _account_context() -> dict[str, Any]:
