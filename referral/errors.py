@@ -56,7 +56,7 @@ ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
 }
 
 # Never echoed back on the CSRF page.
-_SECRET_FIELDS = ("csrf_token", "password", "confirm", "current", "token")
+_SECRET_FIELDS = ("csrf_token", "password", "confirm", "current", "token", "code")
 
 
 def _wants_json() -> bool:

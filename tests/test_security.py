@@ -499,3 +499,13 @@ def test_out_of_range_dates_and_pages_get_a_message_not_an_error_page(
         assert f'id="{field}"' in page, path
     if path.startswith("/audit"):
         assert "between the years 1900 and 2999" in page or "no such page" in page
+
+
+def test_the_csrf_page_never_echoes_a_second_factor_code(app) -> None:
+    client = app.test_client()
+    page = client.post(
+        "/sign-in/code",
+        data={"csrf_token": "stale", "code": "c0ffe-e1234"},
+        headers={"Origin": "http://localhost"},
+    ).get_data(as_text=True)
+    assert "c0ffe-e1234" not in page

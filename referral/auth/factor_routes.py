@@ -151,8 +151,8 @@ def sign_in_enrol() -> str | Response:
 def account_second_factor() -> str | Response:
     user = current_user._get_current_object()
     if second_factor.enrolled(user):
-        if request.method == "POST":
-            abort(409)
+        if request.method == "POST":  # set up already (in another tab, say): show it
+            return redirect(url_for("auth.account_second_factor"))
         return render_template(
             "auth/second_factor_status.html",
             renew_form=CodeForm(formdata=None, prefix="renew"),
