@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: sqlite in instance/referral.db
     "SECRET_KEY": None,
     "AUTO_SETUP": True,  # migrate and seed an empty database at start
-    "SEEDS_DIR": None,  # None: seeds/ beside the package
+    "SEEDS_DIR": None,  # None: the packaged seeds (referral/seeds/data; seeds/ links there)
     "LANGUAGES": LANGUAGES,
     "BABEL_DEFAULT_LOCALE": LANGUAGES[0],
     "BABEL_DEFAULT_TIMEZONE": TIMEZONE,
@@ -163,8 +163,6 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "referral.db")
-    if not app.config.get("SEEDS_DIR"):
-        app.config["SEEDS_DIR"] = str(Path(app.root_path).parent / "seeds")
 
 
 def development_secret_key(instance: Path) -> str:

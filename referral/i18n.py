@@ -6,24 +6,25 @@ signed-in user's saved preference > the browser's Accept-Language > Spanish.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
-from referral.config import LANGUAGES  # for what is fixed at import time (CLI --lang choices)
+from referral.config import (  # LANGUAGES: fixed at import time (CLI --lang)
+    LANGUAGES,
+    ConfigurationError,
+)
 
 DEFAULT_LANGUAGE = LANGUAGES[0]
 LANGUAGE_COOKIE = "ruta_lang"
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+# Inside the package, so a wheel has them; the top-level translations/ links here.
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 babel = Babel()
 
@@ -73,29 +74,33 @@ def saved_preference() -> str | None:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
-    compile_catalogs()
+    check_catalogs()
     babel.init_app(app, locale_selector=select_locale)  # the timezone: BABEL_DEFAULT_TIMEZONE
     app.jinja_env.globals.update(
         format_date=format_date, format_datetime=format_datetime, format_number=format_decimal
     )
 
 
-def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> None:
-    """Compile each ``.po`` whose ``.mo`` is missing or older (the ``.mo`` files are not in git)."""
-    for po_path in directory.glob("*/LC_MESSAGES/messages.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+def check_catalogs(directory: Path = TRANSLATIONS_DIR) -> None:
+    """Refuse to start without compiled catalogs: ``.mo`` files are built with the package.
+
+    In a source checkout a ``.po`` newer than its ``.mo`` means the pages would show
+    yesterday's texts, so that is refused too, with the command that fixes it.
+    """
+    for language in LANGUAGES:
+        messages = directory / language / "LC_MESSAGES"
+        mo_path, po_path = messages / "messages.mo", messages / "messages.po"
+        if not mo_path.is_file():
+            problem = f"{mo_path} is missing"
+        elif po_path.is_file() and po_path.stat().st_mtime > mo_path.stat().st_mtime:
+            problem = f"{po_path} is newer than its messages.mo"
+        else:
             continue
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file)
-        tmp = mo_path.with_suffix(f".mo.{os.getpid()}")
-        try:
-            with tmp.open("wb") as mo_file:
-                write_mo(mo_file, catalog)
-            os.replace(tmp, mo_path)
-        except OSError:  # a read-only install: the catalogs were compiled when it was built
-            tmp.unlink(missing_ok=True)
-    translations.cache_clear()
+        raise ConfigurationError(
+            f"The {language!r} translations are not compiled: {problem}. In a source checkout run "
+            "`.venv/bin/pybabel compile -d translations` (or `.venv/bin/pip install -e .` again); "
+            "an installed wheel has them compiled when it is built."
+        )
 
 
 @cache

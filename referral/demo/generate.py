@@ -7,15 +7,14 @@ Deterministic for a given seed and starting database.
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
@@ -32,6 +31,7 @@ from referral.casework.models import (
 )
 from referral.directory.catalogue import current_catalogue
 from referral.rules import Catalogue, route_case, validate_record
+from referral.seeds.loader import seed_store
 
 ADULT_RECRUITMENT = (
     ("deceived_job_nature", "deceived_conditions"),
@@ -64,8 +64,8 @@ class DemoProportions:
     data: dict[str, Any]
 
     @classmethod
-    def load(cls, seeds_dir: Path) -> DemoProportions:
-        return cls(yaml.safe_load((seeds_dir / "demo.yaml").read_text(encoding="utf-8")))
+    def load(cls, seeds_dir: str | os.PathLike[str] | None) -> DemoProportions:
+        return cls(seed_store(seeds_dir).demo)
 
 
 def weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -244,7 +244,7 @@ def generate(
     cases: int,
     *,
     seed: int,
-    seeds_dir: Path,
+    seeds_dir: str | os.PathLike[str] | None = None,
     batch: int = 1000,
     progress: Callable[[int], None] | None = None,
 ) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -19,7 +18,7 @@ from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from referral.i18n import LANGUAGE_COOKIE, languages
-from referral.seeds.report import load_report
+from referral.seeds.loader import seed_store
 from referral.urls import safe_next
 
 blueprint = Blueprint("site", __name__, template_folder="templates")
@@ -50,7 +49,7 @@ def choose_language(code: str) -> Response:
 
 @blueprint.get("/sources/report")
 def report() -> str:
-    paragraphs = load_report(Path(current_app.config["SEEDS_DIR"]) / "report.txt")
+    paragraphs = seed_store(current_app.config["SEEDS_DIR"]).report
     return render_template("site/report.html", paragraphs=list(paragraphs.values()))
 
 

@@ -9,7 +9,6 @@ URL rules of this feature:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -29,7 +28,8 @@ from referral.forms import MAX_PAGE, QueryForm, date_in_range
 from referral.i18n import current_language
 from referral.labels import reason_label
 from referral.rules import Catalogue, SeedErrors
-from referral.seeds.recommendations import Recommendation, gap_reason_codes, load_recommendations
+from referral.seeds.loader import seed_store
+from referral.seeds.recommendations import Recommendation, gap_reason_codes
 from referral.supervision import queries, whatif
 
 blueprint = Blueprint(
@@ -116,14 +116,7 @@ def build_filters(
 
 
 def recommendations() -> dict[str, Recommendation]:
-    cache = current_app.extensions.setdefault("referral_recommendations", {})
-    if "map" not in cache:
-        from referral.seeds.report import load_report
-
-        seeds_dir = Path(current_app.config["SEEDS_DIR"])
-        report = load_report(seeds_dir / "report.txt")
-        cache["map"] = load_recommendations(seeds_dir, report, catalogue_cache().rules)
-    return cache["map"]
+    return seed_store(current_app.config["SEEDS_DIR"]).recommendations
 
 
 @dataclass(frozen=True)

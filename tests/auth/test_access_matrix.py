@@ -102,7 +102,18 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     "stats.summary_download": (
         "POST",
         lambda o: "/stats/summary.json",
-        row("login", 404, 200, 200, 200),
+        row("login", 404, 302, 302, 200),  # supervisors: to /stats until a release is made
+    ),
+    "stats.make_release": (
+        "POST",
+        lambda o: "/stats/releases",
+        row("login", 404, 302, 302, 302),  # no year given: back to /stats with the error
+    ),
+    "stats.ledger": ("GET", lambda o: "/stats/ledger", row("login", 404, 404, 404, 200)),
+    "stats.synthetic_download": (
+        "POST",
+        lambda o: "/stats/synthetic.csv",
+        row("login", 404, 302, 302, 302),  # to /stats until the synthetic data are made
     ),
     "stats.microdata_download": (
         "POST",

@@ -334,7 +334,8 @@ def test_a_later_sqlite_batch_migration_keeps_the_guard(tmp_path) -> None:
         conn.execute(text("DELETE FROM audit_event"))
     with engine.begin() as conn:  # back below 0007, the guard is gone with its migration
         config.attributes["connection"] = conn
-        command.downgrade(config, "0005")
+        before = ScriptDirectory.from_config(config).get_revision(guard.REVISION).down_revision
+        command.downgrade(config, str(before))
     with engine.connect() as conn:
         assert not guard.installed(conn)
     engine.dispose()

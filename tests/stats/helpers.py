@@ -155,3 +155,10 @@ def clear_cases(app: Any) -> None:
         with audit_guard_lifted(session.connection()):  # the audit log refuses DELETE
             session.exec(delete(AuditEvent))  # type: ignore[call-overload]
         session.commit()
+
+
+def download(client: Any, path: str) -> Any:
+    """A statistics download as the page makes it: a POST with the page's CSRF token."""
+    from tests.conftest import csrf_token
+
+    return client.post(path, data={"csrf_token": csrf_token(client, "/stats")})

@@ -81,6 +81,12 @@ def test_every_class_has_at_least_k_rows_and_nothing_forbidden(
     assert tuple(reader.fieldnames or ()) == COLUMNS
     classes = Counter(tuple(row[q] for q in QUASI_IDENTIFIERS) for row in rows)
     assert all(size >= k for size in classes.values()), classes
+    forms: dict[tuple, set] = {}
+    for row in rows:
+        quasi = tuple(row[q] for q in QUASI_IDENTIFIERS)
+        forms.setdefault(quasi, set()).add(row["typeOfExploitConcatenated"])
+    assert all(len(f) >= 2 for f in forms.values()), forms  # l = 2 by default
+    assert rows == sorted(rows, key=lambda row: [row[c] for c in COLUMNS])
     report = json.loads(result.stderr.strip().splitlines()[-1])
     eligible = sum(
         1
@@ -97,15 +103,16 @@ def test_every_class_has_at_least_k_rows_and_nothing_forbidden(
     assert_nothing_forbidden(as_json.stdout, list(document["records"][0]) if rows else [], stored)
 
 
+# Two forms of exploitation, taken in turn, so a class of these people is also l-diverse.
+FORMS_IN_TURN = (["commercial_sex", "threats"], ["wages_withheld", "threats"])
+
+
 def identical(count: int, consent: bool = True, state: str = "MX-CHP") -> list[Person]:
-    """``count`` people indistinguishable on the quasi-identifiers (one class)."""
+    """``count`` people indistinguishable on the quasi-identifiers (one class), sexually
+    exploited and in forced labour in turn."""
     return [
         Person(
-            [
-                record_data(
-                    age=15, sex="female", state=state, indicators=["commercial_sex", "threats"]
-                )
-            ],
+            [record_data(age=15, sex="female", state=state, indicators=FORMS_IN_TURN[i % 2])],
             [datetime(2024, 3, 1, 12, i % 60, tzinfo=UTC)],
             consent_statistics=consent,
         )
@@ -159,7 +166,7 @@ def test_small_classes_are_suppressed_and_reported(app, runner, screener) -> Non
 def test_rows_carry_ctdc_values(app, runner, screener) -> None:
     store(app, identical(11), screener.id)
     rows, _report = microdata(runner)
-    row = rows[0]
+    row = next(r for r in rows if r["isSexualExploit"] == "1")
     assert row["gender"] == "Female" and row["majorityStatus"] == "Minor"
     assert row["ageBroad"] in ("9--17", "0--17")
     assert row["citizenship"] == "mexico" and row["yearOfRegistration"] == "2024"
@@ -184,8 +191,8 @@ def test_dictionary_beside_out_and_audit(app, runner, screener, tmp_path) -> Non
     with Session(get_db(app).writer) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
     assert [(e.object_id, e.state) for e in events] == [
-        ("microdata:csv:k11:states1", "MX-CHP"),
-        ("microdata:csv:k11:national", None),
+        ("microdata:csv:k11:l2:states1", "MX-CHP"),
+        ("microdata:csv:k11:l2:national", None),
     ]
 
 

@@ -5,7 +5,7 @@ The audit guard's SQL lives in referral/audit/guard.py, the one place migrations
 also reads to put it back after a later SQLite batch migration recreated audit_event.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from referral.audit import guard
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
