@@ -25,7 +25,7 @@ from referral.db import get_db
 from tests.conftest import csrf_token
 from tests.rules.rules_helpers import record_data
 from tests.stats.attacks import differenced, recovered_cells
-from tests.stats.helpers import Person, clear_cases, store
+from tests.stats.helpers import Person, clear_cases, download, store
 
 FORCED_LABOUR_ADULT = [
     "deceived_job_nature",
@@ -183,7 +183,7 @@ def supervisor_download(app, make_user, login, states: tuple[str, ...]) -> dict:
     if b"csrf_token" in page.data:  # releases are made by a POST (issue 15)
         token = csrf_token(client, "/stats?year=2024")
         client.post("/stats/releases", data={"csrf_token": token, "year": "2024"})
-    response = client.get("/stats/summary.json?year=2024")
+    response = download(client, "/stats/summary.json?year=2024")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return json.loads(response.get_data(as_text=True))
 
