@@ -192,6 +192,9 @@ class Service(BaseModel):
     def _checked_across_fields(
         cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> Any:
+        if isinstance(data, dict) and "nationalities" in data and data["nationalities"] is None:
+            # null is every nationality, as if left out (an empty list is refused)
+            data = {k: v for k, v in data.items() if k != "nationalities"}
         return cross_checked(_across_fields)(data, handler, info)
 
     def to_contract_dict(self) -> dict[str, Any]:
