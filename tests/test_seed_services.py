@@ -678,3 +678,14 @@ def test_every_need_has_a_service_or_is_documented_as_a_gap(services, docs):
     assert len(section) == 2, "docs/services.md must list the needs with no service"
     listed = set(re.findall(r"`([a-z_]+)`", section[1].split("\n## ", 1)[0]))
     assert set(NEEDS) - served == listed & set(NEEDS)
+
+
+def test_docs_list_every_entrys_basis(services, docs):
+    section = docs.split("## Every entry's basis", 1)
+    assert len(section) == 2
+    rows = dict(re.findall(r"^\| `([a-z0-9._-]+)` \| ([^|]+) \|", section[1], re.M))
+    assert set(rows) == {s["id"] for s in services}
+    for s in services:
+        basis = rows[s["id"]]
+        assert ("demonstration" in basis) == ("illustrative" in s["tags"]), s["id"]
+        assert ("labelled assumption" in basis) == ("labelled assumption" in s["source"]), s["id"]
