@@ -307,16 +307,16 @@ class _Reader:
             entry["confidential"] = confidential
         if "nationality" in found:
             entry["nationalities"] = found["nationality"]
-        texts = [found.get(code, []) for code in CAVEAT_TERMS]
-        if any(texts):
-            if len({len(t) for t in texts}) != 1:
+        caveat_texts = [found.get(code, []) for code in CAVEAT_TERMS]
+        if any(caveat_texts):
+            if len({len(t) for t in caveat_texts}) != 1:
                 self.fail(
                     "attributes.caveat", "each caveat needs caveat_es, caveat_en and caveat_source"
                 )
             else:
                 entry["caveats"] = [
                     {"es": es, "en": en, "source": source}
-                    for es, en, source in zip(*texts, strict=True)
+                    for es, en, source in zip(*caveat_texts, strict=True)
                 ]
         return entry if len(self.errors) == before else None
 

@@ -157,17 +157,24 @@ def rewritten_result(result: Any) -> dict[str, Any] | None:
         return None
     changed = False
     new = dict(result)
-    for key, merge in (("options", merged_options), ("excluded", merged_excluded)):
-        part = result.get(key)
-        if not isinstance(part, dict):
-            continue
-        rewritten = {}
-        for need, value in part.items():
-            if isinstance(value, list | dict) and value:
-                value, did = merge(value)  # type: ignore[operator]
+    options = result.get("options")
+    if isinstance(options, dict):
+        rewritten: dict[str, Any] = {}
+        for need, listed in options.items():
+            if isinstance(listed, list) and listed:
+                listed, did = merged_options(listed)
                 changed = changed or did
-            rewritten[need] = value
-        new[key] = rewritten
+            rewritten[need] = listed
+        new["options"] = rewritten
+    excluded = result.get("excluded")
+    if isinstance(excluded, dict):
+        regrouped: dict[str, Any] = {}
+        for need, services in excluded.items():
+            if isinstance(services, dict) and services:
+                services, did = merged_excluded(services)
+                changed = changed or did
+            regrouped[need] = services
+        new["excluded"] = regrouped
     return new if changed else None
 
 
