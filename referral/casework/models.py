@@ -199,6 +199,7 @@ class Gap(SQLModel, table=True):
     closed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    closed_reason: str | None = Field(default=None, max_length=20)  # GapClosedReason
 
 
 class GapReason(SQLModel, table=True):

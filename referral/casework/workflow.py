@@ -23,6 +23,7 @@ from referral.rules.contract import (
     DECLINED_STATUSES,
     FINAL_STATUSES,
     REASON_REQUIRED_STATUSES,
+    GapClosedReason,
     GapKind,
     GapReasonCode,
     ReferralReason,
@@ -292,13 +293,19 @@ def open_gap(
     return gap
 
 
-def close_gaps(session: Session, case_id: int, need: str) -> int:
-    """Close every open gap of this case and need (a referral for it was accepted)."""
+def close_gaps(
+    session: Session,
+    case_id: int,
+    need: str,
+    reason: GapClosedReason = GapClosedReason.accepted,
+) -> int:
+    """Close every open gap of this case and need, saying why (CONTRACT section 5)."""
     gaps = session.exec(
         select(Gap).where(Gap.case_id == case_id, Gap.need == need, Gap.closed_at.is_(None))  # type: ignore[union-attr]
     ).all()
     now = utcnow()
     for gap in gaps:
         gap.closed_at = now
+        gap.closed_reason = reason
         session.add(gap)
     return len(gaps)

@@ -202,6 +202,14 @@ class GapKind(StrEnum):
     declined = auto()
 
 
+class GapClosedReason(StrEnum):
+    """Why a gap record closed (CONTRACT section 5)."""
+
+    accepted = auto()  # a referral for the need was accepted
+    rerouted = auto()  # a new routing of the case found an option for the need
+    case_closed = auto()  # the case was closed
+
+
 class GapReasonCode(StrEnum):
     """Gap reasons beyond the exclusion reasons of 2.3 (declined gaps reuse the decline codes)."""
 

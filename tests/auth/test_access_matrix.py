@@ -164,6 +164,12 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: "/directory/svc-hotline-legal/capacity",
         row("login", 404, 404, 404, 302),
     ),
+    # Without "confirmed" (yes or no) the admin's post is refused: nothing is stored.
+    "directory.confirmation": (
+        "POST",
+        lambda o: "/directory/confirmation",
+        row("login", 404, 404, 404, 400),
+    ),
     "directory.retire": (
         "POST",
         lambda o: "/directory/svc-hotline-legal/retire",
