@@ -105,6 +105,7 @@ Optional = BeforeValidator(_not_null)
 Coverage = Annotated[str, FromStr, _listed("coverage")]
 ServiceSex = Annotated[str, FromStr, AfterValidator(_service_sex)]
 Tag = Annotated[str, FromStr, _listed("tags")]
+Country = Annotated[str, FromStr, StringConstraints(pattern=r"^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
 
 
 def _across_fields(data: Any, found: list[Found], info: ValidationInfo) -> Iterable[dict[str, Any]]:
@@ -145,6 +146,8 @@ class Service(BaseModel):
     specializations: Annotated[tuple[Code[Form], ...], Distinct, FromList]
     tags: Annotated[tuple[Tag, ...], Distinct, FromList]
     source: NonBlank
+    # Only these nationalities (a consulate); absent or null: every nationality (CONTRACT 4).
+    nationalities: Annotated[tuple[Country, ...], NonEmpty, Distinct, FromList] | None = None
     how_to_refer: Annotated[TextDict | None, Optional] = None
     contact: Annotated[TextDict | None, Optional] = None
     hours: Annotated[TextDict | None, Optional] = None
@@ -182,6 +185,7 @@ _MESSAGES = {
     "companion_max_age_male": _WHOLE % "0 to 17",
     "capacity_available": _WHOLE % "0 or more",
     "source": "missing source (report paragraph id or law article)",
+    "nationalities": "must be a non-empty list of ISO 3166-1 alpha-2 codes (such as GT), or null",
     "last_verified": "must be a date (YYYY-MM-DD)",
     **dict.fromkeys(
         (
@@ -217,6 +221,7 @@ _CHECKS = (
     "accepts_companions",
     "government_refuses_foreign",
     "source",
+    "nationalities",
     "how_to_refer",
     "contact",
     "hours",
