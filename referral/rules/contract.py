@@ -262,8 +262,15 @@ class AlertCondition(StrEnum):
 # CONTRACT 2.4: the alerts that a possibly foreign person gets as conditional ones.
 FOREIGN_VICTIM_ALERTS = frozenset({"humanitarian_visa", "reflection_period", "non_refoulement"})
 
-# CONTRACT 1: the contract version named first in rules_version.
+# CONTRACT 2: the contract version named first in rules_version.
 CONTRACT_VERSION = "4"
+
+
+def contract_version_of(rules_version: str) -> str:
+    """The contract version a stored result was made under: before v4, rules_version was
+    "seeds digest / directory version" and named none (those results are version 3)."""
+    parts = rules_version.split("/")
+    return parts[0] if len(parts) == 3 else "3"
 
 
 class Why(StrEnum):
