@@ -356,4 +356,3 @@ def reroute_gaps(
             screening_id=screening_id,
             when=when,
         )
-
