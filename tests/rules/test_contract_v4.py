@@ -13,7 +13,13 @@ from referral.seeds.languages import iso639_table
 
 Make = Callable[..., ScreeningRecord]
 MakeCat = Callable[..., Catalogue]
-LIKELY_ADULT = ["deceived_job_nature", "commercial_sex", "debt_bondage", "threats"]
+LIKELY_ADULT = [
+    "deceived_job_nature",
+    "deceived_conditions",
+    "commercial_sex",
+    "threats",
+    "violence",
+]
 POSSIBLE_LABOUR = ["excessive_hours", "wages_withheld"]
 
 
