@@ -221,7 +221,8 @@ class ConstraintGroup:
 @dataclass(frozen=True)
 class NeedTable:
     need: str
-    services: tuple[Service, ...]  # sorted by id
+    services: tuple[Service, ...]  # sorted by id, defunct ones left out
+    languages: tuple[frozenset[str], ...]  # per service, as ISO 639-3 where known
     group_of: tuple[int, ...]  # per service
     groups: tuple[ConstraintGroup, ...]
     # state -> group -> services (indices) whose coverage holds the state or "national"
@@ -314,6 +315,7 @@ class Catalogue:
             tables[need] = NeedTable(
                 need=need,
                 services=services,
+                languages=tuple(self.language_table.of(s.languages) for s in services),
                 group_of=group_of,
                 groups=tuple(group_index),
                 covered=covered,

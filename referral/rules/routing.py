@@ -146,17 +146,24 @@ def route_case(
     gaps: list[RoutingGap] = []
     for need in needs:
         table = catalogue.tables[need]
-        group_reasons = [g.reasons(case) for g in table.groups]
         in_reach = table.covered.get(state, table.national_only)
-        chosen: list[tuple[Service, tuple[str, ...]]] = []
+        # The decision needs only the groups in reach; the listing needs every group.
+        groups = range(len(table.groups)) if include_excluded else in_reach
+        group_reasons = {g: table.groups[g].reasons(case) for g in groups}
+        chosen: list[tuple[Service, tuple[str, ...], frozenset[str]]] = []
         for g, indices in in_reach.items():
             if not group_reasons[g]:
                 confirm = table.groups[g].confirm(case)
-                chosen.extend((table.services[i], confirm) for i in indices)
+                chosen.extend((table.services[i], confirm, table.languages[i]) for i in indices)
         options[need] = ranking.rank(chosen)
         if include_excluded:
             covered = table.covered_sets.get(state, table.national_set)
-            with_cov = [_with_coverage(r, state_unknown) for r in group_reasons]
+            # Many groups share one list of reasons: add the coverage reason once per list.
+            seen: dict[tuple[str, ...], tuple[str, ...]] = {}
+            with_cov = {
+                g: seen.get(r) or seen.setdefault(r, _with_coverage(r, state_unknown))
+                for g, r in group_reasons.items()
+            }
             excluded_need: dict[str, tuple[str, ...]] = {}
             for i, service in enumerate(table.services):
                 g = table.group_of[i]
@@ -192,7 +199,7 @@ def route_case(
 def _gap_reasons(
     services: tuple[Service, ...],
     in_reach: Mapping[int, tuple[int, ...]],
-    group_reasons: list[tuple[str, ...]],
+    group_reasons: Mapping[int, tuple[str, ...]],
     state_unknown: bool,
 ) -> tuple[str, ...]:
     """What is decisive where the person is (CONTRACT 2.3): never coverage when a service
@@ -237,12 +244,13 @@ class _Ranking:
             s.id,
         )
 
-    def rank(self, chosen: list[tuple[Service, tuple[str, ...]]]) -> tuple[Option, ...]:
-        table = self.language_table
-        keyed = []
-        for s, confirm in chosen:
-            languages = table.of(s.languages)
-            keyed.append((self.key(s, confirm, languages), s, confirm, languages))
+    def rank(
+        self, chosen: list[tuple[Service, tuple[str, ...], frozenset[str]]]
+    ) -> tuple[Option, ...]:
+        keyed = [
+            (self.key(s, confirm, languages), s, confirm, languages)
+            for s, confirm, languages in chosen
+        ]
         keyed.sort(key=lambda item: item[0])
         return tuple(
             Option(s.id, rank, self._why(s, languages), confirm)
