@@ -384,7 +384,7 @@ def show(code: str) -> str:
         screening=screening,
         result=result,
         other_language=other_language,
-        earlier_rules=bool(screening) and queries.made_with_earlier_rules(screening),
+        earlier_rules=screening is not None and queries.made_with_earlier_rules(screening),
         referrals=case_referrals,
         tried=tried,
         declined=declined,

@@ -342,8 +342,8 @@ def reroute_gaps(
             gap.reasons = sorted(set(gaps[gap.need]))
             gap.screening_id = screening_id
             session.add(gap)
-            for row in session.exec(select(GapReason).where(GapReason.gap_id == gap.id)).all():
-                session.delete(row)
+            for old in session.exec(select(GapReason).where(GapReason.gap_id == gap.id)).all():
+                session.delete(old)
             for row in gap_reason_rows(gap.id, gap.reasons):
                 session.add(GapReason(**row))
     for need, reasons in gaps.items():
