@@ -141,6 +141,15 @@ def made_with_earlier_rules(screening: Screening) -> bool:
     return contract_version_of(screening.rules_version) != CONTRACT_VERSION
 
 
+def v4_reasons_since(session: Session) -> datetime | None:
+    """When this instance first routed under contract v4: routing gap reasons follow v4 from
+    then on (docs/supervision.md). None before any v4 screening."""
+    first = session.exec(
+        select(func.min(Screening.screened_at)).where(col(Screening.rules_version).like("4/%"))
+    ).one()
+    return aware(first) if first is not None else None
+
+
 def case_referrals(session: Session, case: Case) -> list[Referral]:
     return list(
         session.exec(
