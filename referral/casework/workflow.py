@@ -309,3 +309,50 @@ def close_gaps(
         gap.closed_reason = reason
         session.add(gap)
     return len(gaps)
+
+
+def reroute_gaps(
+    session: Session,
+    case: Case,
+    gaps: dict[str, list[str]],
+    options: set[str],
+    *,
+    screening_id: int | None,
+    when: datetime,
+) -> None:
+    """A new routing of the case (CONTRACT section 5): close its open routing gap of each need
+    that now has an option (``rerouted``); give the one of a need still without an option
+    the new reasons; open one for every other need without an option.
+
+    ``gaps``: need -> reasons of the new routing's gaps; ``options``: needs with an option.
+    """
+    open_routing = session.exec(
+        select(Gap).where(
+            Gap.case_id == case.id,
+            Gap.kind == GapKind.routing,
+            Gap.closed_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    for gap in open_routing:
+        if gap.need in options:
+            gap.closed_at = when
+            gap.closed_reason = GapClosedReason.rerouted
+            session.add(gap)
+        elif gap.need in gaps and sorted(set(gaps[gap.need])) != list(gap.reasons):
+            gap.reasons = sorted(set(gaps[gap.need]))
+            gap.screening_id = screening_id
+            session.add(gap)
+            for old in session.exec(select(GapReason).where(GapReason.gap_id == gap.id)).all():
+                session.delete(old)
+            for row in gap_reason_rows(gap.id, gap.reasons):
+                session.add(GapReason(**row))
+    for need, reasons in gaps.items():
+        open_gap(
+            session,
+            case,
+            need=need,
+            kind=GapKind.routing,
+            reasons=reasons,
+            screening_id=screening_id,
+            when=when,
+        )

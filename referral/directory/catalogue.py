@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from referral.directory.models import DirectoryVersion
 from referral.directory.models import Service as ServiceRow
 from referral.rules import Catalogue, RuleSeeds, Service, build_catalogue, parse_services
+from referral.seeds.languages import iso639_table
 from referral.seeds.loader import SeedStore, StateSeed, seed_store
 
 
@@ -44,6 +45,7 @@ class CatalogueCache:
             services,
             directory_version=str(version),
             state_names={s.code: {"es": s.name.es, "en": s.name.en} for s in self.states},
+            languages=iso639_table(),
         )
         with self._lock:
             self._catalogue, self._version = catalogue, version

@@ -204,6 +204,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/cases/{o['case'].code}/rescreen",
         row("login", 302, 302, 404, 302),
     ),
+    "cases.route_again": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/route-again",
+        row("login", 302, 302, 404, 302),
+    ),
     "cases.index": ("GET", lambda o: "/cases", row("login", 200, 200, 200, 200)),
     "cases.show": (
         "GET",
