@@ -18,7 +18,13 @@ from sqlmodel import Session, SQLModel, col, select
 
 from referral.audit.operations import record_audit
 from referral.db import utcnow
-from referral.directory.models import DirectoryVersion, State
+from referral.directory.models import (
+    CAPACITY_CHANGE,
+    CONFIRMED_REASON,
+    DEMONSTRATION_REASON,
+    DirectoryVersion,
+    State,
+)
 from referral.directory.models import Service as ServiceRow
 from referral.rules import (
     RuleSeeds,
@@ -76,6 +82,7 @@ def referenced_services(session: Session, ids: Iterable[str]) -> set[str]:
 
 
 def new_version(session: Session, reason: str) -> DirectoryVersion:
+    """A new directory version; ``reason`` in UNVERSIONED_REASONS changes no rules_version."""
     version = DirectoryVersion(reason=reason)
     session.add(version)
     session.flush()
@@ -84,8 +91,6 @@ def new_version(session: Session, reason: str) -> DirectoryVersion:
 
 # The directory is a demonstration (the seeds) until an admin confirms it or imports one;
 # the latest of these versions says which (an admin may also mark it a demonstration again).
-CONFIRMED_REASON = "confirm"
-DEMONSTRATION_REASON = "demonstration"
 IMPORT_REASON = "import"
 _STANDING = (CONFIRMED_REASON, DEMONSTRATION_REASON, IMPORT_REASON)
 
@@ -180,7 +185,7 @@ def update_capacity(
         )
     _replace_entry(row, {"capacity_available": capacity})
     session.add(row)
-    _changed(session, row, actor_id, reason="edit")
+    _changed(session, row, actor_id, reason=CAPACITY_CHANGE)
 
 
 @dataclass
