@@ -377,3 +377,13 @@ def test_cli_exports_are_audited(app, runner, screener) -> None:
         ("summary:2024:json:public:e1:states2", "MX-GRO"),
     ]
     assert all(e.actor_id is None and e.object_kind == "export" for e in events)
+
+
+def test_the_summary_says_from_when_gap_reasons_follow_contract_v4(app, runner, screener) -> None:
+    store(app, random_people(5, 20, years=(2024,)), screener.id)
+    for document in (
+        summary(runner, "--year", "2024"),
+        summary(runner, "--year", "2024", "--public"),
+    ):
+        note = document["disclosure"]["gap_reasons"]
+        assert "contrato v4" in note and "2024" in note  # Spanish, the CLI's default
