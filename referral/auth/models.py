@@ -5,17 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from referral.db import timestamp_column
+from referral.db import datetime_column, timestamp_column
 
 ROLES = ("screener", "supervisor", "admin")
 NATIONAL = "national"
-
-
-def _datetime_column(**kwargs: Any) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), **kwargs))
 
 
 def _user_fk(**kwargs: Any) -> Any:
@@ -70,7 +66,7 @@ class UserSession(SQLModel, table=True):
     user_id: int = _user_fk(nullable=False, index=True)
     created_at: datetime = timestamp_column(nullable=False)
     last_seen_at: datetime = timestamp_column(nullable=False)
-    ended_at: datetime | None = _datetime_column(nullable=True)
+    ended_at: datetime | None = datetime_column(nullable=True)
 
 
 class ApiToken(SQLModel, table=True):
@@ -82,7 +78,7 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = _user_fk(nullable=False, index=True)
     created_at: datetime = timestamp_column(nullable=False)
-    revoked_at: datetime | None = _datetime_column(nullable=True)
+    revoked_at: datetime | None = datetime_column(nullable=True)
 
 
 class SetupToken(SQLModel, table=True):
@@ -93,8 +89,8 @@ class SetupToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = timestamp_column(nullable=False)
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    used_at: datetime | None = _datetime_column(nullable=True)
+    expires_at: datetime = datetime_column(nullable=False)
+    used_at: datetime | None = datetime_column(nullable=True)
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -106,4 +102,4 @@ class LoginThrottle(SQLModel, table=True):
     key_hash: str = Field(primary_key=True, max_length=64)
     failures: int = Field(default=0)
     window_started_at: datetime = timestamp_column(nullable=False)
-    locked_until: datetime | None = _datetime_column(nullable=True)
+    locked_until: datetime | None = datetime_column(nullable=True)

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -144,12 +144,6 @@ def verify_password(user: User | None, password: str) -> bool:
 # --- throttling ------------------------------------------------------------------------
 
 
-def _as_aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)  # SQLite gives naive datetimes back
-
-
 def _throttle_settings() -> tuple[int, timedelta, timedelta]:
     config: dict[str, Any] = current_app.config if has_app_context() else {}
     return (
@@ -166,7 +160,7 @@ def throttle_key(email: str) -> str:
 def locked_until(session: Session, email: str, now: datetime | None = None) -> datetime | None:
     now = now or utcnow()
     row = session.get(LoginThrottle, throttle_key(email))
-    until = _as_aware(row.locked_until) if row else None
+    until = row.locked_until if row else None
     return until if until and until > now else None
 
 
@@ -179,7 +173,7 @@ def record_failure(session: Session, email: str, now: datetime | None = None) ->
     if row is None:
         row = LoginThrottle(key_hash=key, failures=0, window_started_at=now)
         session.add(row)
-    started = _as_aware(row.window_started_at) or now
+    started = row.window_started_at
     if now - started > window:
         row.failures, row.window_started_at, row.locked_until = 0, now, None
     row.failures += 1
@@ -187,7 +181,7 @@ def record_failure(session: Session, email: str, now: datetime | None = None) ->
         row.locked_until = now + lock
         row.failures, row.window_started_at = 0, now
     session.flush()
-    return _as_aware(row.locked_until)
+    return row.locked_until
 
 
 def clear_failures(session: Session, email: str) -> None:
@@ -444,9 +438,7 @@ def live_session(
     if record is None or record.ended_at is not None:
         return None
     idle, maximum = session_limits()
-    last_seen = _as_aware(record.last_seen_at) or now
-    created = _as_aware(record.created_at) or now
-    if now - last_seen > idle or now - created > maximum:
+    if now - record.last_seen_at > idle or now - record.created_at > maximum:
         return None
     return record
 
@@ -521,8 +513,7 @@ def valid_setup_token(
     row = session.exec(select(SetupToken).where(SetupToken.token_hash == digest(token))).first()
     if row is None or row.used_at is not None:
         return None
-    expires = _as_aware(row.expires_at)
-    if expires is None or expires <= now or admin_exists(session):
+    if row.expires_at <= now or admin_exists(session):
         return None
     return row
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -125,8 +125,3 @@ def store_screening(
         state=case.state,
     )
     return case, screening, result
-
-
-def as_utc(moment: datetime) -> datetime:
-    """The same instant in UTC; a naive value is taken as UTC (SQLite returns them naive)."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

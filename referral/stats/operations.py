@@ -268,11 +268,6 @@ def years_with_cases(session: Session) -> list[int]:
     ).one()
     if low is None or high is None:
         return []
-    first = as_utc(low).astimezone(MEXICO_CITY).year
-    last = as_utc(high).astimezone(MEXICO_CITY).year
+    first = low.astimezone(MEXICO_CITY).year
+    last = high.astimezone(MEXICO_CITY).year
     return list(range(last, first - 1, -1))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes: they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
