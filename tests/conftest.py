@@ -4,6 +4,14 @@
 SQLite and once on PostgreSQL). `REFERRAL_TEST_POSTGRES_URL` names a PostgreSQL server
 for the tests that need one whatever the main database is. With `CI=true`, a test that
 needs PostgreSQL or a browser fails instead of skipping when it is missing.
+
+The database is migrated and seeded once per session (committed). Each test then runs in
+one transaction that is rolled back at its end (Warehouse's ``db_session`` pattern): the
+app's sessions are bound to the test's connection (``Database.bind_to``) and their commits
+become savepoints. A test that cannot run inside one transaction (a live server, threads,
+a CLI in a subprocess, migrations, locks between transactions) asks for the
+``isolated_database`` fixture: it commits for real, and the database is emptied and seeded
+again after it.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, MetaData, create_engine, text
 
 from referral import create_app, migrate
+from referral.db import Database, get_db, make_engine
 from referral.directory.operations import apply_seeds
 from referral.seeds.loader import SeedSet, load_seed_set
 
@@ -85,28 +94,76 @@ def empty_all_tables(engine: Engine) -> None:
                 conn.execute(table.delete())
 
 
+def load_seeds(url: str, seed_set: SeedSet) -> None:
+    """Empty every table and load the seeds, committed."""
+    database = Database(url)
+    try:
+        empty_all_tables(database.writer)
+        with database.transaction() as session:
+            apply_seeds(session, seed_set)
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_database(migrated_database: str, seed_set: SeedSet) -> str:
+    """The migrated database with the seeds committed: what every test starts from."""
+    load_seeds(migrated_database, seed_set)
+    return migrated_database
+
+
+@pytest.fixture(scope="session")
+def test_engine(seeded_database: str) -> Iterator[Engine]:
+    """The engine of the tests' connections (a plain ``BEGIN`` on SQLite: no write lock
+    until the test writes)."""
+    engine = make_engine(seeded_database)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def app(migrated_database: str, seed_set: SeedSet, tmp_path: Path) -> Iterator[Flask]:
+def isolated_database(seeded_database: str, seed_set: SeedSet) -> Iterator[str]:
+    """Opt out of the per-test transaction: the test's commits are real, and the database
+    is emptied and seeded again after it."""
+    yield seeded_database
+    load_seeds(seeded_database, seed_set)
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, seeded_database: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on the seeded database, inside the test's transaction unless the test asked
+    for ``isolated_database``."""
+    isolated = "isolated_database" in request.fixturenames
+    if isolated:
+        request.getfixturevalue("isolated_database")  # set up first, so restored last
     instance = tmp_path / "instance"
     instance.mkdir()
     flask_app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": migrated_database,
+            "DATABASE_URL": seeded_database,
             "SECRET_KEY": "test-secret-key",
             "AUTO_SETUP": False,
             "INSTANCE_PATH": str(instance),
         }
     )
-    from referral.db import get_db
-
     database = get_db(flask_app)
-    empty_all_tables(database.writer)
-    with database.transaction() as session:
-        apply_seeds(session, seed_set)
-    yield flask_app
-    database.dispose()
-    shutil.rmtree(instance, ignore_errors=True)
+    try:
+        if isolated:
+            yield flask_app
+        else:
+            engine: Engine = request.getfixturevalue("test_engine")
+            with engine.connect() as connection:
+                outer = connection.begin()
+                try:
+                    with database.bind_to(connection):
+                        yield flask_app
+                finally:
+                    if outer.is_active:
+                        outer.rollback()
+    finally:
+        database.dispose()
+        shutil.rmtree(instance, ignore_errors=True)
 
 
 @pytest.fixture
@@ -161,7 +218,6 @@ def make_user(app: Flask) -> Callable[..., Any]:
     Creates an account through the same operation as the CLI; its password is ``PASSWORD``.
     """
     from referral.auth import operations as ops
-    from referral.db import get_db
 
     app.config.update(TEST_ARGON2)
     counter = iter(range(1, 10_000))
@@ -209,7 +265,6 @@ def login() -> Callable[..., Any]:
 def api_token(app: Flask) -> Callable[[Any], str]:
     """``api_token(user)`` issues a bearer token for that user, as `users token` does."""
     from referral.auth import operations as ops
-    from referral.db import get_db
 
     def issue(user: Any) -> str:
         with app.app_context(), get_db(app).transaction() as session:

@@ -16,7 +16,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
-from sqlalchemy import text
 
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
@@ -54,13 +53,6 @@ def check_states(states: tuple[str, ...]) -> None:
         raise click.BadParameter(", ".join(unknown), param_hint="--state")
 
 
-def snapshot(session: Any) -> None:
-    """One consistent view for every query of an export (PostgreSQL; SQLite's read
-    transaction already is one)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-
-
 @stats_cli.command("summary")
 @click.option("--year", type=click.IntRange(1900, 2999), required=True)
 @click.option("--format", "fmt", type=click.Choice(("json", "csv", "html")), default="json")
@@ -82,8 +74,7 @@ def summary_command(
     check_states(states)
     scope = scope_of(states)
     database = get_db()
-    with database.transaction(write=False) as session:
-        snapshot(session)
+    with database.transaction(write=False, snapshot=True) as session:
         catalogue = current_catalogue(session)
         with click.progressbar(
             length=len(SUMMARY_STEPS), label=gettext_for(lang)("Counting"), file=sys.stderr
@@ -139,8 +130,7 @@ def microdata_command(
     gettext = gettext_for(lang)
     database = get_db()
     regions = regions_for(current_app.config["SEEDS_DIR"])
-    with database.transaction(write=False) as session:
-        snapshot(session)
+    with database.transaction(write=False, snapshot=True) as session:
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
         run = MicrodataExport(session, regions, dimensions, scope, k=k)

@@ -26,7 +26,6 @@ from referral.access import Reach, require_supervisor_or_admin
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.i18n import gettext_for
 from referral.stats import export
-from referral.stats.cli import snapshot
 from referral.stats.microdata import (
     DEFAULT_K,
     MicrodataExport,
@@ -164,8 +163,7 @@ def microdata_download() -> Response:
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
     from referral.db import get_db
 
-    with get_db().transaction(write=False) as session:
-        snapshot(session)
+    with get_db().transaction(write=False, snapshot=True) as session:
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
         run = MicrodataExport(session, regions, dimensions, scope, k=DEFAULT_K)

@@ -13,15 +13,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral.audit.models import AuditEvent
 from referral.casework.models import Case
 from referral.db import get_db
 from referral.stats.microdata import COLUMNS, QUASI_IDENTIFIERS
 from referral.stats.regions import RegionsError, load_regions
-from tests.rules.rules_helpers import record_data
-from tests.stats.helpers import Person, clear_cases, random_people, store
+from tests.factories import Person, clear_cases, random_people, record_data, store
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 FORBIDDEN_COLUMNS = re.compile(
@@ -181,7 +180,7 @@ def test_dictionary_beside_out_and_audit(app, runner, screener, tmp_path) -> Non
     other = tmp_path / "dict-es.csv"
     runner.invoke(args=["stats", "microdata", "--dictionary", str(other)])
     assert "columna" in other.read_text(encoding="utf-8")
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
     assert [(e.object_id, e.state) for e in events] == [
         ("microdata:csv:k11:states1", "MX-CHP"),

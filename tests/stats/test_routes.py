@@ -7,11 +7,11 @@ import io
 import json
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral.audit.models import AuditEvent
 from referral.db import get_db
-from tests.stats.helpers import random_people, store
+from tests.factories import random_people, store
 from tests.stats.test_microdata import identical
 
 
@@ -23,7 +23,7 @@ def data(app, make_user):
 
 
 def exports(app) -> list[AuditEvent]:
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         return list(
             session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
         )

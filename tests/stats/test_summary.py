@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral.audit.models import AuditEvent
 from referral.casework.models import Gap
 from referral.db import get_db
 from referral.stats.operations import CATEGORIES, RECEIVED
-from tests.rules.rules_helpers import record_data
-from tests.stats.helpers import Person, random_people, store
+from tests.factories import Person, random_people, record_data, store
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
@@ -140,7 +139,7 @@ def test_gaps_are_counted_by_kind_need_and_reason(app, runner, screener) -> None
     stored = store(app, people, screener.id)
     got = summary(runner, "--year", "2024")["gaps"]
     # Counted here from the stored gap records, one by one.
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         stored_gaps = session.exec(select(Gap)).all()
         victim_cases = {
             row["case_id"] for row in stored if row["result"]["screening"]["status"] == "likely"
@@ -263,7 +262,7 @@ def test_cli_exports_are_audited(app, runner, screener) -> None:
         "--state",
         "MX-GRO",
     )
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
     assert sorted(e.state for e in events) == ["MX-CHP", "MX-GRO"]
     assert {e.object_id for e in events} == {"summary:2024:json:public:t7:states2"}

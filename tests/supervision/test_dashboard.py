@@ -14,13 +14,13 @@ import pytest
 from referral.access import Reach
 from referral.db import get_db
 from referral.supervision import queries
-from tests.supervision.helpers import STATES, DataSet, ExpectedGap, generate
+from tests.factories import DASHBOARD_STATES, DataSet, ExpectedGap, generate_dashboard_data
 
 
 @pytest.fixture
 def people(make_user) -> dict[str, Any]:
     return {
-        "screener": make_user("screener", STATES),
+        "screener": make_user("screener", DASHBOARD_STATES),
         "admin": make_user("admin", (), national=True),
         "gro": make_user("supervisor", ("MX-GRO",)),
         "chp": make_user("supervisor", ("MX-CHP",)),
@@ -29,7 +29,7 @@ def people(make_user) -> dict[str, Any]:
 
 @pytest.fixture
 def data(app, people) -> DataSet:
-    return generate(app, people["screener"].id, count=60, seed=11)
+    return generate_dashboard_data(app, people["screener"].id, count=60, seed=11)
 
 
 def month(moment) -> str:
