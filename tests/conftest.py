@@ -20,13 +20,14 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, MetaData, create_engine, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, text
 
 from referral import create_app, migrate
 from referral.db import Database, get_db, make_engine
@@ -129,41 +130,77 @@ def isolated_database(seeded_database: str, seed_set: SeedSet) -> Iterator[str]:
     load_seeds(seeded_database, seed_set)
 
 
+@contextmanager
+def rolled_back(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back at the end, whatever happened."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
+
+
+@pytest.fixture
+def db_connection(test_engine: Engine) -> Iterator[Connection]:
+    """The connection every session of a test joins, rolled back after the test.
+
+    A module may override it with ``scope="module"`` to store an expensive data set once
+    (with ``bound_app``): each of its tests still runs in a savepoint of its own.
+    """
+    with rolled_back(test_engine) as connection:
+        yield connection
+
+
+def app_for(url: str, instance: Path) -> Flask:
+    instance.mkdir(exist_ok=True)
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test-secret-key",
+            "AUTO_SETUP": False,
+            "INSTANCE_PATH": str(instance),
+            **TEST_ARGON2,
+        }
+    )
+
+
+@contextmanager
+def bound_app(url: str, instance: Path, connection: Connection) -> Iterator[Flask]:
+    """An app whose sessions all join ``connection``'s transaction (their commits become
+    savepoints)."""
+    flask_app = app_for(url, instance)
+    database = get_db(flask_app)
+    try:
+        with database.bind_to(connection):
+            yield flask_app
+    finally:
+        database.dispose()
+
+
 @pytest.fixture
 def app(request: pytest.FixtureRequest, seeded_database: str, tmp_path: Path) -> Iterator[Flask]:
     """The app on the seeded database, inside the test's transaction unless the test asked
     for ``isolated_database``."""
-    isolated = "isolated_database" in request.fixturenames
-    if isolated:
-        request.getfixturevalue("isolated_database")  # set up first, so restored last
     instance = tmp_path / "instance"
-    instance.mkdir()
-    flask_app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": seeded_database,
-            "SECRET_KEY": "test-secret-key",
-            "AUTO_SETUP": False,
-            "INSTANCE_PATH": str(instance),
-        }
-    )
-    database = get_db(flask_app)
-    try:
-        if isolated:
-            yield flask_app
-        else:
-            engine: Engine = request.getfixturevalue("test_engine")
-            with engine.connect() as connection:
-                outer = connection.begin()
-                try:
-                    with database.bind_to(connection):
-                        yield flask_app
-                finally:
-                    if outer.is_active:
-                        outer.rollback()
-    finally:
-        database.dispose()
-        shutil.rmtree(instance, ignore_errors=True)
+    if "isolated_database" in request.fixturenames:
+        request.getfixturevalue("isolated_database")  # set up first, so restored last
+        flask_app = app_for(seeded_database, instance)
+        yield flask_app
+        get_db(flask_app).dispose()
+    else:
+        connection: Connection = request.getfixturevalue("db_connection")
+        # Undone after the test, also when its module shares one connection between tests.
+        savepoint = connection.begin_nested()
+        try:
+            with bound_app(seeded_database, instance, connection) as flask_app:
+                yield flask_app
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()
+    shutil.rmtree(instance, ignore_errors=True)
 
 
 @pytest.fixture
@@ -217,9 +254,8 @@ def make_user(app: Flask) -> Callable[..., Any]:
 
     Creates an account through the same operation as the CLI; its password is ``PASSWORD``.
     """
-    from referral.auth import operations as ops
+    from tests.factories import create_user
 
-    app.config.update(TEST_ARGON2)
     counter = iter(range(1, 10_000))
 
     def make(
@@ -227,21 +263,11 @@ def make_user(app: Flask) -> Callable[..., Any]:
         states: tuple[str, ...] | list[str] = ("MX-CHP",),
         *,
         email: str | None = None,
-        national: bool = False,
-        language: str = "es",
-        password: str = PASSWORD,
-        active: bool = True,
+        **account: Any,
     ) -> Any:
-        data = ops.AccountData(
-            email=email or f"{role}{next(counter)}@example.org",
-            role=role,
-            states=list(states),
-            national=national,
-            language=language,
-            active=active,
+        return create_user(
+            app, role, states, email=email or f"{role}{next(counter)}@example.org", **account
         )
-        with app.app_context(), get_db(app).transaction() as session:
-            return ops.create_user(session, data, password, actor_id=None)
 
     return make
 

@@ -6,8 +6,8 @@ intake form filled the way a browser posts it.
 - ``random_people`` and ``store``: a statistics data set through ``store_screening``.
 - ``generate_dashboard_data``: a dashboard data set through ``store_screening`` and the
   referral workflow, with what each panel should count kept independently in Python.
-
-Accounts come from the ``make_user`` fixture (tests/conftest.py), through the CLI's operation.
+- ``create_user``: an account, through the same operation as the CLI (tests usually call the
+  ``make_user`` fixture, which numbers the e-mail addresses).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from sqlmodel import delete
 
 from referral.audit.models import AuditEvent
+from referral.auth import operations as auth_operations
 from referral.casework import workflow
 from referral.casework.models import (
     Case,
@@ -37,7 +38,7 @@ from referral.casework.screening import CaseDetails, store_screening
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
 from referral.rules import validate_record
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 
 # --- screening records -----------------------------------------------------------------------
 
@@ -113,6 +114,33 @@ GIRL_FROM_HONDURAS = {
     "organized_crime": True,
     "official_involvement": False,
 }
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def create_user(
+    app: Flask,
+    role: str,
+    states: tuple[str, ...] | list[str],
+    *,
+    email: str,
+    national: bool = False,
+    language: str = "es",
+    password: str = PASSWORD,
+    active: bool = True,
+) -> Any:
+    """An account created as the CLI creates it."""
+    data = auth_operations.AccountData(
+        email=email,
+        role=role,
+        states=list(states),
+        national=national,
+        language=language,
+        active=active,
+    )
+    with app.app_context(), get_db(app).transaction() as session:
+        return auth_operations.create_user(session, data, password, actor_id=None)
 
 
 # --- the intake form, as a browser posts it --------------------------------------------------
@@ -241,6 +269,22 @@ def random_people(
         ]
         people.append(Person(records, when, rng.random() < 0.8, referrals))
     return people
+
+
+def identical_people(count: int, consent: bool = True, state: str = "MX-CHP") -> list[Person]:
+    """``count`` people indistinguishable on the microdata's quasi-identifiers (one class)."""
+    return [
+        Person(
+            [
+                record_data(
+                    age=15, sex="female", state=state, indicators=["commercial_sex", "threats"]
+                )
+            ],
+            [datetime(2024, 3, 1, 12, i % 60, tzinfo=UTC)],
+            consent_statistics=consent,
+        )
+        for i in range(count)
+    ]
 
 
 def store(app: Flask, people: list[Person], screener_id: int) -> list[dict[str, Any]]:

@@ -11,14 +11,17 @@ from sqlmodel import select
 
 from referral.audit.models import AuditEvent
 from referral.db import get_db
-from tests.factories import random_people, store
-from tests.stats.test_microdata import identical
+from tests.factories import identical_people, random_people, store
 
 
 @pytest.fixture
 def data(app, make_user):
     screener = make_user("screener", ("MX-CHP",))
-    people = random_people(11, 120, years=(2024,)) + identical(12) + identical(13, state="MX-NLE")
+    people = (
+        random_people(11, 120, years=(2024,))
+        + identical_people(12)
+        + identical_people(13, state="MX-NLE")
+    )
     return store(app, people, screener.id)
 
 

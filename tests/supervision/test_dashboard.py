@@ -6,30 +6,56 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
 from referral.access import Reach
 from referral.db import get_db
 from referral.supervision import queries
-from tests.factories import DASHBOARD_STATES, DataSet, ExpectedGap, generate_dashboard_data
+from tests.conftest import bound_app, rolled_back
+from tests.factories import (
+    DASHBOARD_STATES,
+    DataSet,
+    ExpectedGap,
+    create_user,
+    generate_dashboard_data,
+)
+
+
+@pytest.fixture(scope="module")
+def db_connection(test_engine) -> Iterator[Connection]:
+    """One transaction for the module: the data set is stored once; each test runs in a
+    savepoint of its own, rolled back after it."""
+    with rolled_back(test_engine) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def stored(db_connection, seeded_database, tmp_path_factory) -> tuple[dict[str, Any], DataSet]:
+    instance = tmp_path_factory.mktemp("instance")
+    with bound_app(seeded_database, instance, db_connection) as app:
+        people = {
+            "screener": create_user(app, "screener", DASHBOARD_STATES, email="s@example.org"),
+            "admin": create_user(app, "admin", (), national=True, email="a@example.org"),
+            "gro": create_user(app, "supervisor", ("MX-GRO",), email="gro@example.org"),
+            "chp": create_user(app, "supervisor", ("MX-CHP",), email="chp@example.org"),
+        }
+        data = generate_dashboard_data(app, people["screener"].id, count=60, seed=11)
+    return people, data
 
 
 @pytest.fixture
-def people(make_user) -> dict[str, Any]:
-    return {
-        "screener": make_user("screener", DASHBOARD_STATES),
-        "admin": make_user("admin", (), national=True),
-        "gro": make_user("supervisor", ("MX-GRO",)),
-        "chp": make_user("supervisor", ("MX-CHP",)),
-    }
+def people(stored) -> dict[str, Any]:
+    return stored[0]
 
 
 @pytest.fixture
-def data(app, people) -> DataSet:
-    return generate_dashboard_data(app, people["screener"].id, count=60, seed=11)
+def data(stored) -> DataSet:
+    return stored[1]
 
 
 def month(moment) -> str:
