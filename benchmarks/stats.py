@@ -7,11 +7,14 @@ postgresql+psycopg://user@host:port/db, emptied first) with N synthetic cases, t
 latest screenings, forms, referrals and gaps, inserted in bulk (the routing core is not
 what is measured here), then runs, each in its own process:
 
-    flask --app referral stats summary --year 2024 --public --format json
+    flask --app referral stats summary --year 2024 --public --format json   (a new release)
+    flask --app referral stats summary --year 2024 --public --format json   (read back)
     flask --app referral stats microdata --format csv --out FILE
+    flask --app referral stats synthetic --year 2024 --out FILE            (a new release)
 
 and reports wall time and the peak resident memory of that process (os.wait4's rusage).
-Goal (issue 7): each under 60 s with peak memory under 500 MB at 1,000,000 cases.
+Goal (issues 7 and 15): the public summary release under 60 s and 500 MB, the microdata
+under 60 s, the synthetic microdata under 5 minutes, at 1,000,000 cases.
 """
 
 from __future__ import annotations
@@ -180,7 +183,29 @@ def main() -> None:
     )
     print(f"database: {dialect}, cases: {args.cases:,}")
     runs = {
-        "summary --year 2024 --public": ["stats", "summary", "--year", "2024", "--public"],
+        "summary --year 2024 --public (new release)": [
+            "stats",
+            "summary",
+            "--year",
+            "2024",
+            "--public",
+        ],
+        "summary --year 2024 --public (stored)": [
+            "stats",
+            "summary",
+            "--year",
+            "2024",
+            "--public",
+        ],
+        "summary --year 2024 (internal, exact)": ["stats", "summary", "--year", "2024"],
+        "synthetic --year 2024 (new release)": [
+            "stats",
+            "synthetic",
+            "--year",
+            "2024",
+            "--out",
+            str(workdir / "s.csv"),
+        ],
         "microdata --format csv": [
             "stats",
             "microdata",

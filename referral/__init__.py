@@ -17,13 +17,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path or None)
     load_config(app, config)
 
-    from referral import cli, db, i18n, security, setup
+    from referral import cli, db, i18n, labels, security, setup
     from referral.api import routes as api
     from referral.directory import catalogue
     from referral.site import routes as site
 
     db.init_app(app)
     i18n.init_app(app)
+    labels.init_app(app)  # every template's lang, catalogue, label() and reason_label()
     security.init_app(app)
     catalogue.init_app(app)
     app.register_blueprint(site.blueprint)

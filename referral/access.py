@@ -5,20 +5,27 @@ every state when national) and their own; screeners see only their own objects. 
 outside the user's reach answers 404, never 403, so its existence is not revealed.
 
 Every lookup of a case, referral, gap or user by id goes through :func:`load_or_404`, and
-every list through :meth:`Reach.filter`, so the rule lives here once.
+every list through :meth:`Reach.filter`, so the rule lives here once. Pages for some roles
+only are marked with :func:`requires`: the signed-out are sent to sign in, other roles get
+the same 404 as an object out of reach.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from flask import abort
+from flask_login import current_user, login_required
 from sqlalchemy import false, or_, true
 from sqlmodel import Session
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
+ROLES = ("screener", "supervisor", "admin")  # the one list; auth.models re-exports it
 StateOf = str | Callable[[Any], str | None] | None
 
 
@@ -114,12 +121,28 @@ def load_or_404(
     return obj
 
 
-def require_admin(reach: Reach) -> None:
-    """Admin-only pages answer 404 to everyone else, like objects out of reach."""
-    if not reach.is_admin:
-        abort(404)
+def current_reach() -> Reach:
+    """The reach of the signed-in user (call only behind ``login_required`` or ``requires``)."""
+    return Reach.of(current_user)
 
 
-def require_supervisor_or_admin(reach: Reach) -> None:
-    if not (reach.is_admin or reach.is_supervisor):
-        abort(404)
+def requires(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Only signed-in users with one of ``roles`` see the view.
+
+    Implies ``login_required`` (a signed-out visitor is sent to sign in); a signed-in user
+    of another role gets 404, like an object out of reach, so the page is not revealed.
+    """
+    unknown = set(roles) - set(ROLES)
+    if not roles or unknown:
+        raise ValueError(f"requires() takes roles among {ROLES}, not {sorted(unknown)}")
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+            if current_reach().role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return login_required(checked)
+
+    return decorator

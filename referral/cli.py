@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TextIO
 
 import click
@@ -51,10 +50,10 @@ def db_current() -> None:
 def seed_command() -> None:
     """Validate seeds/ and load states and services (idempotent)."""
     from referral.directory.operations import apply_seeds
-    from referral.seeds.loader import load_seed_set
+    from referral.seeds.loader import seed_store
 
     try:
-        seeds = load_seed_set(Path(current_app.config["SEEDS_DIR"]))
+        seeds = seed_store(current_app.config["SEEDS_DIR"]).seed_set()
     except SeedErrors as exc:
         for error in exc.errors:
             click.echo(str(error), err=True)
@@ -95,9 +94,9 @@ def route_command(source: TextIO, lang: str) -> None:
         sys.exit(2)
     if json_lines:
         for result in results:
-            click.echo(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+            click.echo(json.dumps(result.to_json(lang), ensure_ascii=False, separators=(",", ":")))
     else:
-        click.echo(json.dumps(results[0], ensure_ascii=False, indent=2))
+        click.echo(json.dumps(results[0].to_json(lang), ensure_ascii=False, indent=2))
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Configuration: defaults here, then ``instance/config.py``, then ``REFERRAL_*`` variables.
+"""Configuration: defaults here, then ``instance/config.py``, then ``REFERRAL_*`` variables
+(``app.config.from_prefixed_env``: any Flask setting, JSON values; README's settings typed).
 
 Nothing is read at import time; :func:`load_config` runs inside the app factory.
 """
@@ -19,16 +20,18 @@ class ConfigurationError(RuntimeError):
     """The app cannot start with this configuration; the message says what to set."""
 
 
+LANGUAGES = ("es", "en")  # each has a catalog in translations/; the first is the default
+TIMEZONE = "America/Mexico_City"  # the days, months and years people type and read
+
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",  # development | production
     "DATABASE_URL": None,  # None: sqlite in instance/referral.db
     "SECRET_KEY": None,
     "AUTO_SETUP": True,  # migrate and seed an empty database at start
-    "SEEDS_DIR": None,  # None: seeds/ beside the package
-    "DEFAULT_LOCALE": "es",
-    "LANGUAGES": ("es", "en"),
-    "BABEL_DEFAULT_LOCALE": "es",
-    "BABEL_DEFAULT_TIMEZONE": "America/Mexico_City",
+    "SEEDS_DIR": None,  # None: the packaged seeds (referral/seeds/data; seeds/ links there)
+    "LANGUAGES": LANGUAGES,
+    "BABEL_DEFAULT_LOCALE": LANGUAGES[0],
+    "BABEL_DEFAULT_TIMEZONE": TIMEZONE,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -47,9 +50,12 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_PARALLELISM": 4,
 }
 
-# Variables read from the environment, with their types; documented in README.
-ENV_PREFIX = "REFERRAL_"
-_ENV_TYPES: dict[str, type] = {
+ENV_PREFIX = "REFERRAL"
+# The settings documented in README, with their types: their REFERRAL_ variables are checked
+# at start. from_prefixed_env decodes values as JSON ("30" -> 30, "true" -> True); these are
+# read from the text as typed instead, so "yes" means true and an all-digit secret key stays
+# text. An empty variable counts as not set.
+ENV_TYPES: dict[str, type] = {
     "ENV": str,
     "DATABASE_URL": str,
     "SECRET_KEY": str,
@@ -70,29 +76,43 @@ _ENV_TYPES: dict[str, type] = {
 }
 
 
-def _parse(name: str, raw: str, kind: type) -> Any:
+def _typed(variable: str, raw: str, kind: type) -> Any:
     if kind is bool:
         lowered = raw.strip().lower()
         if lowered in {"1", "true", "yes", "on"}:
             return True
         if lowered in {"0", "false", "no", "off"}:
             return False
-        raise ConfigurationError(f"{ENV_PREFIX}{name} must be true or false, not {raw!r}")
+        raise ConfigurationError(f"{variable} must be true or false, not {raw!r}")
     if kind is int:
         try:
             return int(raw)
         except ValueError:
-            raise ConfigurationError(f"{ENV_PREFIX}{name} must be a whole number") from None
+            raise ConfigurationError(f"{variable} must be a whole number") from None
     return raw
+
+
+def load_environment(app: Flask) -> None:
+    """Every ``REFERRAL_<NAME>`` variable into ``app.config[NAME]``; typed settings checked."""
+    before = {name: app.config.get(name) for name in ENV_TYPES}
+    try:
+        app.config.from_prefixed_env(ENV_PREFIX)
+    except TypeError:  # REFERRAL_A__B names a key inside A, and A is not a table
+        nested = sorted(k for k in os.environ if k.startswith(ENV_PREFIX + "_") and "__" in k)
+        raise ConfigurationError(
+            f"{', '.join(nested)}: a name with __ sets a key inside a setting that is not a table"
+        ) from None
+    for name, kind in ENV_TYPES.items():
+        variable = f"{ENV_PREFIX}_{name}"
+        raw = os.environ.get(variable)
+        if raw is not None:
+            app.config[name] = before[name] if raw == "" else _typed(variable, raw, kind)
 
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
-    for name, kind in _ENV_TYPES.items():
-        raw = os.environ.get(ENV_PREFIX + name)
-        if raw is not None and raw != "":
-            app.config[name] = _parse(name, raw, kind)
+    load_environment(app)
     if overrides:
         app.config.update(overrides)
 
@@ -110,8 +130,6 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "referral.db")
-    if not app.config.get("SEEDS_DIR"):
-        app.config["SEEDS_DIR"] = str(Path(app.root_path).parent / "seeds")
 
 
 def development_secret_key(instance: Path) -> str:

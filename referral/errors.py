@@ -19,7 +19,7 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
-from referral.i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES
+from referral.i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, languages
 
 ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
     400: (_l("The request could not be understood"), _l("Check what you sent and try again.")),
@@ -133,7 +133,7 @@ def database_down_page(_exc: BaseException | None = None) -> tuple[Response | st
         g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
         chosen = request.cookies.get(LANGUAGE_COOKIE)
         g.forced_language = (
-            chosen if chosen in LANGUAGES else request.accept_languages.best_match(LANGUAGES)
+            chosen if chosen in languages() else request.accept_languages.best_match(languages())
         ) or DEFAULT_LANGUAGE
     return render_error(503)
 

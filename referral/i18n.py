@@ -6,22 +6,25 @@ signed-in user's saved preference > the browser's Accept-Language > Spanish.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from datetime import date
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel import Locale
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 
-LANGUAGES = ("es", "en")
-DEFAULT_LANGUAGE = "es"
+from referral.config import (  # LANGUAGES: fixed at import time (CLI --lang)
+    LANGUAGES,
+    ConfigurationError,
+)
+
+DEFAULT_LANGUAGE = LANGUAGES[0]
 LANGUAGE_COOKIE = "ruta_lang"
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+# Inside the package, so a wheel has them; the top-level translations/ links here.
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 babel = Babel()
 
@@ -29,16 +32,39 @@ babel = Babel()
 def select_locale() -> str:
     if not has_request_context():
         return DEFAULT_LANGUAGE
+    offered = languages()
     forced = g.get("forced_language")
-    if forced in LANGUAGES:
+    if forced in offered:
         return str(forced)
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in LANGUAGES:
+    if chosen in offered:
         return str(chosen)
     preference = saved_preference()
-    if preference in LANGUAGES:
+    if preference in offered:
         return str(preference)
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return request.accept_languages.best_match(offered) or DEFAULT_LANGUAGE
+
+
+def languages() -> tuple[str, ...]:
+    """The languages pages are offered in (config ``LANGUAGES``)."""
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def current_language() -> str:
+    """The two-letter code of the language this request is shown in (or of ``force_locale``)."""
+    return str(get_locale() or DEFAULT_LANGUAGE)[:2]
+
+
+@cache
+def language_name(code: str) -> str:
+    """A language's name in itself, as choices show it ("Español", "English")."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def local_timezone() -> ZoneInfo:
+    """Where dates are typed and read: days, months and years (``BABEL_DEFAULT_TIMEZONE``)."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def saved_preference() -> str | None:
@@ -46,42 +72,35 @@ def saved_preference() -> str | None:
     return lookup() if lookup else None
 
 
-def select_timezone() -> str:
-    return "America/Mexico_City"
-
-
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
-    compile_catalogs()
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    check_catalogs()
+    babel.init_app(app, locale_selector=select_locale)  # the timezone: BABEL_DEFAULT_TIMEZONE
     app.jinja_env.globals.update(
         format_date=format_date, format_datetime=format_datetime, format_number=format_decimal
     )
 
-    @app.context_processor
-    def _language() -> dict[str, object]:
-        return {
-            "current_language": str(get_locale() or DEFAULT_LANGUAGE)[:2],
-            "today": date.today(),
-        }
 
+def check_catalogs(directory: Path = TRANSLATIONS_DIR) -> None:
+    """Refuse to start without compiled catalogs: ``.mo`` files are built with the package.
 
-def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> None:
-    """Compile each ``.po`` whose ``.mo`` is missing or older (the ``.mo`` files are not in git)."""
-    for po_path in directory.glob("*/LC_MESSAGES/messages.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+    In a source checkout a ``.po`` newer than its ``.mo`` means the pages would show
+    yesterday's texts, so that is refused too, with the command that fixes it.
+    """
+    for language in LANGUAGES:
+        messages = directory / language / "LC_MESSAGES"
+        mo_path, po_path = messages / "messages.mo", messages / "messages.po"
+        if not mo_path.is_file():
+            problem = f"{mo_path} is missing"
+        elif po_path.is_file() and po_path.stat().st_mtime > mo_path.stat().st_mtime:
+            problem = f"{po_path} is newer than its messages.mo"
+        else:
             continue
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file)
-        tmp = mo_path.with_suffix(f".mo.{os.getpid()}")
-        try:
-            with tmp.open("wb") as mo_file:
-                write_mo(mo_file, catalog)
-            os.replace(tmp, mo_path)
-        except OSError:  # a read-only install: the catalogs were compiled when it was built
-            tmp.unlink(missing_ok=True)
-    translations.cache_clear()
+        raise ConfigurationError(
+            f"The {language!r} translations are not compiled: {problem}. In a source checkout run "
+            "`.venv/bin/pybabel compile -d translations` (or `.venv/bin/pip install -e .` again); "
+            "an installed wheel has them compiled when it is built."
+        )
 
 
 @cache

@@ -13,6 +13,7 @@ from referral.casework.models import (
     ScreeningForm,
 )
 from referral.directory.models import DirectoryVersion, Service, State
+from referral.stats.models import PrivacyRelease
 from referral.supervision.models import SUPERVISION_INDEXES  # noqa: F401  (indexes, 0004)
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Gap",
     "GapReason",
     "LoginThrottle",
+    "PrivacyRelease",
     "Referral",
     "ReferralEvent",
     "Screening",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 
 from flask import Flask
 
@@ -17,7 +16,7 @@ log = logging.getLogger(__name__)
 def ensure_database(app: Flask) -> None:
     """Migrate to head and load the seeds if the database is new; safe to call from many workers."""
     from referral.directory.operations import apply_seeds
-    from referral.seeds.loader import load_seed_set
+    from referral.seeds.loader import seed_store
 
     database = get_db(app)
     with migrate.migration_lock(database.writer, app.instance_path):
@@ -26,7 +25,7 @@ def ensure_database(app: Flask) -> None:
         fresh = migrate.current_revision(database.writer) is None
         migrate.upgrade(database.writer)
         if fresh:
-            seeds = load_seed_set(Path(app.config["SEEDS_DIR"]))
+            seeds = seed_store(app.config["SEEDS_DIR"]).seed_set()
             with database.transaction() as session:
                 apply_seeds(session, seeds)
             log.info("New database: migrated and seeded")

@@ -271,15 +271,16 @@ def random_people(
     return people
 
 
+# Two forms of exploitation, taken in turn, so a class of these people is also l-diverse.
+FORMS_IN_TURN = (["commercial_sex", "threats"], ["wages_withheld", "threats"])
+
+
 def identical_people(count: int, consent: bool = True, state: str = "MX-CHP") -> list[Person]:
-    """``count`` people indistinguishable on the microdata's quasi-identifiers (one class)."""
+    """``count`` people indistinguishable on the microdata's quasi-identifiers (one class),
+    sexually exploited and in forced labour in turn."""
     return [
         Person(
-            [
-                record_data(
-                    age=15, sex="female", state=state, indicators=["commercial_sex", "threats"]
-                )
-            ],
+            [record_data(age=15, sex="female", state=state, indicators=FORMS_IN_TURN[i % 2])],
             [datetime(2024, 3, 1, 12, i % 60, tzinfo=UTC)],
             consent_statistics=consent,
         )
@@ -294,7 +295,7 @@ def store(app: Flask, people: list[Person], screener_id: int) -> list[dict[str, 
         catalogue = current_catalogue(session)
         for person in people:
             case = None
-            result: dict[str, Any] = {}
+            result = None
             for data, when in zip(person.records, person.when, strict=True):
                 record = validate_record(data, catalogue.codes)
                 case, _screening, result = store_screening(
@@ -306,7 +307,7 @@ def store(app: Flask, people: list[Person], screener_id: int) -> list[dict[str, 
                     case=case,
                     screened_at=when,
                 )
-            assert case is not None
+            assert case is not None and result is not None
             for need, status in person.referrals:
                 session.add(
                     Referral(
@@ -319,7 +320,7 @@ def store(app: Flask, people: list[Person], screener_id: int) -> list[dict[str, 
                         updated_by=screener_id,
                     )
                 )
-            stored.append({"case_id": case.id, "code": case.code, "result": result})
+            stored.append({"case_id": case.id, "code": case.code, "result": result.to_json()})
         session.flush()
     return stored
 
@@ -422,7 +423,7 @@ def generate_dashboard_data(
             raw = random_dashboard_record(rng)
             record = validate_record(raw, catalogue.codes)
             day = datetime(2024, 1, 1, 12, tzinfo=UTC) + timedelta(days=rng.randint(0, 180))
-            case, _screening, result = store_screening(
+            case, _screening, routed = store_screening(
                 session,
                 record,
                 catalogue,
@@ -430,6 +431,7 @@ def generate_dashboard_data(
                 details=CaseDetails(consent_referral=True, consent_statistics=True),
                 screened_at=day,
             )
+            result = routed.to_json()
             forms = list(result["screening"]["forms"])
             profile = {
                 "sex": record.sex,

@@ -142,3 +142,69 @@ def test_reach_of_a_user(make_user) -> None:
         frozenset({"MX-CHP", "MX-OAX"}),
         False,
     )
+
+
+# --- role decorators --------------------------------------------------------------------
+
+
+def add_role_pages(app: Any) -> None:
+    """Three pages limited to roles, added before the app's first request."""
+    from referral.access import current_reach, requires
+    from referral.db import request_writes, writes
+
+    @requires("admin")
+    def admin_only() -> str:
+        return f"admin page for {current_reach().role}"
+
+    @requires("supervisor", "admin")
+    def supervisors() -> str:
+        return f"supervisor page for {current_reach().role}"
+
+    @requires("supervisor", "admin")
+    @writes
+    def audited() -> str:
+        return "on the writer" if request_writes() else "on the reader"
+
+    app.add_url_rule("/test/admin-only", view_func=admin_only)
+    app.add_url_rule("/test/supervisors", view_func=supervisors)
+    app.add_url_rule("/test/audited", view_func=audited)
+
+
+def test_requires_sends_the_signed_out_to_sign_in(app: Any) -> None:
+    add_role_pages(app)
+    response = app.test_client().get("/test/supervisors")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+
+
+@pytest.mark.parametrize(
+    ("role", "admin_page", "supervisor_page"),
+    [("screener", 404, 404), ("supervisor", 404, 200), ("admin", 200, 200)],
+)
+def test_requires_answers_other_roles_404(
+    app: Any, make_user: Any, login: Any, role: str, admin_page: int, supervisor_page: int
+) -> None:
+    add_role_pages(app)
+    client = app.test_client()
+    login(client, make_user(role))
+    admin = client.get("/test/admin-only")
+    supervisor = client.get("/test/supervisors")
+    assert (admin.status_code, supervisor.status_code) == (admin_page, supervisor_page)
+    if supervisor_page == 200:
+        assert supervisor.get_data(as_text=True) == f"supervisor page for {role}"
+
+
+def test_requires_keeps_the_write_mark_of_the_view(app: Any, make_user: Any, login: Any) -> None:
+    add_role_pages(app)
+    client = app.test_client()
+    login(client, make_user("supervisor"))
+    assert client.get("/test/audited").get_data(as_text=True) == "on the writer"
+
+
+def test_requires_refuses_an_unknown_role() -> None:
+    from referral.access import requires
+
+    with pytest.raises(ValueError, match="administrator"):
+        requires("administrator")
+    with pytest.raises(ValueError):
+        requires()

@@ -52,3 +52,37 @@ def test_instance_config_file_is_read(tmp_path: Path) -> None:
     (tmp_path / "config.py").write_text("SESSION_IDLE_MINUTES = 7\n")
     app = create_app({"INSTANCE_PATH": str(tmp_path), "AUTO_SETUP": False})
     assert app.config["SESSION_IDLE_MINUTES"] == 7
+
+
+def test_typed_settings_read_the_text_as_typed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REFERRAL_AUTO_SETUP", "no")
+    monkeypatch.setenv("REFERRAL_SESSION_IDLE_MINUTES", "20")
+    monkeypatch.setenv("REFERRAL_SECRET_KEY", "12345678901234567890")  # JSON would make it a number
+    monkeypatch.setenv("REFERRAL_REFERRAL_STALE_DAYS", "")  # empty counts as not set
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["AUTO_SETUP"] is False
+    assert app.config["SESSION_IDLE_MINUTES"] == 20
+    assert app.config["SECRET_KEY"] == "12345678901234567890"
+    assert app.config["REFERRAL_STALE_DAYS"] == 7
+
+
+def test_a_number_that_is_not_whole_is_explained(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REFERRAL_LOGIN_MAX_FAILURES", "2.5")
+    with pytest.raises(ConfigurationError, match="REFERRAL_LOGIN_MAX_FAILURES must be a whole"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "AUTO_SETUP": False})
+
+
+def test_any_other_flask_setting_comes_from_the_environment_as_json(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("REFERRAL_SESSION_COOKIE_NAME", "ruta_session")
+    monkeypatch.setenv("REFERRAL_SEND_FILE_MAX_AGE_DEFAULT", "600")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "AUTO_SETUP": False})
+    assert app.config["SESSION_COOKIE_NAME"] == "ruta_session"
+    assert app.config["SEND_FILE_MAX_AGE_DEFAULT"] == 600
+
+
+def test_a_nested_name_under_a_plain_setting_is_explained(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REFERRAL_ENV__MODE", "fast")
+    with pytest.raises(ConfigurationError, match="REFERRAL_ENV__MODE"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "AUTO_SETUP": False})

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
+from referral import ConfigurationError
+from referral.i18n import TRANSLATIONS_DIR, check_catalogs
 from tests.conftest import ROOT
 
 TRANSLATIONS = ROOT / "translations"
@@ -142,3 +147,36 @@ def test_placeholders_match() -> None:
             for string in strings:
                 if string:
                     assert sorted(PLACEHOLDER.findall(string)) == expected, (language, message.id)
+
+
+def test_catalogs_live_in_the_package_and_translations_links_there() -> None:
+    assert TRANSLATIONS_DIR == ROOT / "referral" / "translations"
+    assert TRANSLATIONS.resolve() == TRANSLATIONS_DIR.resolve()
+    check_catalogs()  # the editable install compiled them
+
+
+def test_missing_catalogs_stop_the_app_with_the_command_that_builds_them(tmp_path: Path) -> None:
+    copy = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS_DIR, copy, ignore=shutil.ignore_patterns("*.mo"))
+    with pytest.raises(ConfigurationError) as caught:
+        check_catalogs(copy)
+    message = str(caught.value)
+    assert "messages.mo is missing" in message
+    assert "pybabel compile -d translations" in message and "pip install -e ." in message
+
+
+def test_a_catalog_edited_after_compiling_stops_the_app(tmp_path: Path) -> None:
+    copy = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS_DIR, copy)
+    check_catalogs(copy)
+    po = copy / "es" / "LC_MESSAGES" / "messages.po"
+    mo_time = po.with_suffix(".mo").stat().st_mtime
+    os.utime(po, (mo_time + 5, mo_time + 5))
+    with pytest.raises(ConfigurationError, match=r"messages\.po is newer than its messages\.mo"):
+        check_catalogs(copy)
+
+
+def test_an_installed_package_needs_only_the_compiled_catalogs(tmp_path: Path) -> None:
+    copy = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS_DIR, copy, ignore=shutil.ignore_patterns("*.po*", "*.cfg"))
+    check_catalogs(copy)

@@ -18,7 +18,7 @@ RESULT_KEYS = {"screening", "needs", "options", "excluded", "gaps", "alerts", "r
 def core_result(app, record: dict, lang: str = "es") -> dict:
     with app.app_context(), Session(get_db(app).reader) as session:
         catalogue = current_catalogue(session)
-        return route_case(validate_record(record, catalogue.codes), catalogue, lang=lang)
+        return route_case(validate_record(record, catalogue.codes), catalogue).to_json(lang)
 
 
 @pytest.mark.parametrize("record", [MAN_IN_GUERRERO, GIRL_FROM_HONDURAS])

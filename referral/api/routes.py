@@ -12,7 +12,7 @@ from referral.auth.bearer import require_api_token
 from referral.casework.routing import MSG_NOT_JSON, InputError, route_data
 from referral.db import session
 from referral.directory.catalogue import current_catalogue
-from referral.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for
+from referral.i18n import DEFAULT_LANGUAGE, gettext_for, languages
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 require_api_token(blueprint)  # every route: Authorization: Bearer <token>, 401 JSON without
@@ -20,9 +20,9 @@ require_api_token(blueprint)  # every route: Authorization: Bearer <token>, 401 
 
 def request_language() -> str:
     chosen = request.args.get("lang")
-    if chosen in LANGUAGES:
+    if chosen in languages():
         return str(chosen)
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return request.accept_languages.best_match(languages()) or DEFAULT_LANGUAGE
 
 
 @blueprint.post("/route")
@@ -36,7 +36,7 @@ def route() -> tuple[Response, int] | Response:
     if data is None:
         return jsonify(errors={"": [gettext_for(lang)(MSG_NOT_JSON)]}), 422
     try:
-        return jsonify(route_data(data, session(), lang))
+        return jsonify(route_data(data, session(), lang).to_json(lang))
     except InputError as exc:
         return jsonify(errors=exc.errors), 422
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
 from sqlalchemy import Table
 from sqlmodel import SQLModel, select
 from wtforms import DateField, Form, IntegerField, SelectField, StringField
@@ -21,13 +19,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from referral import db
-from referral.access import Reach, require_supervisor_or_admin
+from referral.access import current_reach, requires
 from referral.audit.models import AuditEvent
 from referral.audit.operations import ACTIONS, OBJECT_KINDS
+from referral.i18n import local_timezone
 
 blueprint = Blueprint("audit", __name__, template_folder="templates")
 PAGE_SIZE = 100
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
 
 class AuditFilterForm(Form):
@@ -43,7 +41,7 @@ class AuditFilterForm(Form):
 
 
 def _day_start(day: Any) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=MEXICO_CITY)
+    return datetime.combine(day, time.min, tzinfo=local_timezone())
 
 
 def accounts() -> Table:
@@ -52,10 +50,9 @@ def accounts() -> Table:
 
 
 @blueprint.get("/audit")
-@login_required
+@requires("supervisor", "admin")
 def events() -> str:
-    reach = Reach.of(current_user)
-    require_supervisor_or_admin(reach)
+    reach = current_reach()
     form = AuditFilterForm(request.args)
     any_choice = SelectChoice("", str(_l("Any")))
     form.action.choices = [any_choice] + [SelectChoice(c, str(t)) for c, t in ACTIONS.items()]
@@ -64,7 +61,7 @@ def events() -> str:
     ]
     form.validate()
     users = accounts()
-    query = select(AuditEvent, users.c.email).outerjoin(users, users.c.id == AuditEvent.actor_id)  # type: ignore[arg-type]
+    query = select(AuditEvent, users.c.email).outerjoin(users, users.c.id == AuditEvent.actor_id)
     if not reach.is_admin:
         query = query.where(AuditEvent.state.is_not(None))  # type: ignore[union-attr]
     query = reach.filter(query, AuditEvent.state)

@@ -33,10 +33,11 @@ def require_api_token(blueprint: Blueprint) -> None:
     def _authenticate() -> tuple[Response, int] | None:
         user = ops.user_for_token(db.session(), bearer_token())
         if user is None:
-            from referral.i18n import gettext_for
+            from referral.i18n import DEFAULT_LANGUAGE, gettext_for, languages
 
-            lang = request.args.get("lang") or request.accept_languages.best_match(("es", "en"))
-            text = gettext_for(lang if lang in ("es", "en") else "es")(MSG_TOKEN_REQUIRED)
+            offered = languages()
+            lang = request.args.get("lang") or request.accept_languages.best_match(offered)
+            text = gettext_for(lang if lang in offered else DEFAULT_LANGUAGE)(MSG_TOKEN_REQUIRED)
             response = jsonify(error="unauthorized", status=401, message=text)
             response.headers["WWW-Authenticate"] = 'Bearer realm="ruta"'
             return response, 401

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from referral.auth.operations import PASSWORD_MAX, PASSWORD_MIN
+from referral.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name
 
 REQUIRED = _l("This field is required.")
 PASSWORD_LENGTH = _l(
@@ -26,7 +27,7 @@ PASSWORD_LENGTH = _l(
     min=PASSWORD_MIN,
     max=PASSWORD_MAX,
 )
-LANGUAGE_CHOICES = [SelectChoice("es", "Español"), SelectChoice("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice(code, language_name(code)) for code in LANGUAGES]
 ROLE_LABELS: dict[str, Any] = {
     "screener": _l("Screener"),
     "supervisor": _l("Supervisor"),
@@ -82,7 +83,9 @@ class SignOutForm(FlaskForm):
 class SetupForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(message=REQUIRED), _email_shape])
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES, default="es")
+    language = SelectField(
+        _l("Preferred language"), choices=LANGUAGE_CHOICES, default=DEFAULT_LANGUAGE
+    )
     password = _new_password()
     confirm = _confirm()
 
@@ -111,7 +114,9 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[], validators=[DataRequired(message=REQUIRED)])
     national = BooleanField(_l("Works nationally (every state)"))
     states = SelectMultipleField(_l("States"), choices=[], validate_choice=True)
-    language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES, default="es")
+    language = SelectField(
+        _l("Preferred language"), choices=LANGUAGE_CHOICES, default=DEFAULT_LANGUAGE
+    )
     active = BooleanField(_l("Active (may sign in)"), default=True)
     password = _new_password()
     confirm = _confirm()

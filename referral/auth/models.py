@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
+from referral.access import ROLES as ROLES  # defined once, where pages are limited to roles
 from referral.db import datetime_column, timestamp_column
 
-ROLES = ("screener", "supervisor", "admin")
 NATIONAL = "national"
 
 

@@ -31,10 +31,10 @@ from referral.auth.models import (
 )
 from referral.db import utcnow
 from referral.directory.models import State
+from referral.i18n import LANGUAGES
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
-LANGUAGES = ("es", "en")
 API_TOKEN_PREFIX = "ruta_"  # noqa: S105 (a prefix, not a secret)
 
 # --- errors the views translate ------------------------------------------------------

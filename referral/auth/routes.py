@@ -28,7 +28,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
@@ -37,7 +37,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from referral import db
-from referral.access import Reach, load_or_404, require_admin
+from referral.access import current_reach, load_or_404, requires
 from referral.auth import operations as ops
 from referral.auth.forms import (
     ROLE_LABELS,
@@ -50,6 +50,7 @@ from referral.auth.forms import (
 )
 from referral.auth.models import ROLES, User
 from referral.directory.models import State
+from referral.i18n import current_language
 from referral.urls import safe_next
 
 blueprint = Blueprint("auth", __name__, template_folder="templates")
@@ -81,11 +82,6 @@ def error_message(exc: ops.AccountError) -> str:
     if exc.detail.startswith("states"):
         return _("Choose valid states, or national.")
     return _("Check the role, states and language.")
-
-
-def current_reach() -> Reach:
-    """The reach of the signed-in user (call only behind login_required)."""
-    return Reach.of(current_user)
 
 
 # --- Flask-Login wiring --------------------------------------------------------------------
@@ -291,7 +287,7 @@ def account_password() -> str | Response | tuple[str, int]:
 
 def _state_labels() -> dict[str, str]:
     rows = db.session().exec(select(State).order_by(State.code)).all()
-    english = str(get_locale() or "es").startswith("en")
+    english = current_language() == "en"
     return {row.code: row.name_en if english else row.name_es for row in rows}
 
 
@@ -321,9 +317,8 @@ def _account_data(form: UserForm) -> ops.AccountData:
 
 
 @blueprint.get("/admin/users")
-@login_required
+@requires("admin")
 def users() -> str:
-    require_admin(current_reach())
     rows = ops.users_in_order(db.session())
     return render_template(
         "auth/users.html", users=rows, role_labels=ROLE_LABELS, state_names=_state_names
@@ -331,9 +326,8 @@ def users() -> str:
 
 
 @blueprint.route("/admin/users/new", methods=["GET", "POST"])
-@login_required
+@requires("admin")
 def user_new() -> str | Response | tuple[str, int]:
-    require_admin(current_reach())
     form = _prepare(UserForm())
     problem = None
     if form.validate_on_submit():
@@ -354,11 +348,11 @@ def user_new() -> str | Response | tuple[str, int]:
 
 
 @blueprint.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@login_required
+@requires("admin")
 def user_edit(user_id: int) -> str | Response | tuple[str, int]:
-    reach = current_reach()
-    require_admin(reach)
-    user = load_or_404(db.session(), User, user_id, reach, state_attr=None, owner_attr="id")
+    user = load_or_404(
+        db.session(), User, user_id, current_reach(), state_attr=None, owner_attr="id"
+    )
     if request.method == "GET":
         form = _prepare(UserEditForm(obj=user))
         form.states.data = list(user.states)
@@ -400,5 +394,5 @@ def init_app(app: Flask) -> None:
             # formdata=None: only a button to render; reading this request's body here would
             # raise again on the 413 page (a body over MAX_CONTENT_LENGTH) and lose the layout.
             "sign_out_form": SignOutForm(formdata=None) if signed_in else None,
-            "reach": Reach.of(current_user) if signed_in else None,
+            "reach": current_reach() if signed_in else None,
         }

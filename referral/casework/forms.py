@@ -29,8 +29,9 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from referral.casework.models import Referral
-from referral.casework.workflow import NEEDS_REASON, REASONS, TRANSITIONS
+from referral.casework.workflow import REASONS, TRANSITIONS
 from referral.rules import Catalogue
+from referral.rules.contract import REASON_REQUIRED_STATUSES
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 MAX_COMPANIONS = 12
@@ -353,7 +354,7 @@ class StatusForm(FlaskForm):
     version = IntegerField(validators=[InputRequired()])
 
     def validate_reason_code(self, field: Any) -> None:
-        if self.status.data in NEEDS_REASON and field.data not in REASONS:
+        if self.status.data in REASON_REQUIRED_STATUSES and field.data not in REASONS:
             raise ValidationError(_l("This status needs a reason: choose one."))
 
 

@@ -124,8 +124,8 @@ def displayed_result(screening: Screening, catalogue: Catalogue, lang: str) -> t
         return screening.result, False
     if screening.rules_version == catalogue.rules_version:
         record = validate_record(screening.record, catalogue.codes)
-        result = route_case(record, catalogue, lang=lang, include_excluded=False)
-        return result, False
+        result = route_case(record, catalogue, include_excluded=False)
+        return result.to_json(lang), False
     return screening.result, True
 
 

@@ -25,14 +25,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from referral.access import Reach
+from referral.access import current_reach
 from referral.audit.operations import record_audit
 from referral.casework import drafts, forms, queries, workflow
 from referral.casework.forms import AdHocReferralForm, ReferForm, StatusForm, status_choices
@@ -42,15 +42,12 @@ from referral.casework.screening import CaseDetails
 from referral.db import session as db_session
 from referral.db import writes as db_writes
 from referral.directory.catalogue import current_catalogue
-from referral.i18n import LANGUAGES
+from referral.i18n import current_language, languages
 from referral.rules import RecordInvalid
+from referral.rules.contract import DECLINED_STATUSES
 
 intake_blueprint = Blueprint("intake", __name__, template_folder="templates")
 DRAFTS_LISTED = 20  # the most recent unfinished screenings a screener is offered to resume
-
-
-def lang() -> str:
-    return str(get_locale() or "es")[:2]
 
 
 def own_draft(key: str) -> Draft:
@@ -69,7 +66,7 @@ def build_form(section: str, draft: Draft, formdata: MultiDict | None) -> Any:
         form = form_class(formdata=None, data=data)
     else:
         form = form_class(formdata=formdata, data=data)
-    forms.set_choices(form, current_catalogue(db_session()), lang())
+    forms.set_choices(form, current_catalogue(db_session()), current_language())
     return form
 
 
@@ -152,7 +149,6 @@ def change_children(draft: Draft, form: Any, section: str) -> Response:
 
 
 def render_section(draft: Draft, section: str, form: Any) -> str:
-    catalogue = current_catalogue(db_session())
     previous, following = neighbours(section)
     rescreen = db_session().get(Case, draft.rescreen_case_id) if draft.rescreen_case_id else None
     return render_template(
@@ -164,15 +160,12 @@ def render_section(draft: Draft, section: str, form: Any) -> str:
         titles=forms.SECTION_TITLES,
         previous=previous,
         following=following,
-        catalogue=catalogue,
-        lang=lang(),
         rescreen=rescreen,
         saved_at=drafts.saved_at(draft),
     )
 
 
 def review(draft: Draft) -> str:
-    catalogue = current_catalogue(db_session())
     problems = section_problems(draft)
     record = forms.record_from_draft(draft.data)
     rescreen = db_session().get(Case, draft.rescreen_case_id) if draft.rescreen_case_id else None
@@ -187,8 +180,6 @@ def review(draft: Draft) -> str:
         following=None,
         record=record,
         problems=problems,
-        catalogue=catalogue,
-        lang=lang(),
         rescreen=rescreen,
     )
 
@@ -201,7 +192,7 @@ def section_problems(draft: Draft) -> dict[str, list[str]]:
         data = forms.draft_to_form_data(draft.data, section)
         formdata = to_formdata(data)
         form = form_class(formdata=formdata, meta={"csrf": False})
-        forms.set_choices(form, current_catalogue(db_session()), lang())
+        forms.set_choices(form, current_catalogue(db_session()), current_language())
         if not form.validate():
             problems[section] = [
                 f"{form[name].label.text}: {' '.join(str(e) for e in flatten(errors))}"
@@ -276,7 +267,7 @@ def submit(key: str) -> Response | str:
             forms.record_from_draft(draft.data),
             details,
             catalogue,
-            lang=lang(),
+            lang=current_language(),
         )
     except drafts.DraftAlreadySubmitted as done:
         return redirect(url_for("cases.show", code=done.case.code))
@@ -302,7 +293,7 @@ def discard(key: str) -> Response:
 @intake_blueprint.post("/cases/<code>/rescreen")
 @login_required
 def rescreen(code: str) -> Response:
-    case = load_case(code, Reach.of(current_user))
+    case = load_case(code, current_reach())
     latest = queries.latest_screening(db_session(), case)
     catalogue = current_catalogue(db_session())
     known = {row["code"] for row in catalogue.code_lists("es")["languages"]}
@@ -317,10 +308,6 @@ blueprint = Blueprint("cases", __name__, template_folder="templates")
 MAX_PAGE = 1_000_000
 
 
-def reach() -> Reach:
-    return Reach.of(current_user)
-
-
 @blueprint.get("/cases")
 @login_required
 def index() -> str:
@@ -332,7 +319,7 @@ def index() -> str:
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     rows, total = queries.case_list(
         db_session(),
-        reach(),
+        current_reach(),
         status=status,
         code=code,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
@@ -347,8 +334,6 @@ def index() -> str:
         page=page,
         page_size=queries.PAGE_SIZE,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
-        catalogue=current_catalogue(db_session()),
-        lang=lang(),
     )
 
 
@@ -356,18 +341,18 @@ def index() -> str:
 @login_required
 @db_writes  # the case_viewed audit event
 def show(code: str) -> str:
-    case = load_case(code, reach())
+    reach = current_reach()
+    case = load_case(code, reach)
     session = db_session()
     catalogue = current_catalogue(session)
+    language = current_language()
     screening = latest_screening(session, case)
     result, other_language = (
-        queries.displayed_result(screening, catalogue, lang()) if screening else ({}, False)
+        queries.displayed_result(screening, catalogue, language) if screening else ({}, False)
     )
     case_referrals = queries.case_referrals(session, case)
     tried = {(r.need, r.service_id) for r in case_referrals}
-    declined = {
-        (r.need, r.service_id) for r in case_referrals if r.status in {"rejected", "failed"}
-    }
+    declined = {(r.need, r.service_id) for r in case_referrals if r.status in DECLINED_STATUSES}
     record_audit(
         session,
         "case_viewed",
@@ -387,14 +372,12 @@ def show(code: str) -> str:
         declined=declined,
         gaps=queries.open_gaps(session, case),
         timeline=queries.timeline(session, case),
-        catalogue=catalogue,
-        lang=lang(),
         refer_form=ReferForm(),
-        ad_hoc_form=AdHocReferralForm(needs=catalogue.code_lists(lang())["needs"]),
+        ad_hoc_form=AdHocReferralForm(needs=catalogue.code_lists(language)["needs"]),
         status_form=StatusForm,
         status_choices=status_choices,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
-        can_see_notes=case.screener_id == current_user.id or reach().can_see_state(case.state),
+        can_see_notes=case.screener_id == current_user.id or reach.can_see_state(case.state),
     )
 
 
@@ -416,7 +399,7 @@ def referral_error(exc: workflow.ReferralError) -> str:
 @blueprint.post("/cases/<code>/referrals")
 @login_required
 def refer(code: str) -> Response:
-    case = load_case(code, reach())
+    case = load_case(code, current_reach())
     form = ReferForm()
     if not form.validate():
         abort(400)
@@ -439,9 +422,9 @@ def refer(code: str) -> Response:
 @blueprint.post("/cases/<code>/referrals/ad-hoc")
 @login_required
 def refer_ad_hoc(code: str) -> Response | str:
-    case = load_case(code, reach())
+    case = load_case(code, current_reach())
     catalogue = current_catalogue(db_session())
-    form = AdHocReferralForm(needs=catalogue.code_lists(lang())["needs"])
+    form = AdHocReferralForm(needs=catalogue.code_lists(current_language())["needs"])
     if not form.validate():
         flash(_("Name the provider, choose the need and say why."), "error")
         return redirect(url_for("cases.show", code=case.code) + "#ad-hoc")
@@ -464,11 +447,12 @@ def refer_ad_hoc(code: str) -> Response | str:
 @blueprint.post("/referrals/<int:referral_id>/status")
 @login_required
 def referral_status(referral_id: int) -> Response | tuple[str, int]:
-    referral, case = load_referral(referral_id, reach())
+    referral, case = load_referral(referral_id, current_reach())
     form = StatusForm()
     catalogue = current_catalogue(db_session())
+    language = current_language()
     form.status.choices = [
-        (code, catalogue.label("referral_statuses", code, lang())) for code in workflow.STATUSES
+        (code, catalogue.label("referral_statuses", code, language)) for code in workflow.STATUSES
     ]
     if form.version.data is not None and form.version.data != referral.version:
         return conflict_page(referral, case, form), 409
@@ -493,15 +477,13 @@ def referral_status(referral_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("cases.show", code=case.code) + f"#referral-{referral.id}")
 
 
-def conflict_page(referral: Referral, case, form: StatusForm) -> str:
+def conflict_page(referral: Referral, case: Case, form: StatusForm) -> str:
     """Someone changed the referral first: show both changes; nothing is lost silently."""
     return render_template(
         "cases/conflict.html",
         referral=referral,
         case=case,
         form=form,
-        catalogue=current_catalogue(db_session()),
-        lang=lang(),
         status_choices=status_choices,
         status_form=StatusForm,
     )
@@ -511,17 +493,10 @@ def conflict_page(referral: Referral, case, form: StatusForm) -> str:
 @login_required
 def referral_sheet(referral_id: int) -> str:
     """A sheet for the person: the service and how to reach it, nothing else about the case."""
-    referral, _case = load_referral(referral_id, reach())
+    referral, _case = load_referral(referral_id, current_reach())
     sheet_lang = request.args.get("lang")
-    if sheet_lang not in LANGUAGES:
-        sheet_lang = lang()
-    catalogue = current_catalogue(db_session())
-    service = catalogue.services_by_id.get(referral.service_id or "")
-    with force_locale(sheet_lang):
-        return render_template(
-            "cases/sheet.html",
-            referral=referral,
-            service=service,
-            catalogue=catalogue,
-            sheet_lang=sheet_lang,
-        )
+    if sheet_lang not in languages():
+        sheet_lang = current_language()
+    service = current_catalogue(db_session()).services_by_id.get(referral.service_id or "")
+    with force_locale(sheet_lang):  # the template's lang and label() follow
+        return render_template("cases/sheet.html", referral=referral, service=service)

@@ -14,7 +14,14 @@ from sqlmodel import Session
 
 from referral.directory.catalogue import current_catalogue
 from referral.i18n import gettext_for
-from referral.rules import N_, ErrorMessage, RecordInvalid, route_case, validate_record
+from referral.rules import (
+    N_,
+    ErrorMessage,
+    RecordInvalid,
+    RoutingResult,
+    route_case,
+    validate_record,
+)
 
 MSG_NOT_JSON = N_("The input is not valid JSON.")
 MSG_EMPTY_INPUT = N_("The input is empty.")
@@ -28,14 +35,15 @@ class InputError(Exception):
         self.errors = errors
 
 
-def route_data(data: object, session: Session, lang: str) -> dict[str, Any]:
-    """Validate one decoded record and route it; raise InputError with translated messages."""
+def route_data(data: object, session: Session, lang: str) -> RoutingResult:
+    """Validate one decoded record and route it; raise InputError with translated messages
+    (``lang`` is the language of the messages: the result is written out by the caller)."""
     catalogue = current_catalogue(session)
     try:
         record = validate_record(data, catalogue.codes)
     except RecordInvalid as exc:
         raise InputError(translate(exc.errors, gettext_for(lang))) from None
-    return route_case(record, catalogue, lang=lang)
+    return route_case(record, catalogue)
 
 
 def translate(
@@ -71,10 +79,10 @@ def decode_records(text: str, lang: str) -> tuple[bool, list[tuple[int, object]]
     return True, records
 
 
-def route_text(text: str, session: Session, lang: str) -> tuple[bool, list[dict[str, Any]]]:
+def route_text(text: str, session: Session, lang: str) -> tuple[bool, list[RoutingResult]]:
     """Route an input file's text: every result, or InputError naming every broken record."""
     json_lines, records = decode_records(text, lang)
-    results: list[dict[str, Any]] = []
+    results: list[RoutingResult] = []
     broken: dict[str, Any] = {}
     for number, data in records:
         try:

@@ -9,17 +9,19 @@ routing gap for every need with no option. Bulk import stores records through th
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from referral.audit.operations import record_audit
 from referral.casework.models import Case, Screening, ScreeningForm
+from referral.casework.rows import CaseDetails, case_row, form_rows, screening_row
 from referral.casework.workflow import open_gap
 from referral.db import utcnow
-from referral.rules import Catalogue, ScreeningRecord, route_case
+from referral.rules import Catalogue, RoutingResult, ScreeningRecord, route_case
+from referral.rules.contract import GapKind
+
+__all__ = ["CaseDetails", "new_case_code", "store_screening"]
 
 # Case codes: 12 characters from an alphabet without look-alikes (60 bits of randomness).
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -29,15 +31,6 @@ CODE_PREFIX = "RT-"
 def new_case_code() -> str:
     body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
     return f"{CODE_PREFIX}{body[:4]}-{body[4:8]}-{body[8:]}"
-
-
-@dataclass(frozen=True)
-class CaseDetails:
-    """What a case carries besides the screening record."""
-
-    consent_referral: bool
-    consent_statistics: bool
-    notes: str | None = None
 
 
 def store_screening(
@@ -51,24 +44,20 @@ def store_screening(
     code: str | None = None,
     screened_at: datetime | None = None,
     lang: str = "es",
-) -> tuple[Case, Screening, dict[str, Any]]:
+) -> tuple[Case, Screening, RoutingResult]:
     """Route ``record`` and store it as a new case, or as a re-screening of ``case``."""
     when = screened_at or utcnow()
-    result = route_case(record, catalogue, lang=lang)
-    stored_result = {k: v for k, v in result.items() if k != "excluded"}
-    status = result["screening"]["status"]
+    result = route_case(record, catalogue)
     if case is None:
         case = Case(
-            code=code or new_case_code(),
-            state=record.state,
-            screener_id=screener_id,
-            consent_referral=details.consent_referral,
-            consent_statistics=details.consent_statistics,
-            notes=details.notes or None,
-            latest_status=status,
-            first_screened_at=when,
-            created_at=when,
-            updated_at=when,
+            **case_row(
+                record,
+                result,
+                code=code or new_case_code(),
+                screener_id=screener_id,
+                details=details,
+                when=when,
+            )
         )
         session.add(case)
         session.flush()
@@ -79,39 +68,27 @@ def store_screening(
         case.consent_statistics = details.consent_statistics
         if details.notes is not None:
             case.notes = details.notes or None
-        case.latest_status = status
+        case.latest_status = result.status
         case.updated_at = utcnow()
         created = False
     screening = Screening(
-        case_id=case.id,
-        screener_id=screener_id,
-        screened_at=when,
-        record=record.to_dict(),
-        result=stored_result,
-        rules_version=result["rules_version"],
-        lang=lang,
-        status=status,
-        state=record.state,
-        encounter=record.encounter,
-        sex=record.sex,
-        age=record.age,
-        minor=bool(result["screening"]["minor"]),
-        foreign=record.foreign,
-        nationality=record.nationality,
+        **screening_row(
+            record, result, screener_id=screener_id, when=when, lang=lang, case_id=case.id
+        )
     )
     session.add(screening)
     session.flush()
-    for form in result["screening"]["forms"]:
-        session.add(ScreeningForm(screening_id=screening.id, form=form))
+    for row in form_rows(screening.id, result):
+        session.add(ScreeningForm(**row))
     case.latest_screening_id = screening.id
     session.add(case)
-    for gap in result["gaps"]:
+    for gap in result.gaps:
         open_gap(
             session,
             case,
-            need=gap["need"],
-            kind="routing",
-            reasons=gap["reasons"],
+            need=gap.need,
+            kind=GapKind.routing,
+            reasons=list(gap.reasons),
             screening_id=screening.id,
             when=when,
         )

@@ -15,28 +15,47 @@ from referral.casework.models import (
     Referral,
     ReferralEvent,
 )
+from referral.casework.rows import gap_reason_rows, gap_row
 from referral.db import utcnow
 from referral.rules import Catalogue
-from referral.rules.contract import CODE_LISTS
+from referral.rules.contract import (
+    DECLINE_REASONS,
+    DECLINED_STATUSES,
+    FINAL_STATUSES,
+    REASON_REQUIRED_STATUSES,
+    GapKind,
+    GapReasonCode,
+    ReferralReason,
+    ReferralStatus,
+)
 
-STATUSES = CODE_LISTS["referral_statuses"]
-NEEDS_REASON = frozenset({"rejected", "cancelled", "on_hold", "failed"})
-REASONS = CODE_LISTS["referral_reasons"]
-DECLINE_REASONS = frozenset({"no_capacity", "not_eligible", "outside_service_area"})
-FINAL = frozenset({"rejected", "failed", "completed", "cancelled", "entered_in_error"})
+STATUSES = tuple(ReferralStatus)
+REASONS = tuple(ReferralReason)
+# A referral in any other status is under way or done: a new one would repeat it.
+ENDED_WITHOUT_SERVICE = tuple(
+    s for s in ReferralStatus if s in FINAL_STATUSES and s != ReferralStatus.completed
+)
 
+_S = ReferralStatus
 # Which status may follow which (FHIR Task's state machine, as a referral uses it).
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "requested": frozenset({"accepted", "rejected", "on_hold", "cancelled", "entered_in_error"}),
-    "accepted": frozenset(
-        {"in_progress", "on_hold", "failed", "completed", "cancelled", "entered_in_error"}
+    _S.requested: frozenset(
+        {_S.accepted, _S.rejected, _S.on_hold, _S.cancelled, _S.entered_in_error}
     ),
-    "in_progress": frozenset({"on_hold", "failed", "completed", "cancelled", "entered_in_error"}),
-    "on_hold": frozenset(
-        {"requested", "accepted", "in_progress", "failed", "cancelled", "entered_in_error"}
+    _S.accepted: frozenset(
+        {_S.in_progress, _S.on_hold, _S.failed, _S.completed, _S.cancelled, _S.entered_in_error}
     ),
-    **{status: frozenset({"entered_in_error"}) for status in FINAL - {"entered_in_error"}},
-    "entered_in_error": frozenset(),
+    _S.in_progress: frozenset(
+        {_S.on_hold, _S.failed, _S.completed, _S.cancelled, _S.entered_in_error}
+    ),
+    _S.on_hold: frozenset(
+        {_S.requested, _S.accepted, _S.in_progress, _S.failed, _S.cancelled, _S.entered_in_error}
+    ),
+    **{
+        status: frozenset({_S.entered_in_error})
+        for status in FINAL_STATUSES - {_S.entered_in_error}
+    },
+    _S.entered_in_error: frozenset(),
 }
 
 
@@ -74,7 +93,7 @@ def active_referral(session: Session, case_id: int, need: str, service_id: str) 
             Referral.case_id == case_id,
             Referral.need == need,
             Referral.service_id == service_id,
-            Referral.status.notin_(("rejected", "failed", "cancelled", "entered_in_error")),  # type: ignore[attr-defined]
+            Referral.status.notin_(ENDED_WITHOUT_SERVICE),  # type: ignore[attr-defined]
         )
     ).first()
 
@@ -117,7 +136,14 @@ def refer_ad_hoc(
         provider=provider.strip(),
         reason=reason.strip(),
     )
-    open_gap(session, case, need=need, kind="ad_hoc", reasons=["ad_hoc"], referral_id=referral.id)
+    open_gap(
+        session,
+        case,
+        need=need,
+        kind=GapKind.ad_hoc,
+        reasons=[GapReasonCode.ad_hoc],
+        referral_id=referral.id,
+    )
     return referral
 
 
@@ -140,7 +166,7 @@ def _new_referral(
         ad_hoc_provider=provider,
         ad_hoc_reason=reason,
         state=case.state,
-        status="requested",
+        status=ReferralStatus.requested,
         created_by=user_id,
         updated_by=user_id,
         created_at=now,
@@ -176,9 +202,9 @@ def change_status(
         raise ReferralError("unknown_status")
     if status not in TRANSITIONS[referral.status]:
         raise ReferralError("transition_not_allowed")
-    if status in NEEDS_REASON and reason_code not in REASONS:
+    if status in REASON_REQUIRED_STATUSES and reason_code not in REASONS:
         raise ReferralError("reason_required")
-    if status not in NEEDS_REASON:
+    if status not in REASON_REQUIRED_STATUSES:
         reason_code = None
     # Compare-and-set on the version, so two concurrent changes cannot both win.
     updated = session.execute(
@@ -196,22 +222,22 @@ def change_status(
     referral.reason_code = reason_code
     referral.updated_by = user_id
     referral.updated_at = now
-    if status == "accepted" and referral.accepted_at is None:
+    if status == ReferralStatus.accepted and referral.accepted_at is None:
         referral.accepted_at = now
     session.add(referral)
     session.flush()
     _event(session, referral, user_id)
     case = session.get(Case, referral.case_id)
     assert case is not None
-    if status == "accepted":
+    if status == ReferralStatus.accepted:
         close_gaps(session, case.id or 0, referral.need)
-    elif status in {"rejected", "failed"} and reason_code in DECLINE_REASONS:
+    elif status in DECLINED_STATUSES and reason_code in DECLINE_REASONS:
         open_gap(
             session,
             case,
             need=referral.need,
-            kind="declined",
-            reasons=[reason_code or "other"],
+            kind=GapKind.declined,
+            reasons=[reason_code or ReferralReason.other],
             referral_id=referral.id,
         )
     record_audit(
@@ -248,19 +274,21 @@ def open_gap(
     if existing is not None:
         return existing
     gap = Gap(
-        case_id=case.id,
-        screening_id=screening_id,
-        referral_id=referral_id,
-        need=need,
-        kind=kind,
-        state=case.state,
-        reasons=sorted(set(reasons)),
-        opened_at=when or utcnow(),
+        **gap_row(
+            case_id=case.id,
+            state=case.state,
+            need=need,
+            kind=kind,
+            reasons=reasons,
+            opened_at=when or utcnow(),
+            screening_id=screening_id,
+            referral_id=referral_id,
+        )
     )
     session.add(gap)
     session.flush()
-    for reason in gap.reasons:
-        session.add(GapReason(gap_id=gap.id, reason=reason))
+    for row in gap_reason_rows(gap.id, gap.reasons):
+        session.add(GapReason(**row))
     return gap
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -30,7 +29,7 @@ def generate_command(cases: int, seed: int, batch: int) -> None:
             session,
             cases,
             seed=seed,
-            seeds_dir=Path(current_app.config["SEEDS_DIR"]),
+            seeds_dir=current_app.config["SEEDS_DIR"],
             batch=batch,
             progress=bar.update,
         )

@@ -7,15 +7,14 @@ Deterministic for a given seed and starting database.
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
@@ -30,8 +29,27 @@ from referral.casework.models import (
     Screening,
     ScreeningForm,
 )
+from referral.casework.rows import (
+    CaseDetails,
+    case_row,
+    form_rows,
+    gap_reason_rows,
+    gap_row,
+    screening_row,
+)
 from referral.directory.catalogue import current_catalogue
 from referral.rules import Catalogue, route_case, validate_record
+from referral.rules.contract import (
+    DECLINE_REASONS,
+    DECLINED_STATUSES,
+    REASON_REQUIRED_STATUSES,
+    RECEIVED_STATUSES,
+    GapKind,
+    GapReasonCode,
+    ReferralStatus,
+    ScreeningStatus,
+)
+from referral.seeds.loader import seed_store
 
 ADULT_RECRUITMENT = (
     ("deceived_job_nature", "deceived_conditions"),
@@ -55,7 +73,6 @@ EXPLOITATION = {
 }
 LABOR_SECTORS = ("agriculture", "domestic_work", "construction", "manufacturing", "food_processing")
 LANGUAGES_BY_NATIONALITY = {"HT": ["ht", "fr"], "US": ["en"], "BR": ["pt"], "CU": ["es"]}
-DECLINE_REASONS = {"no_capacity", "not_eligible", "outside_service_area"}
 DEMO_PASSWORD_BYTES = 24
 
 
@@ -64,8 +81,8 @@ class DemoProportions:
     data: dict[str, Any]
 
     @classmethod
-    def load(cls, seeds_dir: Path) -> DemoProportions:
-        return cls(yaml.safe_load((seeds_dir / "demo.yaml").read_text(encoding="utf-8")))
+    def load(cls, seeds_dir: str | os.PathLike[str] | None) -> DemoProportions:
+        return cls(seed_store(seeds_dir).demo)
 
 
 def weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -244,7 +261,7 @@ def generate(
     cases: int,
     *,
     seed: int,
-    seeds_dir: Path,
+    seeds_dir: str | os.PathLike[str] | None = None,
     batch: int = 1000,
     progress: Callable[[int], None] | None = None,
 ) -> int:
@@ -277,7 +294,7 @@ class CaseRows:
 
     case: dict[str, Any]
     screening: dict[str, Any]
-    forms: list[str]
+    forms: list[dict[str, Any]]  # screening_id set when written
     gaps: list[tuple[str, str, list[str]]]  # need, kind, reasons
     referrals: list[dict[str, Any]]
 
@@ -287,57 +304,43 @@ def build_case(
 ) -> CaseRows:
     rng = generator.rng
     record = validate_record(generator.record(), catalogue.codes)
-    result = route_case(record, catalogue, lang="es", include_excluded=False)
+    result = route_case(record, catalogue, include_excluded=False)
     when = generator.screened_at()
     state = record.state
     screener = screeners.get(state) or next(iter(screeners.values()))
-    status = result["screening"]["status"]
     consent_referral = rng.random() < generator.p["consent_referral_share"]
-    case = {
-        "code": generator.case_code(number),
-        "state": state,
-        "screener_id": screener,
-        "consent_referral": consent_referral,
-        "consent_statistics": rng.random() < generator.p["consent_statistics_share"],
-        "notes": None,
-        "latest_status": status,
-        "first_screened_at": when,
-        "created_at": when,
-        "updated_at": when,
-    }
-    screening = {
-        "screener_id": screener,
-        "screened_at": when,
-        "record": record.to_dict(),
-        "result": result,
-        "rules_version": result["rules_version"],
-        "lang": "es",
-        "status": status,
-        "state": state,
-        "encounter": record.encounter,
-        "sex": record.sex,
-        "age": record.age,
-        "minor": bool(result["screening"]["minor"]),
-        "foreign": record.foreign,
-        "nationality": record.nationality,
-    }
-    gaps = [(g["need"], "routing", list(g["reasons"])) for g in result["gaps"]]
+    details = CaseDetails(
+        consent_referral=consent_referral,
+        consent_statistics=rng.random() < generator.p["consent_statistics_share"],
+    )
+    case = case_row(
+        record,
+        result,
+        code=generator.case_code(number),
+        screener_id=screener,
+        details=details,
+        when=when,
+    )
+    screening = screening_row(record, result, screener_id=screener, when=when, lang="es")
+    gaps: list[tuple[str, str, list[str]]] = [
+        (g.need, GapKind.routing, list(g.reasons)) for g in result.gaps
+    ]
     referrals: list[dict[str, Any]] = []
-    if consent_referral and status != "not_indicated":
-        for need, options in result["options"].items():
+    if consent_referral and result.status != ScreeningStatus.not_indicated:
+        for need, options in result.options.items():
             if not options:
                 if rng.random() < generator.p["ad_hoc_share_of_gaps"]:
                     referrals.append(demo_referral(generator, state, need, None, when, screener))
-                    gaps.append((need, "ad_hoc", ["ad_hoc"]))
+                    gaps.append((need, GapKind.ad_hoc, [GapReasonCode.ad_hoc]))
                 continue
-            referral = demo_referral(generator, state, need, options[0]["service"], when, screener)
+            referral = demo_referral(generator, state, need, options[0].service, when, screener)
             if (
-                referral["status"] in {"rejected", "failed"}
+                referral["status"] in DECLINED_STATUSES
                 and referral["reason_code"] in DECLINE_REASONS
             ):
-                gaps.append((need, "declined", [referral["reason_code"]]))
+                gaps.append((need, GapKind.declined, [referral["reason_code"]]))
             referrals.append(referral)
-    return CaseRows(case, screening, list(result["screening"]["forms"]), gaps, referrals)
+    return CaseRows(case, screening, form_rows(None, result), gaps, referrals)
 
 
 def demo_referral(
@@ -351,11 +354,12 @@ def demo_referral(
     rng = generator.rng
     status = weighted(rng, generator.p["referral_outcomes"])
     reason = None
-    if status in {"rejected", "failed", "cancelled", "on_hold"}:
+    if status in REASON_REQUIRED_STATUSES:
         reason = weighted(rng, generator.p["rejection_reasons"])
     created = when + timedelta(minutes=rng.randint(5, 180))
-    updated = created + timedelta(hours=rng.randint(1, 120)) if status != "requested" else created
-    accepted = status in {"accepted", "in_progress", "completed"}
+    requested = status == ReferralStatus.requested
+    updated = created if requested else created + timedelta(hours=rng.randint(1, 120))
+    accepted = status in RECEIVED_STATUSES
     return {
         "need": need,
         "service_id": service_id,
@@ -364,7 +368,7 @@ def demo_referral(
         "state": state,
         "status": status,
         "reason_code": reason,
-        "version": 1 if status == "requested" else 2,
+        "version": 1 if requested else 2,
         "created_by": user_id,
         "updated_by": user_id,
         "created_at": created,
@@ -402,7 +406,7 @@ def write_batch(session: Session, rows: list[CaseRows]) -> None:
     forms: list[dict[str, Any]] = []
     referral_rows: list[dict[str, Any]] = []
     for r, case_id, screening_id in zip(rows, case_ids, screening_ids, strict=True):
-        forms += [{"screening_id": screening_id, "form": form} for form in r.forms]
+        forms += [{**row, "screening_id": screening_id} for row in r.forms]
         for referral in r.referrals:
             referral["case_id"] = case_id
             referral["screening_id"] = screening_id
@@ -415,13 +419,13 @@ def write_batch(session: Session, rows: list[CaseRows]) -> None:
         events.append(
             {
                 "referral_id": referral_id,
-                "status": "requested",
+                "status": ReferralStatus.requested,
                 "reason_code": None,
                 "at": referral["created_at"],
                 "by_user_id": referral["created_by"],
             }
         )
-        if referral["status"] != "requested":
+        if referral["status"] != ReferralStatus.requested:
             events.append(
                 {
                     "referral_id": referral_id,
@@ -438,26 +442,27 @@ def write_batch(session: Session, rows: list[CaseRows]) -> None:
         for need, kind, reasons in r.gaps:
             gap_referral = next((ref["id"] for ref in r.referrals if ref["need"] == need), None)
             opened = r.screening["screened_at"]
+            routing = kind == GapKind.routing
             gap_rows.append(
-                {
-                    "case_id": case_id,
-                    "screening_id": screening_id if kind == "routing" else None,
-                    "referral_id": gap_referral if kind != "routing" else None,
-                    "need": need,
-                    "kind": kind,
-                    "state": r.case["state"],
-                    "reasons": sorted(set(reasons)),
-                    "opened_at": opened,
-                    "closed_at": opened + timedelta(days=2) if need in accepted else None,
-                }
+                gap_row(
+                    case_id=case_id,
+                    state=r.case["state"],
+                    need=need,
+                    kind=kind,
+                    reasons=reasons,
+                    opened_at=opened,
+                    screening_id=screening_id if routing else None,
+                    referral_id=None if routing else gap_referral,
+                    closed_at=opened + timedelta(days=2) if need in accepted else None,
+                )
             )
     gap_ids = insert_returning_ids(session, Gap, gap_rows)
     insert_rows(
         session,
         GapReason,
         [
-            {"gap_id": gap_id, "reason": reason}
+            row
             for gap, gap_id in zip(gap_rows, gap_ids, strict=True)
-            for reason in gap["reasons"]
+            for row in gap_reason_rows(gap_id, gap["reasons"])
         ],
     )

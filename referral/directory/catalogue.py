@@ -1,4 +1,4 @@
-"""The routing catalogue the app routes against: rule seeds from files, services from the database.
+"""The routing catalogue: rule seeds from the SeedStore, services from the database.
 
 The catalogue is rebuilt whenever the directory version in the database changes, so an
 admin's edit takes effect for new routing at once, in every worker, without a restart.
@@ -7,7 +7,6 @@ admin's edit takes effect for new routing at once, in every worker, without a re
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import func
@@ -16,31 +15,23 @@ from sqlmodel import Session, select
 from referral.directory.models import DirectoryVersion
 from referral.directory.models import Service as ServiceRow
 from referral.rules import Catalogue, RuleSeeds, Service, build_catalogue, parse_services
-from referral.seeds.loader import StateSeed, load_rules
+from referral.seeds.loader import SeedStore, StateSeed, seed_store
 
 
 class CatalogueCache:
-    def __init__(self, seeds_dir: Path) -> None:
-        self.seeds_dir = seeds_dir
+    def __init__(self, seeds: SeedStore) -> None:
+        self.seeds = seeds
         self._lock = threading.Lock()
-        self._rules: tuple[list[StateSeed], RuleSeeds] | None = None
         self._catalogue: Catalogue | None = None
         self._version: int | None = None
 
     @property
     def rules(self) -> RuleSeeds:
-        return self._load_rules()[1]
+        return self.seeds.rules
 
     @property
     def states(self) -> list[StateSeed]:
-        return self._load_rules()[0]
-
-    def _load_rules(self) -> tuple[list[StateSeed], RuleSeeds]:
-        if self._rules is None:
-            with self._lock:
-                if self._rules is None:
-                    self._rules = load_rules(self.seeds_dir)
-        return self._rules
+        return self.seeds.states
 
     def get(self, session: Session) -> Catalogue:
         version = directory_version(session)
@@ -69,7 +60,7 @@ def load_services(session: Session, rules: RuleSeeds, states: set[str]) -> list[
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["referral_catalogue"] = CatalogueCache(Path(app.config["SEEDS_DIR"]))
+    app.extensions["referral_catalogue"] = CatalogueCache(seed_store(app.config["SEEDS_DIR"]))
 
 
 def catalogue_cache(app: Flask | None = None) -> CatalogueCache:

@@ -70,9 +70,7 @@ def referenced_services(session: Session, ids: Iterable[str]) -> set[str]:
         for key in table.foreign_keys:
             if key.column.table.name == ServiceRow.__tablename__:
                 found.update(
-                    session.exec(
-                        select(key.parent).where(key.parent.in_(wanted)).distinct()  # type: ignore[call-overload]
-                    ).all()
+                    session.exec(select(key.parent).where(key.parent.in_(wanted)).distinct()).all()
                 )
     return found
 

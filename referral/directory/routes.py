@@ -15,14 +15,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlmodel import col, or_, select
 from werkzeug.wrappers import Response
 
 from referral import db
-from referral.access import Reach, require_admin, require_supervisor_or_admin
+from referral.access import requires
 from referral.directory import operations as ops
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import (
@@ -36,18 +35,11 @@ from referral.directory.forms import (
     prepare,
 )
 from referral.directory.models import Service as ServiceRow
+from referral.i18n import current_language
 from referral.rules import SeedErrors
 
 blueprint = Blueprint("directory", __name__, template_folder="templates")
 PAGE_SIZE = 100
-
-
-def lang() -> str:
-    return str(get_locale() or "es")[:2]
-
-
-def reach() -> Reach:
-    return Reach.of(current_user)
 
 
 def load_service(service_id: str) -> ServiceRow:
@@ -67,13 +59,10 @@ def verification(entry: dict[str, Any], today: dt.date | None = None) -> tuple[s
 
 
 @blueprint.get("/directory")
-@login_required
+@requires("supervisor", "admin")
 def index() -> str:
-    user_reach = reach()
-    require_supervisor_or_admin(user_reach)
     session = db.session()
     catalogue = current_catalogue(session)
-    language = lang()
     q = (request.args.get("q") or "").strip()[:100]
     need = request.args.get("need") or ""
     status = request.args.get("status") or ""
@@ -110,9 +99,6 @@ def index() -> str:
         need=need,
         status=status,
         state=state,
-        catalogue=catalogue,
-        lang=language,
-        is_admin=user_reach.is_admin,
         capacity_form=CapacityForm,
         args={
             k: v for k, v in {"q": q, "need": need, "status": status, "state": state}.items() if v
@@ -121,10 +107,8 @@ def index() -> str:
 
 
 @blueprint.get("/directory/<service_id>")
-@login_required
+@requires("supervisor", "admin")
 def show(service_id: str) -> str:
-    user_reach = reach()
-    require_supervisor_or_admin(user_reach)
     row = load_service(service_id)
     verified, stale = verification(row.entry)
     return render_template(
@@ -133,9 +117,6 @@ def show(service_id: str) -> str:
         entry=row.entry,
         verified=verified,
         stale=stale,
-        catalogue=current_catalogue(db.session()),
-        lang=lang(),
-        is_admin=user_reach.is_admin,
         capacity_form=CapacityForm(capacity_available=row.entry.get("capacity_available")),
         retire_form=RetireForm(),
     )
@@ -164,21 +145,14 @@ def _save(form: ServiceForm, service_id: str, *, create: bool) -> ServiceRow | N
 
 
 def _form_page(form: ServiceForm, *, row: ServiceRow | None) -> tuple[str, int] | str:
-    page = render_template(
-        "directory/form.html",
-        form=form,
-        row=row,
-        catalogue=current_catalogue(db.session()),
-        lang=lang(),
-    )
+    page = render_template("directory/form.html", form=form, row=row)
     return (page, 422) if form.errors else page
 
 
 @blueprint.route("/directory/new", methods=["GET", "POST"])
-@login_required
+@requires("admin")
 def new() -> Response | str | tuple[str, int]:
-    require_admin(reach())
-    form = prepare(ServiceForm(), current_catalogue(db.session()), lang())
+    form = prepare(ServiceForm(), current_catalogue(db.session()), current_language())
     if request.method == "GET":
         form.status.data = "active"
         form.accepts_foreign.data = True
@@ -195,11 +169,10 @@ def new() -> Response | str | tuple[str, int]:
 
 
 @blueprint.route("/directory/<service_id>/edit", methods=["GET", "POST"])
-@login_required
+@requires("admin")
 def edit(service_id: str) -> Response | str | tuple[str, int]:
-    require_admin(reach())
     row = load_service(service_id)
-    form = prepare(ServiceForm(), current_catalogue(db.session()), lang())
+    form = prepare(ServiceForm(), current_catalogue(db.session()), current_language())
     if request.method == "GET":
         fill_from_entry(form, row.entry)
     else:
@@ -213,9 +186,8 @@ def edit(service_id: str) -> Response | str | tuple[str, int]:
 
 
 @blueprint.post("/directory/<service_id>/capacity")
-@login_required
+@requires("admin")
 def capacity(service_id: str) -> Response:
-    require_admin(reach())
     row = load_service(service_id)
     form = CapacityForm()
     if not form.validate():
@@ -234,9 +206,8 @@ def capacity(service_id: str) -> Response:
 
 
 @blueprint.post("/directory/<service_id>/retire")
-@login_required
+@requires("admin")
 def retire(service_id: str) -> Response:
-    require_admin(reach())
     row = load_service(service_id)
     if not RetireForm().validate():
         abort(400)

@@ -7,6 +7,7 @@ the directory, build a Catalogue, and route validated screening records against 
 from .catalogue import Catalogue, ConstraintGroup, build_catalogue
 from .errors import N_, ErrorMessage, RecordInvalid, SeedError, SeedErrors, render_errors
 from .record import Companion, ScreeningRecord, validate_record
+from .result import NeedLine, Option, RaisedAlert, RoutingGap, RoutingResult, WhyItFits
 from .routing import alert_codes, auto_needs, eligibility_reasons, route_case
 from .screening import Screening
 from .seeds import CodeLists, Indicator, RuleSeeds, parse_rule_seeds, seeds_digest
@@ -20,13 +21,19 @@ __all__ = [
     "ConstraintGroup",
     "ErrorMessage",
     "Indicator",
+    "NeedLine",
+    "Option",
+    "RaisedAlert",
     "RecordInvalid",
+    "RoutingGap",
+    "RoutingResult",
     "RuleSeeds",
     "Screening",
     "ScreeningRecord",
     "SeedError",
     "SeedErrors",
     "Service",
+    "WhyItFits",
     "alert_codes",
     "auto_needs",
     "build_catalogue",

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from .contract import SERVICE_SEXES, ExclusionReason, Need, ServiceStatus, Sex, Why
 from .record import ScreeningRecord
+from .schema import LANGS, Texts
 from .screening import ScreeningRules
-from .seeds import LANGS, CodeLists, Indicator, RuleSeeds, Texts, seeds_digest
-from .services import Service
+from .seeds import CodeLists, Indicator, RuleSeeds, seeds_digest
+from .services import NATIONAL, Service
 
-ALL_SEXES = frozenset({"female", "male", "intersex"})
+ALL_SEXES = frozenset(SERVICE_SEXES)
 
 
 @dataclass(frozen=True)
@@ -39,63 +41,64 @@ class ConstraintGroup:
     @classmethod
     def of(cls, s: Service) -> ConstraintGroup:
         return cls(
-            active=s.status == "active",
+            active=s.status == ServiceStatus.active,
             min_age=s.min_age,
             max_age=s.max_age,
             sexes=frozenset(s.sexes),
             male_max_age=s.male_max_age,
             accepts_foreign=s.accepts_foreign,
-            languages=frozenset(s.languages) if s.need == "interpretation" else None,
+            languages=frozenset(s.languages) if s.need == Need.interpretation else None,
             no_capacity=s.capacity_available == 0,
             requires_complaint=s.requires_complaint,
             requires_victim_status=s.requires_victim_status,
             companions=(
-                (s.accepts_companions, s.companion_max_age_male) if s.need == "shelter" else None
+                (s.accepts_companions, s.companion_max_age_male) if s.need == Need.shelter else None
             ),
         )
 
     def reasons(self, r: ScreeningRecord, foreign: bool) -> tuple[str, ...]:
         """The reasons of 2.3 other than coverage, in the order of the table."""
+        R = ExclusionReason
         out: list[str] = []
         if not self.active:
-            out.append("inactive")
+            out.append(R.inactive)
         age = r.age
         if age is not None:
             if (self.min_age is not None and age < self.min_age) or (
                 self.max_age is not None and age > self.max_age
             ):
-                out.append("age")
+                out.append(R.age)
         elif not r.clearly_adult:
             if self.min_age is not None and self.min_age >= 18:
-                out.append("age")
+                out.append(R.age)
         elif self.max_age is not None and self.max_age < 18:
-            out.append("age")
-        if r.sex == "unknown":
+            out.append(R.age)
+        if r.sex == Sex.unknown:
             if not (self.sexes >= ALL_SEXES and self.male_max_age is None):
-                out.append("sex")
+                out.append(R.sex)
         elif r.sex not in self.sexes or (
-            r.sex == "male"
+            r.sex == Sex.male
             and self.male_max_age is not None
             and ((age is not None and age > self.male_max_age) or (age is None and r.clearly_adult))
         ):
-            out.append("sex")
+            out.append(R.sex)
         if foreign and not self.accepts_foreign:
-            out.append("nationality")
+            out.append(R.nationality)
         if self.languages is not None and not any(x in self.languages for x in r.languages):
-            out.append("language")
+            out.append(R.language)
         if self.no_capacity:
-            out.append("capacity")
+            out.append(R.capacity)
         if self.requires_complaint and not r.complaint_filed:
-            out.append("complaint_required")
+            out.append(R.complaint_required)
         if self.requires_victim_status and not r.victim_status:
-            out.append("victim_status_required")
+            out.append(R.victim_status_required)
         if self.companions is not None and r.companions:
             accepts, max_male = self.companions
             if not accepts or (
                 max_male is not None
-                and any(c.sex == "male" and c.age > max_male for c in r.companions)
+                and any(c.sex == Sex.male and c.age > max_male for c in r.companions)
             ):
-                out.append("companions")
+                out.append(R.companions)
         return tuple(out)
 
 
@@ -167,11 +170,11 @@ class Catalogue:
             group_of = tuple(
                 group_index.setdefault(ConstraintGroup.of(s), len(group_index)) for s in services
             )
-            national = [i for i, s in enumerate(services) if "national" in s.coverage]
+            national = [i for i, s in enumerate(services) if NATIONAL in s.coverage]
             by_state: dict[str, list[int]] = {}
             for i, s in enumerate(services):
                 for state in s.coverage:
-                    if state != "national":
+                    if state != NATIONAL:
                         by_state.setdefault(state, []).append(i)
 
             def grouped(indices: list[int], group_of: tuple[int, ...] = group_of) -> dict:
@@ -257,13 +260,13 @@ class Catalogue:
         text = self._why_cache.get(cache_key)
         if text is None:
             template = self.why_templates[key][lang]
-            if key == "serves_state":
+            if key == Why.serves_state:
                 text = template.format(state=self.label("states", str(value), lang))
-            elif key == "specialized_in":
+            elif key == Why.specialized_in:
                 text = template.format(form=self.label("forms", str(value), lang))
-            elif key == "speaks_language":
+            elif key == Why.speaks_language:
                 text = template.format(language=self.label("languages", str(value), lang))
-            elif key == "free_places":
+            elif key == Why.free_places:
                 text = template.format(count=value)
             else:
                 text = template

@@ -1,12 +1,317 @@
-"""The code sets fixed by the routing contract (shared CONTRACT.md, section 3).
+"""The codes fixed by the routing contract (shared CONTRACT.md, sections 2-5), defined once.
 
-Seeds carry the labels, texts, thresholds and sources; these sets only guard that the
-seeds speak exactly the contract's codes, because the rules below test some codes by name.
+Each code list is a StrEnum in the contract's order; the sets the rules and the workflow
+test codes against are built from their members. Seeds carry the labels, texts,
+thresholds and sources, and are refused when their code lists drift from these.
 """
 
 from __future__ import annotations
 
-# CONTRACT 3.1: code -> (dimension, strength), in contract order.
+from enum import StrEnum, auto
+
+
+class Sex(StrEnum):
+    female = auto()
+    male = auto()
+    intersex = auto()
+    unknown = auto()
+
+
+class Setting(StrEnum):
+    urban = auto()
+    rural = auto()
+    unknown = auto()
+
+
+class MigrationStatus(StrEnum):
+    national = auto()
+    regular = auto()
+    irregular = auto()
+    asylum_seeker = auto()
+    refugee = auto()
+    unknown = auto()
+
+
+class Encounter(StrEnum):
+    """CONTRACT 3.4: where the screening happened."""
+
+    hotline = auto()
+    walk_in = auto()
+    ngo_outreach = auto()
+    health_facility = auto()
+    shelter = auto()
+    labor_inspection = auto()
+    law_enforcement_operation = auto()
+    arrest = auto()
+    migration_detention = auto()
+    border_crossing = auto()
+    consular = auto()
+    other = auto()
+
+
+class Sector(StrEnum):
+    """CONTRACT 3.2: where the person was made to work."""
+
+    agriculture = auto()
+    domestic_work = auto()
+    childcare = auto()
+    fishing = auto()
+    livestock = auto()
+    manufacturing = auto()
+    mining = auto()
+    food_processing = auto()
+    construction = auto()
+    tourism = auto()
+    begging_street_vending = auto()
+    call_center_scam = auto()
+    drug_production_transport = auto()
+    commercial_sex_venue = auto()
+    online = auto()
+    other = auto()
+
+
+class Vulnerability(StrEnum):
+    """CONTRACT 3.3."""
+
+    pregnant = auto()
+    disability = auto()
+    indigenous = auto()
+    afromexican = auto()
+    over_60 = auto()
+    drug_dependency = auto()
+    unaccompanied_minor = auto()
+    displaced = auto()
+    criminal_group_territory = auto()
+    government_contracted_foreign_worker = auto()
+
+
+class Need(StrEnum):
+    """CONTRACT 3.5: one per service; the order of needs, gaps, options and excluded."""
+
+    shelter = auto()
+    protection = auto()
+    medical = auto()
+    psychological = auto()
+    legal_aid = auto()
+    prosecution = auto()
+    child_protection = auto()
+    immigration = auto()
+    asylum = auto()
+    labor_rights = auto()
+    consular = auto()
+    interpretation = auto()
+    victim_registration = auto()
+    identity_documents = auto()
+    basic_needs = auto()
+    repatriation = auto()
+    reintegration = auto()
+
+
+class Form(StrEnum):
+    """CONTRACT 3.6: forms of exploitation."""
+
+    sexual_exploitation = auto()
+    forced_labor = auto()
+    forced_begging = auto()
+    forced_criminality = auto()
+    illegal_adoption = auto()
+    forced_marriage = auto()
+    unspecified = auto()
+
+
+class Dimension(StrEnum):
+    """CONTRACT 2.1: the six dimensions of the ILO/EC indicators."""
+
+    deceptive_recruitment = auto()
+    coercive_recruitment = auto()
+    vulnerability_recruitment = auto()
+    exploitation = auto()
+    coercion_destination = auto()
+    vulnerability_destination = auto()
+
+
+class Strength(StrEnum):
+    strong = auto()
+    medium = auto()
+    weak = auto()
+
+
+class ScreeningStatus(StrEnum):
+    likely = auto()
+    possible = auto()
+    not_indicated = auto()
+
+
+class Operator(StrEnum):
+    government = auto()
+    ngo = auto()
+    international = auto()
+
+
+class ServiceStatus(StrEnum):
+    active = auto()
+    inactive = auto()
+    temporarily_closed = auto()
+    defunct = auto()
+
+
+class ExclusionReason(StrEnum):
+    """CONTRACT 2.3: why a service does not take a case, in the order of its table."""
+
+    inactive = auto()
+    coverage = auto()
+    age = auto()
+    sex = auto()
+    nationality = auto()
+    language = auto()
+    capacity = auto()
+    complaint_required = auto()
+    victim_status_required = auto()
+    companions = auto()
+
+
+class ReferralStatus(StrEnum):
+    """CONTRACT 5: the FHIR Task statuses, in snake_case."""
+
+    requested = auto()
+    accepted = auto()
+    rejected = auto()
+    in_progress = auto()
+    on_hold = auto()
+    failed = auto()
+    completed = auto()
+    cancelled = auto()
+    entered_in_error = auto()
+
+
+class ReferralReason(StrEnum):
+    """CONTRACT 5: why a referral was rejected, cancelled, put on hold or failed."""
+
+    no_capacity = auto()
+    not_eligible = auto()
+    missing_documents = auto()
+    outside_service_area = auto()
+    person_declined = auto()
+    no_response = auto()
+    other = auto()
+
+
+class GapKind(StrEnum):
+    routing = auto()
+    ad_hoc = auto()
+    declined = auto()
+
+
+class GapReasonCode(StrEnum):
+    """Gap reasons beyond the exclusion reasons of 2.3 (declined gaps reuse the decline codes)."""
+
+    none_listed = auto()
+    ad_hoc = auto()
+
+
+class Alert(StrEnum):
+    """CONTRACT 2.4, in the order of its table."""
+
+    immediate_danger = auto()
+    presumed_minor = auto()
+    child_protection_notice = auto()
+    non_punishment = auto()
+    no_detention = auto()
+    humanitarian_visa = auto()
+    reflection_period = auto()
+    non_refoulement = auto()
+    federal_jurisdiction = auto()
+    aggravating_vulnerability = auto()
+    voluntary_shelter = auto()
+
+
+class ServiceTag(StrEnum):
+    """Tags the contract names (section 4); the seeds may add more."""
+
+    trafficking_specialized = auto()
+    foreign_victims = auto()
+    migrant_shelter = auto()
+    federally_funded = auto()
+
+
+class Why(StrEnum):
+    """The sentences that say why an option fits; seeds hold their texts."""
+
+    serves_state = auto()
+    serves_nationally = auto()
+    specialized_in = auto()
+    speaks_language = auto()
+    free_places = auto()
+    accepts_foreign = auto()
+    accepts_companions = auto()
+    trafficking_specialized = auto()
+
+
+# --- sets the rules and the workflow test codes against ----------------------------------
+
+# CONTRACT 1: a migration status that makes the person foreign whatever the nationality.
+FOREIGN_STATUSES = frozenset(
+    {
+        MigrationStatus.regular,
+        MigrationStatus.irregular,
+        MigrationStatus.asylum_seeker,
+        MigrationStatus.refugee,
+    }
+)
+# Statuses that call for action: needs, alerts and statistics of indicated cases.
+INDICATED_STATUSES = (ScreeningStatus.likely, ScreeningStatus.possible)
+# CONTRACT 2.4: encounters where a victim risks being punished or detained.
+PUNITIVE_ENCOUNTERS = frozenset(
+    {Encounter.law_enforcement_operation, Encounter.arrest, Encounter.migration_detention}
+)
+# CONTRACT 2.4: vulnerabilities that aggravate the offence (LGPSEDMTP Art. 42 VII and VIII).
+AGGRAVATING_VULNERABILITIES = frozenset(
+    {
+        Vulnerability.pregnant,
+        Vulnerability.disability,
+        Vulnerability.indigenous,
+        Vulnerability.afromexican,
+        Vulnerability.over_60,
+    }
+)
+# The sexes a service can accept (a person's sex may also be unknown).
+SERVICE_SEXES = (Sex.female, Sex.male, Sex.intersex)
+
+# CONTRACT 5: statuses that need a reason code.
+REASON_REQUIRED_STATUSES = frozenset(
+    {
+        ReferralStatus.rejected,
+        ReferralStatus.cancelled,
+        ReferralStatus.on_hold,
+        ReferralStatus.failed,
+    }
+)
+# Statuses after which nothing but entered_in_error may follow.
+FINAL_STATUSES = frozenset(
+    {
+        ReferralStatus.rejected,
+        ReferralStatus.failed,
+        ReferralStatus.completed,
+        ReferralStatus.cancelled,
+        ReferralStatus.entered_in_error,
+    }
+)
+# CONTRACT 5: a referral the service declined; with a decline reason it is a declined gap.
+DECLINED_STATUSES = (ReferralStatus.rejected, ReferralStatus.failed)
+DECLINE_REASONS = (
+    ReferralReason.no_capacity,
+    ReferralReason.not_eligible,
+    ReferralReason.outside_service_area,
+)
+# The service took the person in (accepted_at is set).
+RECEIVED_STATUSES = (
+    ReferralStatus.accepted,
+    ReferralStatus.in_progress,
+    ReferralStatus.completed,
+)
+
+# CONTRACT 3.1: code -> (dimension, strength), in contract order. The seeds carry the codes
+# with their texts; this table only refuses seeds that put an indicator elsewhere.
 INDICATORS: dict[str, tuple[str, str]] = {
     "deceived_job_nature": ("deceptive_recruitment", "strong"),
     "deceived_conditions": ("deceptive_recruitment", "medium"),
@@ -58,197 +363,74 @@ ACTIVITIES = frozenset(
     }
 )
 
-DIMENSIONS = (
-    "deceptive_recruitment",
-    "coercive_recruitment",
-    "vulnerability_recruitment",
-    "exploitation",
-    "coercion_destination",
-    "vulnerability_destination",
-)
-STRENGTHS = ("strong", "medium", "weak")
 
-# Code lists whose exact membership (and order) the contract fixes.
+def _codes(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+DIMENSIONS = _codes(Dimension)
+STRENGTHS = _codes(Strength)
+
+# Seed list name -> the codes the contract fixes for it (exact membership and order).
 CODE_LISTS: dict[str, tuple[str, ...]] = {
-    "sexes": ("female", "male", "intersex", "unknown"),
-    "settings": ("urban", "rural", "unknown"),
-    "migration_statuses": (
-        "national",
-        "regular",
-        "irregular",
-        "asylum_seeker",
-        "refugee",
-        "unknown",
-    ),
-    "encounters": (
-        "hotline",
-        "walk_in",
-        "ngo_outreach",
-        "health_facility",
-        "shelter",
-        "labor_inspection",
-        "law_enforcement_operation",
-        "arrest",
-        "migration_detention",
-        "border_crossing",
-        "consular",
-        "other",
-    ),
-    "sectors": (
-        "agriculture",
-        "domestic_work",
-        "childcare",
-        "fishing",
-        "livestock",
-        "manufacturing",
-        "mining",
-        "food_processing",
-        "construction",
-        "tourism",
-        "begging_street_vending",
-        "call_center_scam",
-        "drug_production_transport",
-        "commercial_sex_venue",
-        "online",
-        "other",
-    ),
-    "vulnerabilities": (
-        "pregnant",
-        "disability",
-        "indigenous",
-        "afromexican",
-        "over_60",
-        "drug_dependency",
-        "unaccompanied_minor",
-        "displaced",
-        "criminal_group_territory",
-        "government_contracted_foreign_worker",
-    ),
-    "needs": (
-        "shelter",
-        "protection",
-        "medical",
-        "psychological",
-        "legal_aid",
-        "prosecution",
-        "child_protection",
-        "immigration",
-        "asylum",
-        "labor_rights",
-        "consular",
-        "interpretation",
-        "victim_registration",
-        "identity_documents",
-        "basic_needs",
-        "repatriation",
-        "reintegration",
-    ),
-    "forms": (
-        "sexual_exploitation",
-        "forced_labor",
-        "forced_begging",
-        "forced_criminality",
-        "illegal_adoption",
-        "forced_marriage",
-        "unspecified",
-    ),
+    "sexes": _codes(Sex),
+    "settings": _codes(Setting),
+    "migration_statuses": _codes(MigrationStatus),
+    "encounters": _codes(Encounter),
+    "sectors": _codes(Sector),
+    "vulnerabilities": _codes(Vulnerability),
+    "needs": _codes(Need),
+    "forms": _codes(Form),
     "dimensions": DIMENSIONS,
     "strengths": STRENGTHS,
-    "statuses": ("likely", "possible", "not_indicated"),
-    "operators": ("government", "ngo", "international"),
-    "service_statuses": ("active", "inactive", "temporarily_closed", "defunct"),
-    "exclusion_reasons": (
-        "inactive",
-        "coverage",
-        "age",
-        "sex",
-        "nationality",
-        "language",
-        "capacity",
-        "complaint_required",
-        "victim_status_required",
-        "companions",
-    ),
-    "referral_statuses": (
-        "requested",
-        "accepted",
-        "rejected",
-        "in_progress",
-        "on_hold",
-        "failed",
-        "completed",
-        "cancelled",
-        "entered_in_error",
-    ),
-    "referral_reasons": (
-        "no_capacity",
-        "not_eligible",
-        "missing_documents",
-        "outside_service_area",
-        "person_declined",
-        "no_response",
-        "other",
-    ),
-    "gap_kinds": ("routing", "ad_hoc", "declined"),
-    # Gap reasons beyond the exclusion reasons of 2.3 (declined gaps reuse referral_reasons).
-    "gap_reasons": ("none_listed", "ad_hoc"),
-    "alerts": (
-        "immediate_danger",
-        "presumed_minor",
-        "child_protection_notice",
-        "non_punishment",
-        "no_detention",
-        "humanitarian_visa",
-        "reflection_period",
-        "non_refoulement",
-        "federal_jurisdiction",
-        "aggravating_vulnerability",
-        "voluntary_shelter",
-    ),
+    "statuses": _codes(ScreeningStatus),
+    "operators": _codes(Operator),
+    "service_statuses": _codes(ServiceStatus),
+    "exclusion_reasons": _codes(ExclusionReason),
+    "referral_statuses": _codes(ReferralStatus),
+    "referral_reasons": _codes(ReferralReason),
+    "gap_kinds": _codes(GapKind),
+    "gap_reasons": _codes(GapReasonCode),
+    "alerts": _codes(Alert),
 }
 
 # Lists the contract leaves open (the seeds may add codes); these must be present.
-REQUIRED_SUBSETS: dict[str, tuple[str, ...]] = {
-    "service_tags": (
-        "trafficking_specialized",
-        "foreign_victims",
-        "migrant_shelter",
-        "federally_funded",
-    ),
-}
+REQUIRED_SUBSETS: dict[str, tuple[str, ...]] = {"service_tags": _codes(ServiceTag)}
 
 # CONTRACT 2.4: alert sources, verbatim.
 ALERT_SOURCES: dict[str, str] = {
-    "immediate_danger": "LGPSEDMTP Art. 62 (protection of victims); call emergency services first",
-    "presumed_minor": "LGPSEDMTP Art. 3 X",
-    "child_protection_notice": (
+    Alert.immediate_danger: (
+        "LGPSEDMTP Art. 62 (protection of victims); call emergency services first"
+    ),
+    Alert.presumed_minor: "LGPSEDMTP Art. 3 X",
+    Alert.child_protection_notice: (
         "Ley General de los Derechos de Niñas, Niños y Adolescentes Art. 12 "
         "(duty to notify the authorities at once)"
     ),
-    "non_punishment": "LGPSEDMTP Art. 37",
-    "no_detention": "LGPSEDMTP Art. 38, 75 and 90 VI",
-    "humanitarian_visa": "Ley de Migración Art. 52 V; LGPSEDMTP Art. 78",
-    "reflection_period": (
+    Alert.non_punishment: "LGPSEDMTP Art. 37",
+    Alert.no_detention: "LGPSEDMTP Art. 38, 75 and 90 VI",
+    Alert.humanitarian_visa: "Ley de Migración Art. 52 V; LGPSEDMTP Art. 78",
+    Alert.reflection_period: (
         'the report ("a reflection period of 30 days"); Ley de Migración Art. 113 and 136'
     ),
-    "non_refoulement": "LGPSEDMTP Art. 3 VI; Ley de Migración Art. 121",
-    "federal_jurisdiction": "the report, PROSECUTION; LGPSEDMTP Art. 5",
-    "aggravating_vulnerability": "LGPSEDMTP Art. 42 VII and VIII (2024 amendments)",
-    "voluntary_shelter": (
+    Alert.non_refoulement: "LGPSEDMTP Art. 3 VI; Ley de Migración Art. 121",
+    Alert.federal_jurisdiction: "the report, PROSECUTION; LGPSEDMTP Art. 5",
+    Alert.aggravating_vulnerability: "LGPSEDMTP Art. 42 VII and VIII (2024 amendments)",
+    Alert.voluntary_shelter: (
         "LGPSEDMTP Art. 90 V (with its exception where organized crime endangers the person)"
     ),
 }
 
-# Templates of the "why" sentences of options and the placeholders each must use.
+# The placeholders each "why" sentence template must use.
 WHY_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "serves_state": ("state",),
-    "serves_nationally": (),
-    "specialized_in": ("form",),
-    "speaks_language": ("language",),
-    "free_places": ("count",),
-    "accepts_foreign": (),
-    "accepts_companions": (),
-    "trafficking_specialized": (),
+    Why.serves_state: ("state",),
+    Why.serves_nationally: (),
+    Why.specialized_in: ("form",),
+    Why.speaks_language: ("language",),
+    Why.free_places: ("count",),
+    Why.accepts_foreign: (),
+    Why.accepts_companions: (),
+    Why.trafficking_specialized: (),
 }
 
 # Gap-sentence placeholders available to exclusion reasons (Nothing fits because: ...).

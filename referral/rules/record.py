@@ -1,50 +1,103 @@
-"""The screening record of CONTRACT section 1: validation and the derived facts."""
+"""The screening record of CONTRACT section 1: its schema, its errors and the derived facts."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+)
+
+from .contract import (
+    FOREIGN_STATUSES,
+    Encounter,
+    MigrationStatus,
+    Need,
+    Sector,
+    Setting,
+    Sex,
+    Vulnerability,
+)
 from .errors import N_, ErrorMessage, RecordInvalid
+from .schema import (
+    MODEL_CONFIG,
+    REPEATED,
+    Code,
+    Codes,
+    FromList,
+    FromStr,
+    Language,
+    Problem,
+    found_in,
+)
 from .seeds import CodeLists
 
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-FOREIGN_STATUSES = frozenset({"regular", "irregular", "asylum_seeker", "refugee"})
 SPANISH = frozenset({"es", "spa"})
 
 
-@dataclass(frozen=True)
-class Companion:
-    age: int
-    sex: str
+def _listed(list_name: str) -> AfterValidator:
+    """A code of a list the seeds or the database give (the validation context holds them)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        codes: CodeLists = (info.context or {})["codes"]
+        if value not in getattr(codes, list_name) and not (
+            list_name == "states" and value == "unknown"
+        ):
+            raise Problem("unknown_code")
+        return value
+
+    return AfterValidator(check)
+
+
+Age = Annotated[StrictInt, Field(ge=0, le=120)]
+CompanionAge = Annotated[StrictInt, Field(ge=0, le=17)]
+Nationality = Annotated[str, FromStr, _listed("nationalities")]
+State = Annotated[str, FromStr, _listed("states")]  # or "unknown"
+Indicator = Annotated[str, FromStr, _listed("indicators")]
+
+
+class Companion(BaseModel):
+    """A child in the person's care who must stay with them."""
+
+    model_config = MODEL_CONFIG
+    age: CompanionAge
+    sex: Code[Sex]
 
     def to_dict(self) -> dict[str, Any]:
         return {"age": self.age, "sex": self.sex}
 
 
-@dataclass(frozen=True)
-class ScreeningRecord:
-    age: int | None
-    sex: str
-    nationality: str
-    state: str
-    setting: str
-    languages: tuple[str, ...]
-    migration_status: str
-    encounter: str
-    indicators: tuple[str, ...]
-    needs: tuple[str, ...]
-    complaint_filed: bool
-    victim_status: bool
-    cross_border: bool
-    organized_crime: bool
-    official_involvement: bool
-    clearly_adult: bool = False
-    sector: str | None = None
-    vulnerabilities: tuple[str, ...] = ()
-    companions: tuple[Companion, ...] = ()
-    immediate_danger: bool = False
+class ScreeningRecord(BaseModel):
+    """CONTRACT section 1. Validate with :func:`validate_record` (it gives the code lists)."""
+
+    model_config = MODEL_CONFIG
+    age: Age | None
+    clearly_adult: StrictBool = False
+    sex: Code[Sex]
+    nationality: Nationality
+    state: State
+    setting: Code[Setting]
+    languages: Codes[Language]
+    migration_status: Code[MigrationStatus]
+    encounter: Code[Encounter]
+    indicators: Codes[Indicator]
+    sector: Code[Sector] | None = None
+    vulnerabilities: Codes[Code[Vulnerability]] = ()
+    companions: Annotated[tuple[Companion, ...], FromList] = ()
+    needs: Codes[Code[Need]]
+    immediate_danger: StrictBool = False
+    complaint_filed: StrictBool
+    victim_status: StrictBool
+    cross_border: StrictBool
+    organized_crime: StrictBool
+    official_involvement: StrictBool
 
     @property
     def minor(self) -> bool:
@@ -60,55 +113,12 @@ class ScreeningRecord:
         return not self.languages or any(lang in SPANISH for lang in self.languages)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "age": self.age,
-            "clearly_adult": self.clearly_adult,
-            "sex": self.sex,
-            "nationality": self.nationality,
-            "state": self.state,
-            "setting": self.setting,
-            "languages": list(self.languages),
-            "migration_status": self.migration_status,
-            "encounter": self.encounter,
-            "indicators": list(self.indicators),
-            "sector": self.sector,
-            "vulnerabilities": list(self.vulnerabilities),
-            "companions": [c.to_dict() for c in self.companions],
-            "needs": list(self.needs),
-            "immediate_danger": self.immediate_danger,
-            "complaint_filed": self.complaint_filed,
-            "victim_status": self.victim_status,
-            "cross_border": self.cross_border,
-            "organized_crime": self.organized_crime,
-            "official_involvement": self.official_involvement,
-        }
+        """The record as CONTRACT section 1 writes it (every field, defaults included)."""
+        return self.model_dump(mode="json")
 
 
-# field -> (kind, default); a field without a default is required.
-_MISSING = object()
-_FIELDS: dict[str, tuple[str, object]] = {
-    "age": ("age", _MISSING),
-    "clearly_adult": ("bool", False),
-    "sex": ("sexes", _MISSING),
-    "nationality": ("nationalities", _MISSING),
-    "state": ("states", _MISSING),
-    "setting": ("settings", _MISSING),
-    "languages": ("languages", _MISSING),
-    "migration_status": ("migration_statuses", _MISSING),
-    "encounter": ("encounters", _MISSING),
-    "indicators": ("list:indicators", _MISSING),
-    "sector": ("sector", None),
-    "vulnerabilities": ("list:vulnerabilities", ()),
-    "companions": ("companions", ()),
-    "needs": ("list:needs", _MISSING),
-    "immediate_danger": ("bool", False),
-    "complaint_filed": ("bool", _MISSING),
-    "victim_status": ("bool", _MISSING),
-    "cross_border": ("bool", _MISSING),
-    "organized_crime": ("bool", _MISSING),
-    "official_involvement": ("bool", _MISSING),
-}
-REQUIRED_FIELDS = tuple(name for name, (_, d) in _FIELDS.items() if d is _MISSING)
+FIELDS = tuple(ScreeningRecord.model_fields)
+REQUIRED_FIELDS = tuple(n for n, f in ScreeningRecord.model_fields.items() if f.is_required())
 
 MSG_NOT_OBJECT = N_("The record must be a JSON object with the fields of a screening.")
 MSG_EMPTY = N_("The record is empty.")
@@ -124,116 +134,91 @@ MSG_REPEATED = N_("Repeated code: %(code)s.")
 MSG_LANGUAGE = N_("A language code is 2 or 3 lowercase letters (ISO 639), such as es or tzo.")
 MSG_COMPANION = N_("Each child in the person's care needs an age and a sex.")
 
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+# What a broken value of each field is told (a missing one: MSG_REQUIRED).
+_MESSAGE = {
+    "age": MSG_AGE,
+    **dict.fromkeys(
+        (
+            "clearly_adult",
+            "immediate_danger",
+            "complaint_filed",
+            "victim_status",
+            "cross_border",
+            "organized_crime",
+            "official_involvement",
+        ),
+        MSG_BOOL,
+    ),
+    **dict.fromkeys(
+        ("sex", "nationality", "state", "setting", "migration_status", "encounter", "sector"),
+        MSG_CODE,
+    ),
+}
+_UNKNOWN_KEY = ("extra_forbidden", "invalid_key")
 
 
 def validate_record(data: object, codes: CodeLists) -> ScreeningRecord:
     """Return the typed record, or raise RecordInvalid naming every broken field at once."""
-    errors: dict[str, list[ErrorMessage]] = {}
-
-    def fail(path: str, msgid: str, **params: Any) -> None:
-        errors.setdefault(path, []).append(ErrorMessage(msgid, params))
-
     if not isinstance(data, dict):
-        fail("", MSG_NOT_OBJECT)
-        raise RecordInvalid(errors)
-    if not data:
-        fail("", MSG_EMPTY)
-    for key in data:
-        if key not in _FIELDS:
-            fail(str(key), MSG_UNKNOWN_FIELD)
-
-    lists: dict[str, frozenset[str]] = {
-        "sexes": codes.sexes,
-        "nationalities": codes.nationalities,
-        "states": codes.states | {"unknown"},
-        "settings": codes.settings,
-        "migration_statuses": codes.migration_statuses,
-        "encounters": codes.encounters,
-        "indicators": codes.indicators,
-        "vulnerabilities": codes.vulnerabilities,
-        "needs": codes.needs,
-        "sectors": codes.sectors,
-    }
-    values: dict[str, Any] = {}
-    for name, (kind, default) in _FIELDS.items():
-        if name not in data:
-            if default is _MISSING:
-                fail(name, MSG_REQUIRED)
-            else:
-                values[name] = default
-            continue
-        value = data[name]
-        if kind == "age":
-            if value is not None and not (_is_int(value) and 0 <= value <= 120):
-                fail(name, MSG_AGE)
-        elif kind == "bool":
-            if not isinstance(value, bool):
-                fail(name, MSG_BOOL)
-        elif kind == "sector":
-            if value is not None and not (isinstance(value, str) and value in codes.sectors):
-                fail(name, MSG_CODE)
-        elif kind.startswith("list:"):
-            allowed = lists[kind[5:]]
-            if not isinstance(value, list):
-                fail(name, MSG_LIST)
-                continue
-            seen: set[str] = set()
-            for item in value:
-                if not isinstance(item, str) or item not in allowed:
-                    fail(name, MSG_UNKNOWN_CODE, code=str(item)[:60])
-                elif item in seen:
-                    fail(name, MSG_REPEATED, code=item)
-                else:
-                    seen.add(item)
-            value = tuple(value)
-        elif kind == "languages":
-            if not isinstance(value, list):
-                fail(name, MSG_LIST)
-                continue
-            seen = set()
-            for item in value:
-                if not isinstance(item, str) or not _LANGUAGE.fullmatch(item):
-                    fail(name, MSG_LANGUAGE)
-                elif item in seen:
-                    fail(name, MSG_REPEATED, code=item)
-                else:
-                    seen.add(item)
-            value = tuple(value)
-        elif kind == "companions":
-            value = _companions(value, codes, fail)
-        elif not (isinstance(value, str) and value in lists[kind]):
-            fail(name, MSG_CODE)
-        values[name] = value
-    if errors:
-        raise RecordInvalid(errors)
-    return ScreeningRecord(**values)
+        raise RecordInvalid({"": [ErrorMessage(MSG_NOT_OBJECT)]})
+    try:
+        return ScreeningRecord.model_validate(data, context={"codes": codes})
+    except ValidationError as exc:
+        raise RecordInvalid(record_errors(exc, data)) from None
 
 
-def _companions(value: object, codes: CodeLists, fail: Any) -> tuple[Companion, ...]:
-    if not isinstance(value, list):
-        fail("companions", MSG_LIST)
-        return ()
-    result: list[Companion] = []
-    for i, item in enumerate(value):
-        path = f"companions[{i}]"
-        if not isinstance(item, dict):
-            fail(path, MSG_COMPANION)
-            continue
-        for key in item:
-            if key not in ("age", "sex"):
-                fail(f"{path}.{key}", MSG_UNKNOWN_FIELD)
-        age, sex = item.get("age", _MISSING), item.get("sex", _MISSING)
-        if age is _MISSING:
-            fail(f"{path}.age", MSG_REQUIRED)
-        elif not (_is_int(age) and 0 <= age <= 17):
-            fail(f"{path}.age", MSG_COMPANION_AGE)
-        if sex is _MISSING:
-            fail(f"{path}.sex", MSG_REQUIRED)
-        elif not (isinstance(sex, str) and sex in codes.sexes):
-            fail(f"{path}.sex", MSG_CODE)
-        if _is_int(age) and isinstance(sex, str):
-            result.append(Companion(int(age), sex))
-    return tuple(result)
+def record_errors(exc: ValidationError, data: Mapping[Any, Any]) -> dict[str, list[ErrorMessage]]:
+    """Pydantic's errors as CONTRACT section 6 field paths and messages, in the order
+    readers have always had them: the whole record, unknown fields as given, then each
+    field of section 1 (a child's unknown fields, then its age, then its sex)."""
+    keys = {key: n for n, key in enumerate(data)}
+    placed: list[tuple[tuple[Any, ...], str, ErrorMessage]] = []
+    for f in found_in(exc):
+        name = f.loc[0]
+        if f.kind in _UNKNOWN_KEY and len(f.loc) == 1:
+            placed.append(((0, keys.get(name, 0)), str(name), ErrorMessage(MSG_UNKNOWN_FIELD)))
+        else:
+            order = (1, FIELDS.index(name), *_item_order(f.loc, data))
+            placed.append((order, _path(f.loc), _message(f.loc, f.kind, f.value)))
+    errors: dict[str, list[ErrorMessage]] = {"": [ErrorMessage(MSG_EMPTY)]} if not data else {}
+    for _, path, message in sorted(placed, key=lambda p: p[0]):
+        errors.setdefault(path, []).append(message)
+    return errors
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    if loc[0] != "companions" or len(loc) == 1:
+        return str(loc[0])
+    path = f"companions[{loc[1]}]"
+    return f"{path}.{loc[2]}" if len(loc) > 2 else path
+
+
+def _item_order(loc: tuple[Any, ...], data: Mapping[Any, Any]) -> tuple[Any, ...]:
+    if len(loc) < 3:
+        return tuple(loc[1:2])
+    index, key = loc[1], loc[2]
+    if key in ("age", "sex"):
+        return (index, 1 if key == "age" else 2, 0)
+    child = data["companions"][index]
+    return (index, 0, list(child).index(key) if key in child else 0)
+
+
+def _message(loc: tuple[Any, ...], kind: str, value: object) -> ErrorMessage:
+    name = loc[0]
+    if kind == "missing":
+        return ErrorMessage(MSG_REQUIRED)
+    if name in _MESSAGE:
+        return ErrorMessage(_MESSAGE[name])
+    if len(loc) == 1:  # a list field that is not a list
+        return ErrorMessage(MSG_LIST)
+    if kind == REPEATED:
+        return ErrorMessage(MSG_REPEATED, {"code": value})
+    if name == "languages":
+        return ErrorMessage(MSG_LANGUAGE)
+    if name != "companions":
+        return ErrorMessage(MSG_UNKNOWN_CODE, {"code": str(value)[:60]})
+    if len(loc) == 2:
+        return ErrorMessage(MSG_COMPANION)
+    if kind in _UNKNOWN_KEY:
+        return ErrorMessage(MSG_UNKNOWN_FIELD)
+    return ErrorMessage(MSG_COMPANION_AGE if loc[2] == "age" else MSG_CODE)

@@ -8,13 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .contract import ScreeningStatus
 from .record import ScreeningRecord
 from .seeds import RuleSeeds
 
 
 @dataclass(frozen=True)
 class Screening:
-    status: str
+    """The screening part of a routing result (CONTRACT 2.1 and 3.6)."""
+
+    status: ScreeningStatus
     minor: bool
     forms: tuple[str, ...]
     positive: frozenset[str]  # positive dimensions
@@ -83,15 +86,15 @@ class ScreeningRules:
         )
         groups = self.likely_minor if record.minor else self.likely_adult
         if all(any(d in positive for d in group) for group in groups):
-            status = "likely"
+            status = ScreeningStatus.likely
         elif positive or any(
             self.strength_of[c] == self.possible_strength for c in record.indicators
         ):
-            status = "possible"
+            status = ScreeningStatus.possible
         else:
-            status = "not_indicated"
+            status = ScreeningStatus.not_indicated
         forms: list[str] = []
-        if status != "not_indicated":
+        if status != ScreeningStatus.not_indicated:
             present = set(record.indicators)
             forms = [form for form, codes in self.indicator_forms if codes & present]
             if not forms and record.sector is not None:

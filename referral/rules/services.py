@@ -1,41 +1,222 @@
-"""Directory entries (CONTRACT section 4): parsing and checking a list of services."""
+"""Directory entries (CONTRACT section 4): the schema of a service and the check of a list.
+
+:class:`Service` is the one list of an entry's fields: the seed loader, the directory's
+edits and imports, the export and routing all go through it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
+from typing import Annotated, Any
 
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+
+from .contract import SERVICE_SEXES, Form, Need, Operator, ServiceStatus
 from .errors import SeedError, SeedErrors
-from .seeds import LANGS, RuleSeeds, Texts
+from .schema import (
+    KEY_PROBLEMS,
+    MODEL_CONFIG,
+    NOT_A_LIST,
+    Code,
+    Found,
+    FromList,
+    FromStr,
+    Language,
+    NonBlank,
+    NonEmpty,
+    Problem,
+    TextDict,
+    as_dict,
+    cross_checked,
+    dotted,
+    found_in,
+    line,
+    sub_order,
+    text_message,
+)
+from .seeds import RuleSeeds
 
-_LANGUAGE = re.compile(r"[a-z]{2,3}")
-_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+NATIONAL = "national"  # coverage of the whole country
 
-REQUIRED = (
+
+def _not_null(value: object) -> object:
+    """An optional field may be left out, not given as null."""
+    if value is None:
+        raise Problem("null")
+    return value
+
+
+def _repeated(value: Any, found: list[Found], info: ValidationInfo) -> Iterable[dict[str, Any]]:
+    """A list of codes names each code once (said once for the list)."""
+    if len(set(map(str, value))) == len(value):
+        return ()
+    return (line((), "repeated", value, "repeated code"),)
+
+
+def _listed(context_key: str) -> AfterValidator:
+    """A code of a list the caller gives (the states, the seeds' service tags)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        if value not in (info.context or {})[context_key]:
+            raise Problem("unknown_code")
+        return value
+
+    return AfterValidator(check)
+
+
+def _service_sex(value: str) -> str:
+    if value not in SERVICE_SEXES:
+        raise Problem("unknown_code")
+    return value
+
+
+def _date(value: object) -> object:
+    """A date, or its ISO form (YAML gives dates, JSON strings), never a date-time."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise Problem("date") from None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise Problem("date")
+    return value
+
+
+Id = Annotated[str, FromStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+Age = Annotated[StrictInt, Field(ge=0, le=120)]
+ChildAge = Annotated[StrictInt, Field(ge=0, le=17)]
+Places = Annotated[StrictInt, Field(ge=0)]
+Distinct = WrapValidator(cross_checked(_repeated))
+Optional = BeforeValidator(_not_null)
+Coverage = Annotated[str, FromStr, _listed("coverage")]
+ServiceSex = Annotated[str, FromStr, AfterValidator(_service_sex)]
+Tag = Annotated[str, FromStr, _listed("tags")]
+
+
+def _across_fields(data: Any, found: list[Found], info: ValidationInfo) -> Iterable[dict[str, Any]]:
+    """Checks across fields, made on what was given even when a field is broken."""
+    low, high = data.get("min_age"), data.get("max_age")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        yield line(("max_age",), "below_min_age", high, "is below min_age")
+    # By law foreign victims get the same services (report PROTECTION ¶8).
+    if data.get("operator") == Operator.government and data.get("accepts_foreign") is False:
+        message = (
+            "a government service must accept foreign victims: by law they get the same "
+            "services (report PROTECTION ¶8)"
+        )
+        yield line(("accepts_foreign",), "government_refuses_foreign", False, message)
+
+
+class Service(BaseModel):
+    """One directory entry. Validate with :func:`parse_services` (it gives states and tags)."""
+
+    model_config = MODEL_CONFIG
+    id: Id
+    name: TextDict
+    need: Code[Need]
+    status: Code[ServiceStatus]
+    operator: Code[Operator]
+    coverage: Annotated[tuple[Coverage, ...], NonEmpty, Distinct, FromList]
+    min_age: Age | None
+    max_age: Age | None
+    sexes: Annotated[tuple[ServiceSex, ...], NonEmpty, Distinct, FromList]
+    male_max_age: Age | None
+    accepts_foreign: StrictBool
+    languages: Annotated[tuple[Language, ...], FromList]
+    capacity_available: Places | None
+    requires_complaint: StrictBool
+    requires_victim_status: StrictBool
+    accepts_companions: StrictBool
+    companion_max_age_male: ChildAge | None
+    specializations: Annotated[tuple[Code[Form], ...], Distinct, FromList]
+    tags: Annotated[tuple[Tag, ...], Distinct, FromList]
+    source: NonBlank
+    how_to_refer: Annotated[TextDict | None, Optional] = None
+    contact: Annotated[TextDict | None, Optional] = None
+    hours: Annotated[TextDict | None, Optional] = None
+    required_documents: Annotated[tuple[TextDict, ...] | None, FromList, Optional] = None
+    last_verified: Annotated[dt.date | None, BeforeValidator(_date), Optional] = None
+    confidential: Annotated[StrictBool | None, Optional] = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _checked_across_fields(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        return cross_checked(_across_fields)(data, handler, info)
+
+    def to_contract_dict(self) -> dict[str, Any]:
+        """The entry as CONTRACT section 4 writes it (optional fields only when set)."""
+        entry = self.model_dump(mode="json")
+        for name in OPTIONAL_FIELDS:
+            if entry[name] is None:
+                del entry[name]
+        return entry
+
+
+REQUIRED_FIELDS = tuple(n for n, f in Service.model_fields.items() if f.is_required())
+OPTIONAL_FIELDS = tuple(n for n, f in Service.model_fields.items() if not f.is_required())
+
+_ID_MESSAGE = "must be lowercase letters, digits, '.', '_' or '-'"
+_WHOLE = "must be a whole number %s, or null"
+# What a broken value of each field is told (%r: the value given).
+_MESSAGES = {
+    "id": _ID_MESSAGE,
+    **dict.fromkeys(("need", "status", "operator"), "unknown code %r"),
+    "languages": "must be a list of 2 or 3 letter lowercase language codes",
+    **dict.fromkeys(("min_age", "max_age", "male_max_age"), _WHOLE % "0 to 120"),
+    "companion_max_age_male": _WHOLE % "0 to 17",
+    "capacity_available": _WHOLE % "0 or more",
+    "source": "missing source (report paragraph id or law article)",
+    "last_verified": "must be a date (YYYY-MM-DD)",
+    **dict.fromkeys(
+        (
+            "accepts_foreign",
+            "requires_complaint",
+            "requires_victim_status",
+            "accepts_companions",
+            "confidential",
+        ),
+        "must be true or false",
+    ),
+}
+_CODE_LISTS = ("coverage", "sexes", "tags", "specializations")
+# The order in which the checks of one entry list their problems (after unknown fields and
+# missing fields): across-field checks come after the field they name.
+_CHECKS = (
     "id",
     "name",
     "need",
     "status",
     "operator",
-    "coverage",
+    *_CODE_LISTS,
+    "languages",
     "min_age",
     "max_age",
-    "sexes",
     "male_max_age",
-    "accepts_foreign",
-    "languages",
+    "companion_max_age_male",
     "capacity_available",
+    "below_min_age",
+    "accepts_foreign",
     "requires_complaint",
     "requires_victim_status",
     "accepts_companions",
-    "companion_max_age_male",
-    "specializations",
-    "tags",
+    "government_refuses_foreign",
     "source",
-)
-OPTIONAL = (
     "how_to_refer",
     "contact",
     "hours",
@@ -45,235 +226,80 @@ OPTIONAL = (
 )
 
 
-@dataclass(frozen=True)
-class Service:
-    id: str
-    name: Texts
-    need: str
-    status: str
-    operator: str
-    coverage: tuple[str, ...]
-    min_age: int | None
-    max_age: int | None
-    sexes: tuple[str, ...]
-    male_max_age: int | None
-    accepts_foreign: bool
-    languages: tuple[str, ...]
-    capacity_available: int | None
-    requires_complaint: bool
-    requires_victim_status: bool
-    accepts_companions: bool
-    companion_max_age_male: int | None
-    specializations: tuple[str, ...]
-    tags: tuple[str, ...]
-    source: str
-    how_to_refer: Texts | None = None
-    contact: Texts | None = None
-    hours: Texts | None = None
-    required_documents: tuple[Texts, ...] | None = None
-    last_verified: dt.date | None = None
-    confidential: bool | None = None
-
-    def to_contract_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for name in REQUIRED:
-            value = getattr(self, name)
-            if isinstance(value, tuple):
-                value = list(value)
-            elif isinstance(value, dict):
-                value = dict(value)
-            result[name] = value
-        for name in OPTIONAL:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if name == "required_documents":
-                value = [dict(d) for d in value]
-            elif name == "last_verified":
-                value = value.isoformat()
-            elif isinstance(value, dict):
-                value = dict(value)
-            result[name] = value
-        return result
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def parse_services(
     entries: object, seeds: RuleSeeds, states: set[str], file: str = "services.yaml"
 ) -> list[Service]:
     """Check directory entries against the contract; raise SeedErrors naming id and field."""
-    errors: list[SeedError] = []
     if isinstance(entries, dict) and set(entries) == {"services"}:
         entries = entries["services"]
     if not isinstance(entries, list):
         raise SeedErrors([SeedError(file, "services", "", "must be a list of services")])
-    codes = {
-        "need": set(seeds.codes("needs")),
-        "status": set(seeds.codes("service_statuses")),
-        "operator": set(seeds.codes("operators")),
-        "sexes": set(seeds.codes("sexes")) - {"unknown"},
-        "tags": set(seeds.codes("service_tags")),
-        "specializations": set(seeds.codes("forms")),
-        "coverage": set(states) | {"national"},
-    }
+    context = {"coverage": {*states, NATIONAL}, "tags": set(seeds.codes("service_tags"))}
+    errors: list[SeedError] = []
     services: list[Service] = []
     seen: set[str] = set()
     for index, item in enumerate(entries):
-        sid = item.get("id") if isinstance(item, dict) else None
+        sid = as_dict(item).get("id")
         entry = sid if isinstance(sid, str) and sid else f"services[{index}]"
-
-        def fail(field: str, message: str, entry: str = entry) -> None:
-            errors.append(SeedError(file, entry, field, message))
-
-        if not isinstance(item, dict):
-            fail("", "must be a mapping")
-            continue
-        before = len(errors)
-        for key in item:
-            if key not in REQUIRED and key not in OPTIONAL:
-                fail(str(key), "unknown field")
-        for key in REQUIRED:
-            if key not in item:
-                fail(key, "missing field")
-        if not isinstance(sid, str) or not _ID.fullmatch(sid):
-            fail("id", "must be lowercase letters, digits, '.', '_' or '-'")
-        elif sid in seen:
-            fail("id", "duplicate id")
-        else:
+        try:
+            service = Service.model_validate(item, context=context)
+            found: list[Found] = []
+        except ValidationError as exc:
+            found = found_in(exc)
+        if isinstance(sid, str) and not any(f.loc[:1] == ("id",) for f in found):
+            if sid in seen:
+                found.append(Found(("id",), "duplicate", sid, "duplicate id"))
             seen.add(sid)
-        _texts(item.get("name"), "name", fail, required="name" in item)
-        for key in ("need", "status", "operator"):
-            if key in item and item[key] not in codes[key]:
-                fail(key, f"unknown code {item[key]!r}")
-        for key in ("coverage", "sexes", "tags", "specializations"):
-            if key not in item:
-                continue
-            value = item[key]
-            if not isinstance(value, list):
-                fail(key, "must be a list")
-                continue
-            for code in value:
-                if code not in codes[key]:
-                    fail(key, f"unknown code {code!r}")
-            if len(set(map(str, value))) != len(value):
-                fail(key, "repeated code")
-            if key in ("coverage", "sexes") and not value:
-                fail(key, "must not be empty")
-        if "languages" in item:
-            langs = item["languages"]
-            if not isinstance(langs, list) or any(
-                not isinstance(x, str) or not _LANGUAGE.fullmatch(x) for x in langs
-            ):
-                fail("languages", "must be a list of 2 or 3 letter lowercase language codes")
-        for key, low, high in (
-            ("min_age", 0, 120),
-            ("max_age", 0, 120),
-            ("male_max_age", 0, 120),
-            ("companion_max_age_male", 0, 17),
-            ("capacity_available", 0, None),
-        ):
-            value = item.get(key)
-            if value is not None and not (
-                _is_int(value) and value >= low and (high is None or value <= high)
-            ):
-                bound = f"{low} to {high}" if high is not None else f"{low} or more"
-                fail(key, f"must be a whole number {bound}, or null")
-        lo, hi = item.get("min_age"), item.get("max_age")
-        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
-            fail("max_age", "is below min_age")
-        for key in ("accepts_foreign", "requires_complaint", "requires_victim_status"):
-            if key in item and not isinstance(item[key], bool):
-                fail(key, "must be true or false")
-        if "accepts_companions" in item and not isinstance(item["accepts_companions"], bool):
-            fail("accepts_companions", "must be true or false")
-        if item.get("operator") == "government" and item.get("accepts_foreign") is False:
-            fail(
-                "accepts_foreign",
-                "a government service must accept foreign victims: by law they get the same "
-                "services (report PROTECTION ¶8)",
-            )
-        source = item.get("source")
-        if "source" in item and (not isinstance(source, str) or not source.strip()):
-            fail("source", "missing source (report paragraph id or law article)")
-        for key in ("how_to_refer", "contact", "hours"):
-            if key in item:
-                _texts(item[key], key, fail, required=True)
-        docs = item.get("required_documents")
-        if "required_documents" in item:
-            if not isinstance(docs, list):
-                fail("required_documents", "must be a list of {es, en} texts")
-            else:
-                for j, doc in enumerate(docs):
-                    _texts(doc, f"required_documents[{j}]", fail, required=True)
-        verified = item.get("last_verified")
-        if "last_verified" in item:
-            if isinstance(verified, str):
-                try:
-                    verified = dt.date.fromisoformat(verified)
-                except ValueError:
-                    fail("last_verified", "must be a date (YYYY-MM-DD)")
-            elif isinstance(verified, dt.datetime) or not isinstance(verified, dt.date):
-                fail("last_verified", "must be a date (YYYY-MM-DD)")
-        if "confidential" in item and not isinstance(item["confidential"], bool):
-            fail("confidential", "must be true or false")
-        if len(errors) != before:
-            continue
-        services.append(
-            Service(
-                id=sid,  # type: ignore[arg-type]
-                name={lang: item["name"][lang] for lang in LANGS},
-                need=item["need"],
-                status=item["status"],
-                operator=item["operator"],
-                coverage=tuple(item["coverage"]),
-                min_age=item["min_age"],
-                max_age=item["max_age"],
-                sexes=tuple(item["sexes"]),
-                male_max_age=item["male_max_age"],
-                accepts_foreign=item["accepts_foreign"],
-                languages=tuple(item["languages"]),
-                capacity_available=item["capacity_available"],
-                requires_complaint=item["requires_complaint"],
-                requires_victim_status=item["requires_victim_status"],
-                accepts_companions=item["accepts_companions"],
-                companion_max_age_male=item["companion_max_age_male"],
-                specializations=tuple(item["specializations"]),
-                tags=tuple(item["tags"]),
-                source=item["source"],
-                how_to_refer=_pair(item.get("how_to_refer")),
-                contact=_pair(item.get("contact")),
-                hours=_pair(item.get("hours")),
-                required_documents=(
-                    tuple({lang: d[lang] for lang in LANGS} for d in docs)
-                    if isinstance(docs, list)
-                    else None
-                ),
-                last_verified=verified if isinstance(verified, dt.date) else None,
-                confidential=item.get("confidential"),
-            )
-        )
+        if found:
+            errors.extend(SeedError(file, entry, f, m) for f, m in _problems(found, item))
+        else:
+            services.append(service)
     if errors:
         raise SeedErrors(errors)
     return services
 
 
-def _pair(value: object) -> Texts | None:
-    return {lang: value[lang] for lang in LANGS} if isinstance(value, dict) else None
+def _problems(found: list[Found], item: object) -> list[tuple[str, str]]:
+    """Pydantic's errors as (field, message), in the order the directory has always listed
+    them: unknown fields as given, missing fields, then each check in turn."""
+    if not isinstance(item, dict):
+        return [("", "must be a mapping")]
+    keys = list(item)
+    placed: list[tuple[tuple[Any, ...], str, str]] = []
+    for f in found:
+        name = f.loc[0]
+        if f.kind in KEY_PROBLEMS and len(f.loc) == 1 and f.kind != "missing":
+            placed.append(
+                ((0, keys.index(name) if name in keys else 0), str(name), "unknown field")
+            )
+        elif f.kind == "missing" and len(f.loc) == 1:
+            placed.append(((1, REQUIRED_FIELDS.index(name)), name, "missing field"))
+            if name == "id":  # no id is no well-formed id either
+                placed.append(((2, 0), "id", _ID_MESSAGE))
+        else:
+            check = f.kind if f.kind in _CHECKS else name
+            order = (2, _CHECKS.index(check), *sub_order(f.loc[1:], item.get(name)))
+            placed.append((order, *_message(f)))
+    out: list[tuple[str, str]] = []
+    for _, field, message in sorted(placed, key=lambda p: p[0]):
+        if field != "languages" or (field, message) not in out:  # one line for the languages
+            out.append((field, message))
+    return out
 
 
-def _texts(value: object, field: str, fail: Any, *, required: bool) -> None:
-    if not required:
-        return
-    if not isinstance(value, dict):
-        fail(field, "must be a mapping with 'es' and 'en' texts")
-        return
-    for lang in LANGS:
-        text = value.get(lang)
-        if not isinstance(text, str) or not text.strip():
-            fail(f"{field}.{lang}", "missing text")
-    for key in value:
-        if key not in LANGS:
-            fail(f"{field}.{key}", "unknown language (only 'es' and 'en')")
+def _message(f: Found) -> tuple[str, str]:
+    name = f.loc[0]
+    if f.message:
+        return name, f.message
+    if name in _CODE_LISTS:
+        if len(f.loc) > 1:
+            return name, f"unknown code {f.value!r}"
+        return name, "must be a list" if f.kind == NOT_A_LIST else "must not be empty"
+    if name in _MESSAGES:
+        template = _MESSAGES[name]
+        return name, template % (f.value,) if "%r" in template else template
+    if name == "required_documents" and len(f.loc) == 1:
+        return name, "must be a list of {es, en} texts"
+    # name, how_to_refer, contact, hours, required_documents[j]
+    text_at = 2 if name == "required_documents" else 1
+    return dotted(f.loc), text_message(Found(f.loc[text_at - 1 :], f.kind, f.value))

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from referral.rules import RuleSeeds, SeedError, SeedErrors
+from referral.rules.contract import DECLINE_REASONS
 from referral.seeds.report import Paragraph
 
 FILE = "recommendations.yaml"
-DECLINE_REASONS = ("no_capacity", "not_eligible", "outside_service_area")
 
 
 @dataclass(frozen=True)
@@ -80,15 +77,3 @@ def parse_recommendations(
     if errors:
         raise SeedErrors(errors)
     return result
-
-
-def load_recommendations(
-    seeds_dir: Path, report: Mapping[str, Paragraph], rules: RuleSeeds
-) -> dict[str, Recommendation]:
-    try:
-        document = yaml.safe_load((seeds_dir / FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SeedErrors([SeedError(FILE, "", "", "file is missing")]) from None
-    except yaml.YAMLError as exc:
-        raise SeedErrors([SeedError(FILE, "", "", f"not valid YAML: {exc}")]) from None
-    return parse_recommendations(document, report, rules)

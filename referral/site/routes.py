@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -18,8 +17,8 @@ from flask import (
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from referral.i18n import LANGUAGE_COOKIE, LANGUAGES
-from referral.seeds.report import load_report
+from referral.i18n import LANGUAGE_COOKIE, languages
+from referral.seeds.loader import seed_store
 from referral.urls import safe_next
 
 blueprint = Blueprint("site", __name__, template_folder="templates")
@@ -34,7 +33,7 @@ def home() -> str:
 
 @blueprint.get("/language/<code>")
 def choose_language(code: str) -> Response:
-    if code not in LANGUAGES:
+    if code not in languages():
         abort(404)
     response = make_response(redirect(safe_next(request.args.get("next"))))
     response.set_cookie(
@@ -50,7 +49,7 @@ def choose_language(code: str) -> Response:
 
 @blueprint.get("/sources/report")
 def report() -> str:
-    paragraphs = load_report(Path(current_app.config["SEEDS_DIR"]) / "report.txt")
+    paragraphs = seed_store(current_app.config["SEEDS_DIR"]).report
     return render_template("site/report.html", paragraphs=list(paragraphs.values()))
 
 

@@ -18,11 +18,12 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from referral.db import get_db
-from referral.directory.catalogue import current_catalogue
+from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.i18n import LANGUAGES, gettext_for
-from referral.stats import export
+from referral.stats import export, releases
 from referral.stats.microdata import (
     DEFAULT_K,
+    DEFAULT_L,
     MicrodataExport,
     data_dictionary,
     write_csv,
@@ -31,6 +32,7 @@ from referral.stats.microdata import (
 )
 from referral.stats.operations import SUMMARY_STEPS, Scope
 from referral.stats.regions import regions_for
+from referral.stats.synthetic import SYNTHETIC, synthetic_compute, write_synthetic
 
 stats_cli = AppGroup("stats", help="Anonymized statistics: annual summary and microdata.")
 
@@ -56,8 +58,22 @@ def check_states(states: tuple[str, ...]) -> None:
 @stats_cli.command("summary")
 @click.option("--year", type=click.IntRange(1900, 2999), required=True)
 @click.option("--format", "fmt", type=click.Choice(("json", "csv", "html")), default="json")
-@click.option("--public", is_flag=True, help="Apply disclosure control (cell suppression).")
-@click.option("--threshold", type=click.IntRange(2, 1000), default=export.DEFAULT_THRESHOLD)
+@click.option(
+    "--public",
+    is_flag=True,
+    help="The differentially private release (made once, then stored; spends budget).",
+)
+@click.option(
+    "--epsilon",
+    type=click.FloatRange(0.01, 100),
+    default=None,
+    help="Privacy-loss parameter of the release (default: the app's, 2).",
+)
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Make a new edition where cases arrived after the release (spends budget again).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True)
 @click.option("--state", "states", multiple=True, help="Limit to these states (ISO 3166-2:MX).")
@@ -65,7 +81,8 @@ def summary_command(
     year: int,
     fmt: str,
     public: bool,
-    threshold: int,
+    epsilon: float | None,
+    update: bool,
     out: str | None,
     lang: str,
     states: tuple[str, ...],
@@ -74,30 +91,56 @@ def summary_command(
     check_states(states)
     scope = scope_of(states)
     database = get_db()
-    with database.transaction(write=False, snapshot=True) as session:
-        catalogue = current_catalogue(session)
-        with click.progressbar(
-            length=len(SUMMARY_STEPS), label=gettext_for(lang)("Counting"), file=sys.stderr
-        ) as bar:
-            summary = export.summary_export(
-                session,
-                catalogue,
-                year,
-                scope,
-                public=public,
-                threshold=threshold,
-                lang=lang,
-                progress=lambda _step: bar.update(1),
+    default_epsilon, budget = export.privacy_settings(current_app.config)
+    gettext = gettext_for(lang)
+    if public:
+        chosen = epsilon or default_epsilon
+        request = releases.Request(year, releases.units_of(scope.states), "summary", chosen, update)
+        all_states = releases.ledger_states(s.code for s in catalogue_cache().states)
+        with database.transaction() as writer:
+            catalogue = current_catalogue(writer)
+            with click.progressbar(
+                length=len(request.units), label=gettext("Counting"), file=sys.stderr
+            ) as bar:
+                try:
+                    summary, _outcome = export.public_summary(
+                        database,
+                        writer,
+                        catalogue,
+                        request,
+                        all_states=all_states,
+                        budget=budget,
+                        actor_id=None,
+                        lang=lang,
+                        progress=lambda _step: bar.update(1),
+                    )
+                except releases.BudgetSpent as refused:
+                    raise click.ClickException(
+                        export.budget_message(refused, catalogue, lang)
+                    ) from None
+            assert summary is not None
+            document = export.render_summary(
+                summary, fmt, catalogue, lang, lambda s, t: render_html(s, t, lang)
             )
-        document = export.render_summary(
-            summary, fmt, catalogue, lang, lambda s, t: render_html(s, t, lang)
-        )
+            export.audit_export(writer, None, export.summary_code(year, fmt, chosen), scope)
+    else:
+        with database.transaction(write=False, snapshot=True) as session:
+            catalogue = current_catalogue(session)
+            with click.progressbar(
+                length=len(SUMMARY_STEPS), label=gettext("Counting"), file=sys.stderr
+            ) as bar:
+                summary = export.summary_export(
+                    session, catalogue, year, scope, lang=lang, progress=lambda _s: bar.update(1)
+                )
+            document = export.render_summary(
+                summary, fmt, catalogue, lang, lambda s, t: render_html(s, t, lang)
+            )
+        with database.transaction() as session:
+            export.audit_export(session, None, export.summary_code(year, fmt, None), scope)
     if out:
         Path(out).write_text(document, encoding="utf-8")
     else:
         click.echo(document, nl=False)
-    with database.transaction() as session:
-        export.audit_export(session, None, export.summary_code(year, fmt, public, threshold), scope)
 
 
 def dictionary_path(out: str | None, dictionary: str | None) -> Path | None:
@@ -112,6 +155,14 @@ def dictionary_path(out: str | None, dictionary: str | None) -> Path | None:
 @stats_cli.command("microdata")
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv")
 @click.option("--k", "k", type=click.IntRange(2, 10_000), default=DEFAULT_K, show_default=True)
+@click.option(
+    "--l",
+    "l",
+    type=click.IntRange(1, 5),
+    default=DEFAULT_L,
+    show_default=True,
+    help="Distinct forms of exploitation every published class must hold (l-diversity).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None)
 @click.option("--dictionary", type=click.Path(dir_okay=False, writable=True), default=None)
 @click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True)
@@ -119,12 +170,14 @@ def dictionary_path(out: str | None, dictionary: str | None) -> Path | None:
 def microdata_command(
     fmt: str,
     k: int,
+    l: int,  # noqa: E741
     out: str | None,
     dictionary: str | None,
     lang: str,
     states: tuple[str, ...],
 ) -> None:
-    """One k-anonymous row per consenting case (likely or possible), CTDC column names."""
+    """One row per consenting case (likely or possible), CTDC column names; k-anonymous and
+    l-diverse on the forms of exploitation, rows sorted by their written values."""
     check_states(states)
     scope = scope_of(states)
     gettext = gettext_for(lang)
@@ -133,7 +186,7 @@ def microdata_command(
     with database.transaction(write=False, snapshot=True) as session:
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
-        run = MicrodataExport(session, regions, dimensions, scope, k=k)
+        run = MicrodataExport(session, regions, dimensions, scope, k=k, l=l)
         report = run.prepare()
         with ExitStack() as stack:
             target: IO[str] = (
@@ -161,7 +214,69 @@ def microdata_command(
             write_dictionary(handle, gettext, rows)
     click.echo(json.dumps(report.as_dict()), err=True)
     with database.transaction() as session:
-        export.audit_export(session, None, export.microdata_code(fmt, k), scope)
+        export.audit_export(session, None, export.microdata_code(fmt, k, l), scope)
+
+
+@stats_cli.command("synthetic")
+@click.option("--year", type=click.IntRange(1900, 2999), required=True)
+@click.option("--epsilon", type=click.FloatRange(0.01, 100), default=None)
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Make a new edition where cases arrived after the release (spends budget again).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True)
+@click.option("--state", "states", multiple=True, help="Limit to these states (ISO 3166-2:MX).")
+def synthetic_command(
+    year: int,
+    epsilon: float | None,
+    update: bool,
+    out: str | None,
+    lang: str,
+    states: tuple[str, ...],
+) -> None:
+    """Differentially private synthetic microdata of one year (CTDC columns), drawn from
+    marginals released on the privacy ledger (made once, then stored)."""
+    check_states(states)
+    scope = scope_of(states)
+    database = get_db()
+    default_epsilon, budget = export.privacy_settings(current_app.config)
+    chosen = epsilon or default_epsilon
+    regions = regions_for(current_app.config["SEEDS_DIR"])
+    request = releases.Request(year, releases.units_of(scope.states), SYNTHETIC, chosen, update)
+    all_states = releases.ledger_states(s.code for s in catalogue_cache().states)
+    with database.transaction() as writer:
+        catalogue = current_catalogue(writer)
+        dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
+        try:
+            outcome = releases.obtain(
+                database,
+                writer,
+                request,
+                all_states,
+                budget,
+                synthetic_compute(regions, dimensions),
+                None,
+            )
+        except releases.BudgetSpent as refused:
+            raise click.ClickException(export.budget_message(refused, catalogue, lang)) from None
+        for release in outcome.releases:
+            if release.scope in outcome.created:
+                export.audit_release(writer, None, release)
+        with ExitStack() as stack:
+            target: IO[str] = (
+                stack.enter_context(Path(out).open("w", encoding="utf-8", newline=""))
+                if out
+                else sys.stdout
+            )
+            rows = write_synthetic(target, outcome.releases, regions, lambda: None)
+            target.flush()
+        export.audit_export(writer, None, f"synthetic:{year}:csv:e{chosen:g}", scope)
+    click.echo(
+        json.dumps({"rows": rows, "epsilon": chosen, "newer_cases": bool(outcome.newer)}),
+        err=True,
+    )
 
 
 def init_app(app: Any) -> None:

@@ -3,9 +3,14 @@
 Column names follow IOM's HTCDS and the CTDC data set (gender, ageBroad, citizenship,
 isSexualExploit, meansOfControl..., yearOfRegistration). Generalization happens in SQL
 (age to CTDC's bands, state to region, nationality to world region, intersex to Unknown);
-a first pass counts the quasi-identifier classes with GROUP BY, a second streams the rows
-(server-side cursor) and leaves out every row of a class smaller than k. Both passes run
-in one read transaction, so they see the same data.
+a first pass counts the quasi-identifier classes and their forms of exploitation with
+GROUP BY, a second streams the rows (server-side cursor) and leaves out every row of a class
+smaller than k or with fewer than l distinct forms of exploitation (l-diversity). Both passes
+run in one read transaction, so they see the same data.
+
+Rows are written sorted by their written values, column by column, and by nothing else: an
+order that followed values before generalization (or the case's id) would split a published
+class into runs that give the hidden values away (issue 15).
 
 Never exported, in any format: notes, case codes, screener identity, exact dates,
 municipality, free text. Only cases with consent to statistical use are included.
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -23,12 +28,15 @@ from sqlalchemy import Select, case, exists, func, select, true
 from sqlmodel import Session, col
 
 from referral.casework.models import Case, Screening, ScreeningForm
+from referral.rules.contract import INDICATED_STATUSES
 from referral.rules.errors import N_
 from referral.stats.operations import Scope, year_bounds
 from referral.stats.regions import Regions
 
 DEFAULT_K = 11  # CTDC publishes victim-level data only after k-anonymity with k = 11
-STATUSES = ("likely", "possible")
+# Every published class holds at least this many distinct forms of exploitation, so knowing
+# someone is in a class never tells how they were exploited (issue 15).
+DEFAULT_L = 2
 # CTDC's ageBroad bands (upper bounds, inclusive), then "48+".
 AGE_BANDS = ((8, "0--8"), (17, "9--17"), (20, "18--20"), (23, "21--23"), (26, "24--26"),
              (29, "27--29"), (38, "30--38"), (47, "39--47"))  # fmt: skip
@@ -114,10 +122,12 @@ class MicrodataReport:
     """What an export did: how many records, generalized, suppressed, in how many classes."""
 
     k: int
+    l: int = DEFAULT_L  # noqa: E741  (the letter of l-diversity)
     records: int = 0  # consenting cases likely or possible, in scope
     generalized: int = 0  # records with at least one value coarsened
     generalized_by_column: dict[str, int] = field(default_factory=dict)
-    suppressed: int = 0  # records left out: their class had fewer than k
+    suppressed: int = 0  # records left out: their class had fewer than k, or than l forms
+    suppressed_for_l: int = 0  # of those, records of classes of k or more but too few forms
     classes: int = 0
     suppressed_classes: int = 0
     generalization: dict[str, str] = field(default_factory=dict)
@@ -129,12 +139,15 @@ class MicrodataReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "k": self.k,
+            "l": self.l,
+            "l_diverse_on": "typeOfExploitConcatenated",
             "quasi_identifiers": list(QUASI_IDENTIFIERS),
             "records": self.records,
             "published": self.published,
             "generalized": self.generalized,
             "generalized_by_column": self.generalized_by_column,
             "suppressed": self.suppressed,
+            "suppressed_for_l": self.suppressed_for_l,
             "classes": self.classes,
             "suppressed_classes": self.suppressed_classes,
             "generalization": self.generalization,
@@ -162,15 +175,20 @@ def _year_case(session: Session, base: Select) -> Any:
     return case(*whens, else_=last + 1)
 
 
-def _base(scope: Scope) -> Select:
+def _base(scope: Scope, year: int | None = None) -> Select:
     query = (
         select(col(Case.id))
         .select_from(Case)
         .join(Screening, col(Screening.id) == col(Case.latest_screening_id))
-        .where(col(Case.latest_status).in_(STATUSES), col(Case.consent_statistics) == true())
+        .where(
+            col(Case.latest_status).in_(INDICATED_STATUSES), col(Case.consent_statistics) == true()
+        )
     )
     if scope.states is not None:
         query = query.where(col(Case.state).in_(scope.states))
+    if year is not None:  # one year of data (the synthetic microdata's privacy ledger)
+        start, end = year_bounds(year)
+        query = query.where(col(Case.first_screened_at) >= start, col(Case.first_screened_at) < end)
     return query
 
 
@@ -194,17 +212,20 @@ class MicrodataExport:
         self,
         session: Session,
         regions: Regions,
-        dimensions: dict[str, str],
+        dimensions: Mapping[str, str],
         scope: Scope,
         k: int = DEFAULT_K,
+        l: int = DEFAULT_L,  # noqa: E741
+        year: int | None = None,
     ) -> None:
-        if k < 1:
-            raise ValueError("k must be at least 1")
+        if k < 1 or l < 1:
+            raise ValueError("k and l must be at least 1")
         self.session = session
         self.regions = regions
         self.dimensions = dimensions  # indicator code -> dimension code
         self.scope = scope
-        self.report = MicrodataReport(k=k)
+        self.report = MicrodataReport(k=k, l=l)
+        self.year = year
         self._kept: set[tuple[Any, ...]] = set()
         self.level: tuple[int, int, int] = (0, 0, 0)
         self._subquery: Any = None
@@ -215,7 +236,7 @@ class MicrodataExport:
         states = [(r.code, r.members) for r in self.regions.states.regions]
         nations = [(r.code, r.members) for r in self.regions.nationalities.regions]
         return [
-            _year_case(self.session, _base(self.scope)).label("yearOfRegistration"),
+            _year_case(self.session, _base(self.scope, self.year)).label("yearOfRegistration"),
             case((sex == "female", "Female"), (sex == "male", "Male"), else_=UNKNOWN).label(
                 "gender"
             ),
@@ -227,7 +248,7 @@ class MicrodataExport:
 
     def prepare(self) -> MicrodataReport:
         """Pass 1: count the records, what generalization changed, and the class sizes."""
-        base = _base(self.scope)
+        base = _base(self.scope, self.year)
         sex, age = col(Screening.sex), col(Screening.age)
         # A nationality alone in its region (Mexico, unknown) is not coarsened.
         singletons = [
@@ -270,40 +291,73 @@ class MicrodataExport:
             *flags,
         ).subquery("microdata")
         keys = [self._subquery.c[name] for name in QUASI_IDENTIFIERS]
+        forms = [self._subquery.c[name] for name in EXPLOITATION_FLAGS]
+        width = len(QUASI_IDENTIFIERS)
         fine = [
-            (tuple(row[:-1]), int(row[-1]))
-            for row in self.session.execute(select(*keys, func.count()).group_by(*keys)).all()
+            (tuple(row[:width]), tuple(int(v) for v in row[width:-1]), int(row[-1]))
+            for row in self.session.execute(
+                select(*keys, *forms, func.count()).group_by(*keys, *forms)
+            ).all()
         ]
-        self.level, sizes = choose_level(fine, self.report.k, self.report.records)
-        self.report.generalization = describe_level(self.level)
-        for quasi, size in sizes.items():
-            self.report.classes += 1
-            if size >= self.report.k:
+        report = self.report
+        self.level, classes = choose_level(fine, report.k, report.l, report.records)
+        report.generalization = describe_level(self.level)
+        for quasi, (size, signatures) in classes.items():
+            report.classes += 1
+            if size >= report.k and len(signatures) >= report.l:
                 self._kept.add(quasi)
             else:
-                self.report.suppressed += size
-                self.report.suppressed_classes += 1
-        return self.report
+                report.suppressed += size
+                report.suppressed_classes += 1
+                if size >= report.k:
+                    report.suppressed_for_l += size
+        return report
 
-    def rows(self, batch: int = 2000) -> Iterator[tuple[Any, ...]]:
-        """Pass 2: the published rows, in COLUMNS order, streamed in batches."""
+    def every_row(self, batch: int = 2000) -> Iterator[tuple[Any, ...]]:
+        """Every record's row at CTDC's values, nothing generalized further or suppressed,
+        in no meaningful order: only for counting (the synthetic microdata's marginals),
+        never to be written out."""
         if self._subquery is None:
             self.prepare()
         sub = self._subquery
         keys = [sub.c[name] for name in QUASI_IDENTIFIERS]
         flags = [sub.c[f] for f in EXPLOITATION_FLAGS]
-        query = (
-            select(*keys, sub.c.screeningStatus, sub.c.record, *flags)
-            .order_by(*keys, sub.c.id)
-            .execution_options(yield_per=batch)
+        query = select(*keys, sub.c.screeningStatus, sub.c.record, *flags).execution_options(
+            yield_per=batch
         )
         width = len(QUASI_IDENTIFIERS)
+        for row in self.session.execute(query):
+            values = tuple(row)
+            yield self._row(generalize(values[:width], (0, 0, 0)), values[width:])
+
+    def rows(self, batch: int = 2000) -> Iterator[tuple[Any, ...]]:
+        """Pass 2: the published rows, in COLUMNS order, sorted by their written values.
+
+        Rows are read in batches and counted as distinct rows (a published row is one of
+        few combinations of coded values), so memory grows with the distinct rows, not
+        with the records; then each is given as many times as it occurs.
+        """
+        if self._subquery is None:
+            self.prepare()
+        sub = self._subquery
+        keys = [sub.c[name] for name in QUASI_IDENTIFIERS]
+        flags = [sub.c[f] for f in EXPLOITATION_FLAGS]
+        query = select(*keys, sub.c.screeningStatus, sub.c.record, *flags).execution_options(
+            yield_per=batch
+        )
+        width = len(QUASI_IDENTIFIERS)
+        counts: dict[str, int] = {}  # a row as its sort key: one compact string
         for row in self.session.execute(query):
             values = tuple(row)
             quasi = generalize(values[:width], self.level)
             if quasi not in self._kept:
                 continue
-            yield self._row(quasi, values[width:])
+            key = sort_key(self._row(quasi, values[width:]))
+            counts[key] = counts.get(key, 0) + 1
+        for key in sorted(counts):
+            published = from_sort_key(key)
+            for _ in range(counts[key]):
+                yield published
 
     def _row(self, quasi: tuple[Any, ...], rest: tuple[Any, ...]) -> tuple[Any, ...]:
         status, record = rest[0], rest[1]
@@ -325,6 +379,28 @@ class MicrodataExport:
             1 if indicators.intersection(ABDUCTION) else 0,
             *recruitment,
         )
+
+
+def written(row: tuple[Any, ...]) -> tuple[str, ...]:
+    """A row as its values are written (the order of the export): text, column by column."""
+    return tuple(str(value) for value in row)
+
+
+def sort_key(row: tuple[Any, ...]) -> str:
+    """The written values joined by a character below any in them: the same order as
+    comparing them column by column, in one compact string (memory at a million rows)."""
+    return "\x00".join(written(row))
+
+
+TEXT_COLUMNS = frozenset((*QUASI_IDENTIFIERS[1:], "screeningStatus", "typeOfExploitConcatenated"))
+
+
+def from_sort_key(key: str) -> tuple[Any, ...]:
+    """The row back from its sort key (numbers as numbers, for JSON)."""
+    return tuple(
+        value if name in TEXT_COLUMNS else int(value)
+        for name, value in zip(COLUMNS, key.split("\x00"), strict=True)
+    )
 
 
 # --- generalization levels --------------------------------------------------------------
@@ -349,25 +425,37 @@ def generalize(quasi: tuple[Any, ...], level: tuple[int, int, int]) -> tuple[Any
     return (int(year), gender, age, majority, citizenship, region)
 
 
-def choose_level(
-    fine: list[tuple[tuple[Any, ...], int]], k: int, records: int
-) -> tuple[tuple[int, int, int], dict[tuple[Any, ...], int]]:
-    """The least generalization that suppresses at most MAX_SUPPRESSED_SHARE of the records
-    (or, when none does, the one that suppresses fewest), with its class sizes.
+Classes = dict[tuple[Any, ...], tuple[int, set[tuple[int, ...]]]]
 
-    Rolls the classes counted in SQL up in Python: classes, not rows.
+
+def choose_level(
+    fine: list[tuple[tuple[Any, ...], tuple[int, ...], int]],
+    k: int,
+    l: int,  # noqa: E741
+    records: int,
+) -> tuple[tuple[int, int, int], Classes]:
+    """The least generalization that suppresses at most MAX_SUPPRESSED_SHARE of the records
+    (or, when none does, the one that suppresses fewest), with each class's size and its
+    distinct forms of exploitation. A class is kept with k records and l distinct forms.
+
+    ``fine`` holds (quasi-identifiers, form flags, count) as counted in SQL; rolled up in
+    Python: classes, not rows.
     """
-    best: tuple[int, tuple[int, int, int], dict[tuple[Any, ...], int]] | None = None
+    best: tuple[int, tuple[int, int, int], Classes] | None = None
     for level in LEVELS:
-        sizes: dict[tuple[Any, ...], int] = {}
-        for quasi, size in fine:
+        classes: Classes = {}
+        for quasi, signature, size in fine:
             key = generalize(quasi, level)
-            sizes[key] = sizes.get(key, 0) + size
-        suppressed = sum(size for size in sizes.values() if size < k)
+            total, signatures = classes.get(key, (0, set()))
+            signatures.add(signature)
+            classes[key] = (total + size, signatures)
+        suppressed = sum(
+            size for size, signatures in classes.values() if size < k or len(signatures) < l
+        )
         if suppressed <= MAX_SUPPRESSED_SHARE * records:
-            return level, sizes
+            return level, classes
         if best is None or suppressed < best[0]:
-            best = (suppressed, level, sizes)
+            best = (suppressed, level, classes)
     assert best is not None
     return best[1], best[2]
 

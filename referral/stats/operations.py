@@ -20,18 +20,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, select, true
 from sqlmodel import Session, col
 
 from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
+from referral.i18n import local_timezone
+from referral.rules.contract import RECEIVED_STATUSES, ReferralStatus
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 CATEGORIES = ("men", "women", "boys", "girls", "unknown")
 # Referral statuses that mean the person got the service (docs/statistics.md).
-RECEIVED = ("accepted", "in_progress", "completed")
-NOT_MADE = ("entered_in_error",)
+RECEIVED = RECEIVED_STATUSES
+NOT_MADE = (ReferralStatus.entered_in_error,)
 
 Progress = Callable[[str], None]
 
@@ -53,8 +53,9 @@ class Scope:
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """The first instant of ``year`` and of the next one in Mexico City, as UTC instants."""
-    start = datetime(year, 1, 1, tzinfo=MEXICO_CITY).astimezone(UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=MEXICO_CITY).astimezone(UTC)
+    zone = local_timezone()
+    start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
     return start, end
 
 
@@ -268,6 +269,7 @@ def years_with_cases(session: Session) -> list[int]:
     ).one()
     if low is None or high is None:
         return []
-    first = low.astimezone(MEXICO_CITY).year
-    last = high.astimezone(MEXICO_CITY).year
+    zone = local_timezone()
+    first = low.astimezone(zone).year
+    last = high.astimezone(zone).year
     return list(range(last, first - 1, -1))

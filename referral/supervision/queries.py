@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, false, func, literal, select
 from sqlalchemy.sql import ColumnElement
@@ -22,6 +21,8 @@ from sqlmodel import Session
 
 from referral.access import Reach
 from referral.casework import models as casework_models
+from referral.i18n import local_timezone
+from referral.rules.contract import DECLINED_STATUSES, GapKind, ReferralStatus
 
 # Table classes as query builders: their attributes are SQL columns here, not Python values.
 Case: Any = casework_models.Case
@@ -31,11 +32,9 @@ Gap: Any = casework_models.Gap
 GapReason: Any = casework_models.GapReason
 Referral: Any = casework_models.Referral
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
-GAP_KINDS = ("routing", "ad_hoc", "declined")
+GAP_KINDS = tuple(GapKind)
 AGE_BANDS = ("0-11", "12-17", "18-29", "30-59", "60+", "unknown")
 NONE = "none"  # the bucket of a gap with no screening, or a screening with no form
-DECLINED_STATUSES = ("rejected", "failed")
 
 # Panels over gap records: dimension -> how to read it.
 GAP_PANELS = ("need", "reason", "state", "month", "kind")
@@ -68,7 +67,7 @@ class Filters:
 
 def day_start(day: date) -> datetime:
     """The first instant of a Mexico City day, in UTC."""
-    local = datetime.combine(day, time.min, tzinfo=MEXICO_CITY)
+    local = datetime.combine(day, time.min, tzinfo=local_timezone())
     return local.astimezone(UTC)
 
 
@@ -79,7 +78,7 @@ def _dialect(session: Session) -> str:
 def month_of(column: Any, session: Session) -> ColumnElement[str]:
     """'YYYY-MM' of a stored UTC time, in Mexico City (UTC-6)."""
     if _dialect(session) == "postgresql":
-        return func.to_char(func.timezone("America/Mexico_City", column), "YYYY-MM")
+        return func.to_char(func.timezone(local_timezone().key, column), "YYYY-MM")
     return func.strftime("%Y-%m", column, "-6 hours")
 
 
@@ -252,7 +251,7 @@ def outcomes(session: Session, reach: Reach, filters: Filters) -> Outcomes:
         func.count(Referral.accepted_at).label("accepted"),
     ).where(
         *_referral_conditions(filters, session),
-        Referral.status != "entered_in_error",
+        Referral.status != ReferralStatus.entered_in_error,
     )
     totals = session.execute(_scoped(base, reach, Referral.state)).one()
     count, median = _median_hours_to_acceptance(session, reach, filters)

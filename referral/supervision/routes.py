@@ -9,24 +9,25 @@ URL rules of this feature:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_babel import format_percent, get_locale
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
 from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from referral import db
-from referral.access import Reach, require_supervisor_or_admin
+from referral.access import Reach, current_reach, requires
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
+from referral.i18n import current_language
+from referral.labels import reason_label
 from referral.rules import Catalogue, SeedErrors
-from referral.seeds.recommendations import Recommendation, gap_reason_codes, load_recommendations
+from referral.seeds.loader import seed_store
+from referral.seeds.recommendations import Recommendation, gap_reason_codes
 from referral.supervision import queries, whatif
 
 blueprint = Blueprint(
@@ -59,14 +60,6 @@ AGE_BAND_LABELS = {
 }
 
 
-def lang() -> str:
-    return str(get_locale() or "es")[:2]
-
-
-def reach() -> Reach:
-    return Reach.of(current_user)
-
-
 class DashboardFilters(Form):
     """Filters from the query string (a GET form: nothing changes, so no CSRF token)."""
 
@@ -83,14 +76,6 @@ def state_choices(user_reach: Reach, catalogue: Catalogue, language: str) -> lis
     if user_reach.sees_every_state:
         return [*catalogue.state_names, "unknown"]
     return sorted(user_reach.states)
-
-
-def reason_label(catalogue: Catalogue, code: str, language: str) -> str:
-    for list_name in ("exclusion_reasons", "gap_reasons", "referral_reasons"):
-        text = catalogue.label(list_name, code, language)
-        if text != code:
-            return text
-    return code
 
 
 def build_filters(
@@ -129,14 +114,7 @@ def build_filters(
 
 
 def recommendations() -> dict[str, Recommendation]:
-    cache = current_app.extensions.setdefault("referral_recommendations", {})
-    if "map" not in cache:
-        from referral.seeds.report import load_report
-
-        seeds_dir = Path(current_app.config["SEEDS_DIR"])
-        report = load_report(seeds_dir / "report.txt")
-        cache["map"] = load_recommendations(seeds_dir, report, catalogue_cache().rules)
-    return cache["map"]
+    return seed_store(current_app.config["SEEDS_DIR"]).recommendations
 
 
 @dataclass(frozen=True)
@@ -174,7 +152,7 @@ def dimension_label(panel: str, key: str, catalogue: Catalogue, language: str) -
 def bars(
     panel: str, rows: list[tuple[str, int]], filters: queries.Filters, catalogue: Catalogue
 ) -> list[Bar]:
-    language = lang()
+    language = current_language()
     recs = recommendations() if panel in ("reason", "rejection_reason") else {}
     scope: dict[str, Any] = dict(filters.as_args())
     return [
@@ -190,13 +168,12 @@ def bars(
 
 
 @blueprint.get("/supervision")
-@login_required
+@requires("supervisor", "admin")
 def dashboard() -> str:
-    user_reach = reach()
-    require_supervisor_or_admin(user_reach)
+    user_reach = current_reach()
     session = db.session()
     catalogue = current_catalogue(session)
-    language = lang()
+    language = current_language()
     form, filters = build_filters(catalogue, user_reach, language)
     gap_panels = {
         panel: bars(
@@ -231,20 +208,17 @@ def dashboard() -> str:
             (row, dimension_label("encounter", row.encounter, catalogue, language))
             for row in encounters
         ],
-        catalogue=catalogue,
-        lang=language,
         format_percent=format_percent,
     )
 
 
 @blueprint.get("/supervision/cases")
-@login_required
+@requires("supervisor", "admin")
 def cases() -> str:
-    user_reach = reach()
-    require_supervisor_or_admin(user_reach)
+    user_reach = current_reach()
     session = db.session()
     catalogue = current_catalogue(session)
-    language = lang()
+    language = current_language()
     _form, filters = build_filters(catalogue, user_reach, language)
     panel = request.args.get("panel", "")
     key = request.args.get("key", "")[:80]
@@ -257,12 +231,10 @@ def cases() -> str:
         listing=listing,
         panel=panel,
         key=key,
-        label=dimension_label(panel, key, catalogue, language) if panel != "total" else "",
+        key_label=dimension_label(panel, key, catalogue, language) if panel != "total" else "",
         filters=filters,
         page=page,
         page_size=50,
-        catalogue=catalogue,
-        lang=language,
     )
 
 
@@ -388,13 +360,12 @@ def draft_changes(form: WhatIfForm) -> list[whatif.DraftChange]:
 
 
 @blueprint.get("/supervision/what-if")
-@login_required
+@requires("supervisor", "admin")
 def whatif_page() -> str:
-    user_reach = reach()
-    require_supervisor_or_admin(user_reach)
+    user_reach = current_reach()
     session = db.session()
     catalogue = current_catalogue(session)
-    language = lang()
+    language = current_language()
     form = _whatif_form(catalogue, user_reach, language)
     comparison = None
     problems: list[str] = []
@@ -448,6 +419,4 @@ def whatif_page() -> str:
         if comparison
         else [],
         problems=problems,
-        catalogue=catalogue,
-        lang=language,
     )

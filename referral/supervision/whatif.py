@@ -149,7 +149,7 @@ def compare(records: Iterable[dict[str, Any]], today: Catalogue, draft: Catalogu
     for key, n in multiplicity.items():
         record = validate(originals[key], codes)
         before = route_case(record, today, include_excluded=False)
-        if changed.isdisjoint(need["need"] for need in before["needs"]):
+        if changed.isdisjoint(line.need for line in before.needs):
             after = before
         else:
             after = route_case(record, draft, include_excluded=False)
@@ -157,11 +157,11 @@ def compare(records: Iterable[dict[str, Any]], today: Catalogue, draft: Catalogu
             record.state,
             record.sex,
             age_band(record.age),
-            "minor" if before["screening"]["minor"] else "adult",
+            "minor" if before.screening.minor else "adult",
             "foreign" if record.foreign else "national",
         )
-        needs_before = {g["need"] for g in before["gaps"]}
-        needs_after = {g["need"] for g in after["gaps"]}
+        needs_before = before.gap_needs()
+        needs_after = after.gap_needs()
         for need in needs_before:
             result.today[(need, *profile)] += n
         for need in needs_after:

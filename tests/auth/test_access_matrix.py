@@ -56,7 +56,18 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     "stats.summary_download": (
         "GET",
         lambda o: "/stats/summary.json",
-        row("login", 404, 200, 200, 200),
+        row("login", 404, 302, 302, 200),  # supervisors: to /stats until a release is made
+    ),
+    "stats.make_release": (
+        "POST",
+        lambda o: "/stats/releases",
+        row("login", 404, 302, 302, 302),  # no year given: back to /stats with the error
+    ),
+    "stats.ledger": ("GET", lambda o: "/stats/ledger", row("login", 404, 404, 404, 200)),
+    "stats.synthetic_download": (
+        "GET",
+        lambda o: "/stats/synthetic.csv",
+        row("login", 404, 302, 302, 302),  # to /stats until the synthetic data are made
     ),
     "stats.microdata_download": (
         "GET",
@@ -204,12 +215,12 @@ def case_objects(app, screener) -> dict[str, Any]:
         case, _screening, result = store_screening(
             session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
         )
-        need = next(n for n, options in result["options"].items() if options)
+        need = next(n for n, options in result.options.items() if options)
         referral = refer(
             session,
             case,
             need=need,
-            service_id=result["options"][need][0]["service"],
+            service_id=result.options[need][0].service,
             catalogue=catalogue,
             user_id=screener.id,
         )

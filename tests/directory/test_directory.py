@@ -73,7 +73,7 @@ def post(client, path: str, data: dict[str, Any], page: str | None = None) -> An
 def route_now(app, raw: dict[str, Any]) -> dict[str, Any]:
     with app.app_context(), get_db(app).transaction(write=False) as session:
         catalogue = catalogue_cache(app).get(session)
-        return route_case(validate_record(raw, catalogue.codes), catalogue)
+        return route_case(validate_record(raw, catalogue.codes), catalogue).to_json()
 
 
 def versions(app) -> int:
@@ -85,7 +85,7 @@ def test_a_new_service_takes_effect_at_once_and_stored_results_stay(app, client,
     with app.app_context(), get_db(app).transaction() as session:
         catalogue = catalogue_cache(app).get(session)
         record = validate_record(MAN_IN_GUERRERO, catalogue.codes)
-        _case, stored, before = store_screening(
+        _case, stored, routed = store_screening(
             session,
             record,
             catalogue,
@@ -93,6 +93,7 @@ def test_a_new_service_takes_effect_at_once_and_stored_results_stay(app, client,
             details=CaseDetails(consent_referral=True, consent_statistics=True),
         )
         stored_id, stored_result = stored.id, dict(stored.result)
+    before = routed.to_json()
     assert any(g["need"] == "shelter" for g in before["gaps"])
     count = versions(app)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from rules_helpers import service_data
 
-from referral.rules import Catalogue, ScreeningRecord, route_case
+from referral.rules import Catalogue, ScreeningRecord, WhyItFits, route_case
+from referral.rules.contract import Why
 
 Make = Callable[..., ScreeningRecord]
 MakeCat = Callable[..., Catalogue]
@@ -23,8 +25,13 @@ LIKELY_ADULT = [
 ]
 
 
+def routed(record: ScreeningRecord, cat: Catalogue, lang: str = "es") -> dict[str, Any]:
+    """The result as the CLI and the API write it (CONTRACT section 2)."""
+    return route_case(record, cat).to_json(lang)
+
+
 def status_of(make_record: Make, cat: Catalogue, **kw: Any) -> str:
-    return route_case(make_record(**kw), cat)["screening"]["status"]
+    return route_case(make_record(**kw), cat).status
 
 
 # --- 2.1 screening status ---------------------------------------------------------------
@@ -49,7 +56,7 @@ def status_of(make_record: Make, cat: Catalogue, **kw: Any) -> str:
 def test_dimension_thresholds(
     indicators: list[str], positive: bool, make_record: Make, make_catalogue: MakeCat
 ) -> None:
-    result = route_case(make_record(indicators=indicators), make_catalogue())
+    result = routed(make_record(indicators=indicators), make_catalogue())
     dims = result["screening"]["dimensions"]
     present = [d for d, v in dims.items() if v["indicators"]]
     assert len(present) == 1
@@ -73,14 +80,14 @@ def test_each_activity_alone_makes_exploitation_positive_and_a_minor_likely(
     activity: str, make_record: Make, make_catalogue: MakeCat
 ) -> None:
     cat = make_catalogue()
-    result = route_case(make_record(age=15, indicators=[activity]), cat)
+    result = routed(make_record(age=15, indicators=[activity]), cat)
     assert result["screening"]["dimensions"]["exploitation"]["positive"]
     assert result["screening"]["status"] == "likely"  # minors: no means required
     assert status_of(make_record, cat, age=30, indicators=[activity]) == "possible"
 
 
 def test_all_six_dimensions_in_contract_order(make_record: Make, make_catalogue: MakeCat) -> None:
-    dims = route_case(make_record(), make_catalogue())["screening"]["dimensions"]
+    dims = routed(make_record(), make_catalogue())["screening"]["dimensions"]
     assert list(dims) == [
         "deceptive_recruitment",
         "coercive_recruitment",
@@ -95,7 +102,7 @@ def test_all_six_dimensions_in_contract_order(make_record: Make, make_catalogue:
 def test_dimension_indicators_follow_the_seed_order(
     make_record: Make, make_catalogue: MakeCat
 ) -> None:
-    result = route_case(make_record(indicators=["threats", "documents_withheld"]), make_catalogue())
+    result = routed(make_record(indicators=["threats", "documents_withheld"]), make_catalogue())
     assert result["screening"]["dimensions"]["coercion_destination"]["indicators"] == [
         "documents_withheld",
         "threats",
@@ -179,7 +186,7 @@ def test_forms(
     make_record: Make,
     make_catalogue: MakeCat,
 ) -> None:
-    result = route_case(make_record(indicators=indicators, sector=sector), make_catalogue())
+    result = routed(make_record(indicators=indicators, sector=sector), make_catalogue())
     assert result["screening"]["forms"] == forms
 
 
@@ -229,13 +236,13 @@ def needs_of(result: dict) -> list[tuple[str, bool]]:
     ],
 )
 def test_needs(overrides: dict, expected: list, make_record: Make, make_catalogue: MakeCat) -> None:
-    assert needs_of(route_case(make_record(**overrides), make_catalogue())) == expected
+    assert needs_of(routed(make_record(**overrides), make_catalogue())) == expected
 
 
 def test_every_need_has_options_and_excluded_keys_in_order(
     make_record: Make, make_catalogue: MakeCat
 ) -> None:
-    result = route_case(make_record(needs=["reintegration", "shelter"], age=9), make_catalogue())
+    result = routed(make_record(needs=["reintegration", "shelter"], age=9), make_catalogue())
     assert list(result["options"]) == ["shelter", "child_protection", "reintegration"]
     assert list(result["excluded"]) == ["shelter", "child_protection", "reintegration"]
     assert [g["need"] for g in result["gaps"]] == ["shelter", "child_protection", "reintegration"]
@@ -257,7 +264,7 @@ def test_every_need_has_options_and_excluded_keys_in_order(
 def reasons(make_record: Make, make_catalogue: MakeCat, service: dict, **record: Any) -> list[str]:
     need = service.get("need", "shelter")
     record.setdefault("needs", [need])
-    result = route_case(make_record(**record), make_catalogue(service))
+    result = routed(make_record(**record), make_catalogue(service))
     if result["options"][need]:
         assert result["excluded"][need] == {}
         return []
@@ -454,7 +461,7 @@ def test_ranking_order(make_record: Make, make_catalogue: MakeCat) -> None:
         service_data("i-national-zero", capacity_available=0),
     )
     record = make_record(needs=["shelter"], languages=["tzo"], indicators=["commercial_sex"])
-    result = route_case(record, cat)
+    result = routed(record, cat)
     assert [o["service"] for o in result["options"]["shelter"]] == [
         "h-local-spec",
         "f-local",
@@ -482,8 +489,8 @@ def test_why_texts_in_both_languages(make_record: Make, make_catalogue: MakeCat)
         )
     )
     record = make_record(needs=["shelter"], indicators=["commercial_sex"], nationality="GT")
-    es = route_case(record, cat)["options"]["shelter"][0]["why"]
-    en = route_case(record, cat, lang="en")["options"]["shelter"][0]["why"]
+    es = routed(record, cat)["options"]["shelter"][0]["why"]
+    en = routed(record, cat, "en")["options"]["shelter"][0]["why"]
     assert es == [
         "Atiende en Tlaxcala",
         "Especializado en Explotación sexual",
@@ -494,7 +501,7 @@ def test_why_texts_in_both_languages(make_record: Make, make_catalogue: MakeCat)
     ]
     assert en[0] == "Serves Tlaxcala" and "Free places: 3" in en
     national = make_catalogue(service_data("svc-n"))
-    assert route_case(record, national, lang="en")["options"]["shelter"][0]["why"][0] == (
+    assert routed(record, national, "en")["options"]["shelter"][0]["why"][0] == (
         "Serves the whole country"
     )
 
@@ -516,7 +523,7 @@ def test_gap_reasons_are_the_sorted_union(make_record: Make, make_catalogue: Mak
     record = make_record(
         sex="male", age=34, state="MX-GRO", needs=["shelter", "medical", "legal_aid"]
     )
-    result = route_case(record, cat)
+    result = routed(record, cat)
     assert result["gaps"] == [
         {"need": "shelter", "reasons": ["age", "complaint_required", "coverage", "sex"]},
         {"need": "legal_aid", "reasons": ["none_listed"]},
@@ -527,8 +534,45 @@ def test_gap_reasons_are_the_sorted_union(make_record: Make, make_catalogue: Mak
         "s3": ["coverage", "age", "sex"],
     }
     assert [o["service"] for o in result["options"]["medical"]] == ["m1"]
-    fast = route_case(record, cat, include_excluded=False)
+    fast = route_case(record, cat, include_excluded=False).to_json()
     assert "excluded" not in fast and fast["gaps"] == result["gaps"]
+
+
+def test_a_result_keeps_codes_and_renders_texts_in_either_language(
+    make_record: Make, make_catalogue: MakeCat
+) -> None:
+    cat = make_catalogue(
+        service_data("svc-x", coverage=["MX-TLA"], specializations=["sexual_exploitation"]),
+        service_data("svc-y", capacity_available=2),
+    )
+    record = make_record(needs=["shelter"], indicators=["commercial_sex"], nationality="GT")
+    result = route_case(record, cat)
+    first, second = result.options["shelter"]
+    assert (first.service, first.rank) == ("svc-x", 1)
+    assert first.why[:2] == (
+        WhyItFits(Why.serves_state, "MX-TLA"),
+        WhyItFits(Why.specialized_in, "sexual_exploitation"),
+    )
+    assert WhyItFits(Why.free_places, 2) in second.why
+    assert [a.code for a in result.alerts][:2] == ["no_detention", "humanitarian_visa"]
+    spanish, english = result.to_json("es"), result.to_json("en")
+    assert spanish == routed(record, cat, "es") and english == routed(record, cat, "en")
+    assert spanish["options"]["shelter"][0]["why"][0] == "Atiende en Tlaxcala"
+    assert english["options"]["shelter"][0]["why"][0] == "Serves Tlaxcala"
+    assert spanish["alerts"][0]["text"] != english["alerts"][0]["text"]
+    assert {k: v for k, v in spanish.items() if k not in ("options", "alerts")} == {
+        k: v for k, v in english.items() if k not in ("options", "alerts")
+    }
+
+
+def test_a_result_cannot_be_changed(make_record: Make, make_catalogue: MakeCat) -> None:
+    result = route_case(make_record(needs=["shelter"]), make_catalogue(service_data("s1")))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.rules_version = "forged"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        result.options["shelter"] = ()  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.options["shelter"][0].rank = 9  # type: ignore[misc]
 
 
 def test_gap_sentences(make_record: Make, make_catalogue: MakeCat) -> None:
@@ -545,7 +589,7 @@ def test_gap_sentences(make_record: Make, make_catalogue: MakeCat) -> None:
 
 
 def alerts_of(make_record: Make, cat: Catalogue, **kw: Any) -> list[str]:
-    return [a["code"] for a in route_case(make_record(**kw), cat)["alerts"]]
+    return [a["code"] for a in routed(make_record(**kw), cat)["alerts"]]
 
 
 LIKELY_FL = ["deceived_job_nature", "deceived_conditions", "forced_criminal_activity", "threats"]
@@ -623,7 +667,7 @@ def test_alerts_follow_table_order_with_source_and_text(
         organized_crime=True,
         needs=["shelter"],
     )
-    alerts = route_case(record, cat, lang="en")["alerts"]
+    alerts = routed(record, cat, "en")["alerts"]
     assert [a["code"] for a in alerts] == [
         "immediate_danger",
         "presumed_minor",
@@ -643,7 +687,7 @@ def test_alerts_follow_table_order_with_source_and_text(
         "text": alerts[3]["text"],
     }
     assert "911" in alerts[0]["text"]
-    es = route_case(record, cat)["alerts"]
+    es = routed(record, cat)["alerts"]
     assert [a["source"] for a in es] == [a["source"] for a in alerts]
     assert es[0]["text"] != alerts[0]["text"]
 
@@ -658,12 +702,12 @@ def test_rules_version_tracks_seeds_and_directory(
     b = make_catalogue(version="v2")
     assert a.rules_version.endswith("/v1") and b.rules_version.endswith("/v2")
     assert a.rules_version.split("/")[0] == b.rules_version.split("/")[0]
-    assert route_case(make_record(), a)["rules_version"] == a.rules_version
+    assert route_case(make_record(), a).rules_version == a.rules_version
 
 
 def test_unsupported_language_is_refused(make_record: Make, make_catalogue: MakeCat) -> None:
     with pytest.raises(ValueError, match="lang"):
-        route_case(make_record(), make_catalogue(), lang="fr")
+        route_case(make_record(), make_catalogue()).to_json("fr")
 
 
 def test_seeded_directory_man_in_guerrero_has_no_trafficking_shelter(
@@ -672,7 +716,7 @@ def test_seeded_directory_man_in_guerrero_has_no_trafficking_shelter(
     record = make_record(
         sex="male", age=35, state="MX-GRO", needs=["shelter"], indicators=LIKELY_ADULT
     )
-    result = route_case(record, seeded_catalogue)
+    result = routed(record, seeded_catalogue)
     for option in result["options"]["shelter"]:
         service = seeded_catalogue.services_by_id[option["service"]]
         assert "trafficking_specialized" not in service.tags

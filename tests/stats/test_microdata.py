@@ -79,6 +79,12 @@ def test_every_class_has_at_least_k_rows_and_nothing_forbidden(
     assert tuple(reader.fieldnames or ()) == COLUMNS
     classes = Counter(tuple(row[q] for q in QUASI_IDENTIFIERS) for row in rows)
     assert all(size >= k for size in classes.values()), classes
+    forms: dict[tuple, set] = {}
+    for row in rows:
+        quasi = tuple(row[q] for q in QUASI_IDENTIFIERS)
+        forms.setdefault(quasi, set()).add(row["typeOfExploitConcatenated"])
+    assert all(len(f) >= 2 for f in forms.values()), forms  # l = 2 by default
+    assert rows == sorted(rows, key=lambda row: [row[c] for c in COLUMNS])
     report = json.loads(result.stderr.strip().splitlines()[-1])
     eligible = sum(
         1
@@ -141,7 +147,7 @@ def test_small_classes_are_suppressed_and_reported(app, runner, screener) -> Non
 def test_rows_carry_ctdc_values(app, runner, screener) -> None:
     store(app, identical_people(11), screener.id)
     rows, _report = microdata(runner)
-    row = rows[0]
+    row = next(r for r in rows if r["isSexualExploit"] == "1")
     assert row["gender"] == "Female" and row["majorityStatus"] == "Minor"
     assert row["ageBroad"] in ("9--17", "0--17")
     assert row["citizenship"] == "mexico" and row["yearOfRegistration"] == "2024"
@@ -166,8 +172,8 @@ def test_dictionary_beside_out_and_audit(app, runner, screener, tmp_path) -> Non
     with get_db(app).session() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
     assert [(e.object_id, e.state) for e in events] == [
-        ("microdata:csv:k11:states1", "MX-CHP"),
-        ("microdata:csv:k11:national", None),
+        ("microdata:csv:k11:l2:states1", "MX-CHP"),
+        ("microdata:csv:k11:l2:national", None),
     ]
 
 

@@ -13,6 +13,7 @@ from sqlmodel import select
 from referral.audit.models import AuditEvent
 from referral.casework.models import Gap
 from referral.db import get_db
+from referral.stats.models import PrivacyRelease
 from referral.stats.operations import CATEGORIES, RECEIVED
 from tests.factories import Person, random_people, record_data, store
 
@@ -131,7 +132,7 @@ def test_summary_equals_independent_counts(app, runner, screener, seed) -> None:
             assert nonzero(entry["by_need"]) == dict(want["received"].get(form, {})), form
         assert nonzero(got["screenings"]["by_encounter"]) == dict(want["encounters"])
         assert got["disclosure"]["public"] is False
-        assert got["disclosure"]["suppressed_cells"] == 0
+        assert "privacy" not in got  # the internal summary is exact
 
 
 def test_gaps_are_counted_by_kind_need_and_reason(app, runner, screener) -> None:
@@ -188,28 +189,112 @@ def test_consent_does_not_change_aggregates_and_is_stated(app, runner, screener)
     assert "todos los casos" in got["disclosure"]["consent"]
 
 
-def test_public_summary_hides_small_cells_and_says_how_many(app, runner, screener) -> None:
+def test_public_summary_is_a_stored_differentially_private_release(app, runner, screener) -> None:
     people = random_people(3, 80, years=(2024,))
     store(app, people, screener.id)
     internal = summary(runner, "--year", "2024")
-    public = summary(runner, "--year", "2024", "--public", "--threshold", "5")
-    hidden = 0
+    public = summary(runner, "--year", "2024", "--public")
+    privacy = public["privacy"]
+    assert privacy["mechanism"] == "discrete_laplace" and privacy["epsilon"] == 2
+    assert privacy["library"].startswith("OpenDP ")
+    assert public["disclosure"]["public"] is True
+    assert "épsilon = 2" in public["disclosure"]["privacy_note"]  # Spanish, the CLI's default
+    # Non-negative whole numbers that add up within each table.
+    victims = public["victims"]
+    assert victims["total"] == sum(victims["by_category"].values())
+    for row in victims["by_form"].values():
+        assert row["total"] == sum(v for k, v in row.items() if k != "total")
+        assert all(isinstance(v, int) and v >= 0 for v in row.values())
+    for key in ("by_status", "by_need"):
+        assert public["referrals"]["total"] == sum(public["referrals"][key].values())
+    for key in ("by_status", "by_encounter"):
+        assert public["screenings"]["total"] == sum(public["screenings"][key].values())
+    assert public["gaps"]["total"] == sum(public["gaps"]["by_kind"].values())
+    assert public["foreign_victims"]["total"] == sum(
+        public["foreign_victims"]["by_nationality"].values()
+    )
+    # Every count has its 95 % interval, and the form totals (sums of five noisy cells) a
+    # wider one than their cells.
+    margins = privacy["margins"]["victims"]["by_form"]["sexual_exploitation"]
+    assert margins["total"] > margins["men"] > 0
+    low, high = privacy["intervals"]["victims"]["total"]
+    assert low == max(0, victims["total"] - privacy["margins"]["victims"]["total"])
+    assert high == victims["total"] + privacy["margins"]["victims"]["total"]
+    # The noise is real: the release is not the internal summary (with overwhelming odds).
+    assert public["victims"]["by_form"] != internal["victims"]["by_form"]
+    # Asking again gives the same numbers, and spends nothing.
+    assert summary(runner, "--year", "2024", "--public") == public
+    with get_db(app).session() as session:
+        made = session.exec(select(PrivacyRelease)).all()
+    assert [(r.scope, r.edition, r.epsilon, len(r.states)) for r in made] == [
+        ("national", 1, 2.0, 33)
+    ]
 
-    def walk(a, b):
-        nonlocal hidden
-        for key, value in a.items():
-            if isinstance(value, dict):
-                walk(value, b[key])
-            elif isinstance(value, int) and not isinstance(value, bool):
-                if b[key] is None:
-                    hidden += 1
-                else:
-                    assert b[key] == value
-                    assert not 0 < value < 5, (key, value)
 
-    walk({k: v for k, v in internal.items() if k not in ("disclosure", "year")}, public)
-    assert hidden == public["disclosure"]["suppressed_cells"] > 0
-    assert public["disclosure"]["threshold"] == 5
+def test_the_ledger_refuses_what_the_budget_does_not_allow(app, runner, screener) -> None:
+    store(app, random_people(4, 30, years=(2024,)), screener.id)
+    summary(runner, "--year", "2024", "--public", "--epsilon", "4")  # national: 4 of 6
+    refused = runner.invoke(
+        args=[
+            "stats", "summary", "--year", "2024", "--public", "--state", "MX-CHP",
+            "--epsilon", "4", "--lang", "en",
+        ]
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "privacy budget of 2024 is spent for Chiapas" in refused.output
+    assert "left: 2" in refused.output
+    # Another year has its own budget; a smaller epsilon still fits.
+    summary(runner, "--year", "2023", "--public", "--state", "MX-CHP")
+    summary(runner, "--year", "2024", "--public", "--state", "MX-CHP", "--epsilon", "2")
+    with get_db(app).session() as session:
+        assert len(session.exec(select(PrivacyRelease)).all()) == 3
+
+
+def test_later_cases_go_into_a_later_edition(app, runner, screener) -> None:
+    store(app, random_people(5, 20, years=(2024,)), screener.id)
+    first = summary(runner, "--year", "2024", "--public", "--state", "MX-CHP")
+    assert first["disclosure"]["newer_cases"] is False
+    late = Person(
+        [record_data(age=15, state="MX-CHP", indicators=["commercial_sex"])],
+        [datetime(2024, 6, 1, tzinfo=UTC)],
+    )
+    store(app, [late], screener.id)
+    again = summary(runner, "--year", "2024", "--public", "--state", "MX-CHP")
+    assert again["disclosure"]["newer_cases"] is True
+    assert again["victims"] == first["victims"]  # the stored release, until asked to update
+    updated = summary(runner, "--year", "2024", "--public", "--state", "MX-CHP", "--update")
+    assert updated["disclosure"]["newer_cases"] is False
+    assert updated["privacy"]["releases"][0]["edition"] == 2
+    with get_db(app).session() as session:
+        made = session.exec(select(PrivacyRelease)).all()
+    assert [(r.scope, r.edition) for r in made] == [("MX-CHP", 1), ("MX-CHP", 2)]
+    # Nothing new since the second edition: --update spends nothing more.
+    summary(runner, "--year", "2024", "--public", "--state", "MX-CHP", "--update")
+    with get_db(app).session() as session:
+        assert len(session.exec(select(PrivacyRelease)).all()) == 2
+
+
+def test_several_states_are_assembled_from_per_state_releases(app, runner, screener) -> None:
+    store(app, random_people(6, 60, years=(2024,)), screener.id)
+    both = summary(runner, "--year", "2024", "--public", "--state", "MX-CHP", "--state", "MX-GRO")
+    chiapas = summary(runner, "--year", "2024", "--public", "--state", "MX-CHP")
+    guerrero = summary(runner, "--year", "2024", "--public", "--state", "MX-GRO")
+    # Subtracting one scope from the other gives exactly the other state's own release.
+    for form, row in both["victims"]["by_form"].items():
+        for key, value in row.items():
+            assert (
+                value
+                == chiapas["victims"]["by_form"][form][key]
+                + guerrero["victims"]["by_form"][form][key]
+            )
+    # Two states' noise adds up: a wider interval than one state's.
+    assert (
+        both["privacy"]["margins"]["victims"]["total"]
+        > chiapas["privacy"]["margins"]["victims"]["total"]
+    )
+    with get_db(app).session() as session:
+        made = session.exec(select(PrivacyRelease)).all()
+    assert sorted(r.scope for r in made) == ["MX-CHP", "MX-GRO"]
 
 
 def test_formats_and_languages(app, runner, screener, tmp_path) -> None:
@@ -224,7 +309,8 @@ def test_formats_and_languages(app, runner, screener, tmp_path) -> None:
         args=["stats", "summary", "--year", "2024", "--format", "csv", "--public"]
     )
     assert "Explotación sexual" in csv_es.stdout
-    assert "menos de 5" in csv_es.stdout
+    assert "Men: 95% interval" in csv_en.stdout
+    assert "OpenDP" in csv_es.stdout
     out = tmp_path / "summary.html"
     html = runner.invoke(
         args=[
@@ -251,19 +337,15 @@ def test_formats_and_languages(app, runner, screener, tmp_path) -> None:
 def test_cli_exports_are_audited(app, runner, screener) -> None:
     store(app, random_people(4, 10, years=(2024,)), screener.id)
     summary(
-        runner,
-        "--year",
-        "2024",
-        "--public",
-        "--threshold",
-        "7",
-        "--state",
-        "MX-CHP",
-        "--state",
-        "MX-GRO",
-    )
+        runner, "--year", "2024", "--public", "--epsilon", "1", "--state", "MX-CHP",
+        "--state", "MX-GRO",
+    )  # fmt: skip
     with get_db(app).session() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
-    assert sorted(e.state for e in events) == ["MX-CHP", "MX-GRO"]
-    assert {e.object_id for e in events} == {"summary:2024:json:public:t7:states2"}
+    assert sorted((e.object_id, e.state) for e in events) == [
+        ("release:summary:2024:e1:MX-CHP:ed1", "MX-CHP"),
+        ("release:summary:2024:e1:MX-GRO:ed1", "MX-GRO"),
+        ("summary:2024:json:public:e1:states2", "MX-CHP"),
+        ("summary:2024:json:public:e1:states2", "MX-GRO"),
+    ]
     assert all(e.actor_id is None and e.object_kind == "export" for e in events)

@@ -232,6 +232,7 @@ def test_each_gap_reason_links_to_its_recommendation(client, login, people, data
     section = html.split('id="by-reason-heading"')[1].split("</section>")[0]
     assert "RECOMMENDATIONS ¶3" in section
     assert 'href="/sources/report#RECOMMENDATIONS-3"' in section
+    assert "Ningún albergue de trata acepta hombres" in section  # why, in the reader's language
 
 
 def test_the_dashboard_speaks_both_languages(client, login, people, data) -> None:

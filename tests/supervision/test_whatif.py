@@ -69,7 +69,7 @@ def stored(app, people) -> list[dict[str, Any]]:
                 session, record, catalogue, screener_id=people["screener"].id,
                 details=CaseDetails(consent_referral=True, consent_statistics=True),
             )  # fmt: skip
-            results.append(result)
+            results.append(result.to_json())
     return results
 
 
@@ -115,7 +115,7 @@ def test_raising_an_age_limit_and_adding_a_language(app) -> None:
     comparison = whatif.compare([boy], today, draft)
     assert comparison.closed["interpretation"] == 1 or not any(
         g["need"] == "interpretation"
-        for g in route_case(validate_record(boy, today.codes), today)["gaps"]
+        for g in route_case(validate_record(boy, today.codes), today).to_json()["gaps"]
     )
 
 
@@ -127,7 +127,7 @@ def test_compare_matches_route_case_on_random_records(app) -> None:
     comparison = whatif.compare(records, today, today)
     expected: Counter[str] = Counter()
     for raw in records:
-        for gap in route_case(validate_record(raw, today.codes), today)["gaps"]:
+        for gap in route_case(validate_record(raw, today.codes), today).to_json()["gaps"]:
             expected[gap["need"]] += 1
     assert dict(expected) == {need: n for need, n, _ in comparison.by("need")}
     assert comparison.today == comparison.draft and not comparison.closed
