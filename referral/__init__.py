@@ -16,6 +16,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("REFERRAL_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path or None)
     load_config(app, config)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies:  # the client's address and scheme as the proxies in front saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
 
     from referral import cli, db, i18n, labels, security, setup
     from referral.api import routes as api

@@ -42,13 +42,28 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
     "SQLITE_BUSY_TIMEOUT": 30,
     "SETUP_LINK_MINUTES": 60,  # the first-run setup link expires after this
-    "LOGIN_MAX_FAILURES": 5,  # failed sign-ins of one account within the window lock it
+    # Failed sign-ins of one account from one client address lock that pair (never the account
+    # everywhere: a stranger must not keep the owner out); past the same number, counted from
+    # every address, each attempt on the account waits a delay that doubles up to a maximum.
+    "LOGIN_MAX_FAILURES": 5,
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "LOGIN_LOCK_MINUTES": 15,
+    "LOGIN_DELAY_SECONDS": 1,
+    "LOGIN_DELAY_MAX_SECONDS": 60,
+    "TRUSTED_PROXIES": 0,  # proxies in front that set X-Forwarded-For (the client's address)
+    "SIGN_IN_RATE_LIMIT": "30 per minute;300 per hour",  # per client address (Flask-Limiter)
+    "RATELIMIT_STORAGE_URI": "memory://",  # one process; several workers share e.g. redis://
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "HSTS_SECONDS": 31_536_000,  # Strict-Transport-Security in production (a year)
+    "SECOND_FACTOR": "privileged",  # privileged | all | none (see SECOND_FACTOR_MODES)
+    "RESET_LINK_MINUTES": 1440,  # an admin's password-reset link expires after this
     "ARGON2_TIME_COST": 3,  # changing these rehashes each password at its next sign-in
     "ARGON2_MEMORY_COST": 65536,  # KiB
     "ARGON2_PARALLELISM": 4,
 }
+
+# Who must sign in with a second factor: supervisors and admins, everyone, or nobody (a demo).
+SECOND_FACTOR_MODES = ("privileged", "all", "none")
 
 ENV_PREFIX = "REFERRAL"
 # The settings documented in README, with their types: their REFERRAL_ variables are checked
@@ -70,6 +85,14 @@ ENV_TYPES: dict[str, type] = {
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_FAILURE_WINDOW_MINUTES": int,
     "LOGIN_LOCK_MINUTES": int,
+    "LOGIN_DELAY_SECONDS": int,
+    "LOGIN_DELAY_MAX_SECONDS": int,
+    "TRUSTED_PROXIES": int,
+    "SIGN_IN_RATE_LIMIT": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "HSTS_SECONDS": int,
+    "SECOND_FACTOR": str,
+    "RESET_LINK_MINUTES": int,
     "ARGON2_TIME_COST": int,
     "ARGON2_MEMORY_COST": int,
     "ARGON2_PARALLELISM": int,
@@ -119,6 +142,16 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     if app.config["ENV"] not in {"development", "production"}:
         raise ConfigurationError("REFERRAL_ENV must be development or production")
     production = app.config["ENV"] == "production"
+    if app.config["SECOND_FACTOR"] not in SECOND_FACTOR_MODES:
+        raise ConfigurationError("REFERRAL_SECOND_FACTOR must be privileged, all or none")
+    testing = bool(app.config.get("TESTING") or app.config.get("DEBUG"))
+    if app.config["SECOND_FACTOR"] == "none" and production and not testing:
+        raise ConfigurationError(
+            "REFERRAL_SECOND_FACTOR=none is for a local demonstration: production refuses to "
+            "start without a second factor for supervisors and administrators."
+        )
+    if app.config["TRUSTED_PROXIES"] < 0:
+        raise ConfigurationError("REFERRAL_TRUSTED_PROXIES is a number of proxies: 0 or more")
     app.config["SESSION_COOKIE_SECURE"] = production
     app.config["REMEMBER_COOKIE_SECURE"] = production
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_MAX_HOURS"])

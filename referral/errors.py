@@ -1,8 +1,8 @@
 """Error pages in the base layout and the reader's language; JSON under /api/.
 
-400, 403, 404, 405, 413, 500 and 503 (the database is not answering), and a page for a
-missing or stale CSRF token that keeps what was typed (passwords excepted) so it can be sent
-again with one click.
+400, 403, 404, 405, 413, 429 (a rate limit), 500 and 503 (the database is not answering),
+and a page for a missing or stale CSRF token that keeps what was typed (passwords excepted)
+so it can be sent again with one click.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
         _l("What you sent is too large"),
         _l("The request is larger than this server accepts. Send less at a time."),
     ),
+    429: (
+        _l("Too many attempts from here"),
+        _l("Wait a minute before trying again. Other people and places are not affected."),
+    ),
     503: (
         _l("The database is not answering"),
         _l(
@@ -52,7 +56,7 @@ ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
 }
 
 # Never echoed back on the CSRF page.
-_SECRET_FIELDS = ("csrf_token", "password", "confirm", "current", "token")
+_SECRET_FIELDS = ("csrf_token", "password", "confirm", "current", "token", "code")
 
 
 def _wants_json() -> bool:

@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,25 @@ def migrated_database(database_url: str) -> Iterator[str]:
 def empty_all_tables(engine: Engine) -> None:
     metadata = MetaData()
     metadata.reflect(engine)
-    with engine.begin() as conn:
+    with engine.begin() as conn, audit_guard_lifted(conn):
         for table in reversed(metadata.sorted_tables):
             if table.name != "alembic_version":
                 conn.execute(table.delete())
+
+
+@contextmanager
+def audit_guard_lifted(conn: Connection) -> Iterator[None]:
+    """Emptying the tables empties the audit log too: its guard (triggers refusing UPDATE and
+    DELETE, referral/audit/guard.py) is dropped for the cleanup and put back in the same
+    transaction, so no test ever runs without it."""
+    from referral.audit import guard
+
+    present = guard.installed(conn)
+    if present:
+        guard.remove(conn)
+    yield
+    if present:
+        guard.install(conn)
 
 
 def load_seeds(url: str, seed_set: SeedSet) -> None:
@@ -153,8 +168,9 @@ def db_connection(test_engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
-def app_for(url: str, instance: Path) -> Flask:
-    instance.mkdir(exist_ok=True)
+def app_for(url: str, instance: Path, **config: Any) -> Flask:
+    """An app of the suite on ``url``; ``config`` goes over the suite's settings."""
+    instance.mkdir(parents=True, exist_ok=True)
     return create_app(
         {
             "TESTING": True,
@@ -163,6 +179,11 @@ def app_for(url: str, instance: Path) -> Flask:
             "AUTO_SETUP": False,
             "INSTANCE_PATH": str(instance),
             **TEST_ARGON2,
+            # Signing in hundreds of times from 127.0.0.1 is the suite, not an attack: the
+            # rate limits and the second factor have their own tests (tests/auth).
+            "RATELIMIT_ENABLED": False,
+            "SECOND_FACTOR": "none",
+            **config,
         }
     )
 
@@ -181,26 +202,42 @@ def bound_app(url: str, instance: Path, connection: Connection) -> Iterator[Flas
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, seeded_database: str, tmp_path: Path) -> Iterator[Flask]:
+def app_factory(
+    request: pytest.FixtureRequest, seeded_database: str, tmp_path: Path
+) -> Iterator[Callable[..., Flask]]:
+    """``app_factory(**config)``: an app on the test's database, with ``config`` over the
+    suite's settings. Every app of a test shares its transaction (rolled back after it), or,
+    when the test asked for ``isolated_database``, commits for real."""
+    connection: Connection | None = None
+    with ExitStack() as undo:
+        if "isolated_database" in request.fixturenames:
+            request.getfixturevalue("isolated_database")  # set up first, so restored last
+        else:
+            connection = request.getfixturevalue("db_connection")
+            # Undone after the test, also when its module shares one connection between tests.
+            savepoint = connection.begin_nested()
+            undo.callback(lambda: savepoint.rollback() if savepoint.is_active else None)
+        undo.callback(shutil.rmtree, tmp_path / "instances", ignore_errors=True)
+        made = 0
+
+        def make(**config: Any) -> Flask:
+            nonlocal made
+            made += 1
+            flask_app = app_for(seeded_database, tmp_path / "instances" / str(made), **config)
+            database = get_db(flask_app)
+            undo.callback(database.dispose)
+            if connection is not None:
+                undo.enter_context(database.bind_to(connection))
+            return flask_app
+
+        yield make
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., Flask]) -> Flask:
     """The app on the seeded database, inside the test's transaction unless the test asked
     for ``isolated_database``."""
-    instance = tmp_path / "instance"
-    if "isolated_database" in request.fixturenames:
-        request.getfixturevalue("isolated_database")  # set up first, so restored last
-        flask_app = app_for(seeded_database, instance)
-        yield flask_app
-        get_db(flask_app).dispose()
-    else:
-        connection: Connection = request.getfixturevalue("db_connection")
-        # Undone after the test, also when its module shares one connection between tests.
-        savepoint = connection.begin_nested()
-        try:
-            with bound_app(seeded_database, instance, connection) as flask_app:
-                yield flask_app
-        finally:
-            if savepoint.is_active:
-                savepoint.rollback()
-    shutil.rmtree(instance, ignore_errors=True)
+    return app_factory()
 
 
 @pytest.fixture

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from referral.security import CONTENT_SECURITY_POLICY
+from tests.conftest import csrf_token
 
 PUBLIC_PAGES = ("/", "/sources/report", "/sign-in", "/no-such-page", "/setup/unknown")
 SIGNED_IN_PAGES = ("/", "/account", "/admin/users", "/admin/users/new", "/audit", "/no-such-page")
@@ -178,3 +182,335 @@ def test_unknown_api_path_answers_json(client) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code in (401, 404)
     assert response.is_json
+
+
+# --- confidential locations (issue 16) ------------------------------------------------------------
+
+
+def refer_to_a_shelter(app, screener) -> tuple[Any, Any, Any]:
+    """A case of the screener's with a referral to a confidential shelter: (case, referral, svc)."""
+    from referral.casework.screening import CaseDetails, store_screening
+    from referral.casework.workflow import refer
+    from referral.db import get_db
+    from referral.directory.catalogue import current_catalogue
+    from referral.rules import validate_record
+    from tests.factories import GIRL_FROM_HONDURAS
+
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        record = validate_record(GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, result = store_screening(
+            session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        service_id = next(
+            o.service
+            for o in result.options["shelter"]
+            if catalogue.services_by_id[o.service].confidential
+        )
+        referral = refer(
+            session,
+            case,
+            need="shelter",
+            service_id=service_id,
+            catalogue=catalogue,
+            user_id=screener.id,
+        )
+        return case, referral, catalogue.services_by_id[service_id]
+
+
+def test_a_confidential_shelter_reaches_no_screener_through_the_referral_sheet(
+    app, make_user, login
+) -> None:
+    screener = make_user("screener", ("MX-CHP",))
+    supervisor = make_user("supervisor", ("MX-CHP",))
+    admin = make_user("admin", (), national=True)
+    _case, referral, service = refer_to_a_shelter(app, screener)
+    assert service.confidential and service.contact and service.how_to_refer
+    for person in (screener, supervisor):
+        client = app.test_client()
+        login(client, person)
+        for lang in ("es", "en"):
+            sheet = client.get(f"/referrals/{referral.id}/sheet?lang={lang}")
+            page = sheet.get_data(as_text=True)
+            assert sheet.status_code == 200
+            assert service.name[lang] in page
+            assert service.contact[lang] not in page, person.role
+            assert service.how_to_refer[lang] not in page, person.role
+            assert "Ruta" in page  # the way in: through the administrators
+    client = app.test_client()
+    login(client, admin)
+    page = client.get(f"/referrals/{referral.id}/sheet?lang=en").get_data(as_text=True)
+    assert service.contact["en"] in page and service.how_to_refer["en"] in page
+
+
+def test_no_api_answer_carries_a_confidential_location(app, client, api_headers) -> None:
+    from tests.factories import GIRL_FROM_HONDURAS
+
+    with app.app_context():
+        from referral.db import get_db
+        from referral.directory.catalogue import current_catalogue
+
+        with get_db(app).transaction(write=False) as session:
+            hidden = [
+                text
+                for s in current_catalogue(session).services_by_id.values()
+                if s.confidential
+                for field in (s.contact, s.how_to_refer)
+                if field
+                for text in field.values()
+            ]
+    assert hidden
+    for path, method, body in (
+        ("/api/v1/route", "post", GIRL_FROM_HONDURAS),
+        ("/api/v1/codes", "get", None),
+    ):
+        for lang in ("es", "en"):
+            response = getattr(client, method)(
+                f"{path}?lang={lang}", json=body, headers=api_headers
+            )
+            assert response.status_code == 200
+            answer = response.get_data(as_text=True)
+            assert response.is_json and not any(json.dumps(t)[1:-1] in answer for t in hidden)
+
+
+def test_directory_export_for_sharing_withholds_confidential_locations(runner) -> None:
+    full = json.loads(runner.invoke(args=["directory", "export"]).output)
+    confidential = [e for e in full if e.get("confidential")]
+    assert confidential and all("contact" in e for e in confidential)
+    for fmt in ("json", "hsds"):
+        result = runner.invoke(
+            args=["directory", "export", "--format", fmt, "--withhold-confidential"]
+        )
+        assert result.exit_code == 0, result.output
+        for entry in confidential:
+            for lang in ("es", "en"):
+                assert entry["contact"][lang] not in result.output
+                assert entry["how_to_refer"][lang] not in result.output
+        assert "Ruta" in result.output
+    shared = json.loads(
+        runner.invoke(args=["directory", "export", "--withhold-confidential"]).output
+    )
+    by_id = {e["id"]: e for e in shared}
+    open_entry = next(e for e in full if not e.get("confidential") and e.get("contact"))
+    assert by_id[open_entry["id"]] == open_entry  # what is not confidential is all there
+
+
+# --- a re-screening keeps the case notes (issue 16) --------------------------------------------
+
+
+def test_a_rescreening_keeps_the_case_notes(app, make_user, login) -> None:
+    import re
+
+    from sqlmodel import select
+
+    from referral.casework.models import Case
+    from referral.db import get_db
+    from tests.factories import fill_all, post_section, submit
+
+    client = app.test_client()
+    login(client, make_user("screener", ("MX-CHP",)))
+    done = submit(client, fill_all(client))
+    code = re.search(r"/cases/(RT-[A-Z0-9-]+)", done.headers["Location"]).group(1)
+    token = csrf_token(client, f"/cases/{code}")
+    started = client.post(f"/cases/{code}/rescreen", data={"csrf_token": token})
+    key = re.search(r"/intake/([^/]+)/encounter", started.headers["Location"]).group(1)
+    legal = client.get(f"/intake/{key}/legal").get_data(as_text=True)
+    assert "Habla poco." in legal  # the notes come back in the new draft
+    post_section(client, key, "indicators", {"indicators": ["commercial_sex", "violence"]})
+    assert code in submit(client, key).headers["Location"]
+    with get_db(app).transaction(write=False) as session:
+        case = session.exec(select(Case).where(Case.code == code)).one()
+    assert case.notes == "Habla poco."
+
+
+# --- downloads are POSTs with a CSRF token (issue 16) -------------------------------------------
+
+DOWNLOADS = (
+    "/stats/summary.csv?year=2024",
+    "/stats/synthetic.csv?year=2024",
+    "/stats/microdata.csv",
+    "/stats/dictionary.csv",
+)
+
+
+def test_a_link_on_another_site_cannot_make_a_supervisor_download(app, make_user, login) -> None:
+    client = app.test_client()
+    login(client, make_user("supervisor", ("MX-CHP",)))
+    for path in DOWNLOADS:
+        # A top-level GET (a link, an image) carries the Lax session cookie: it gets nothing.
+        assert client.get(path).status_code == 405, path
+        # A cross-site POST carries no cookie under Lax, and never the page's token.
+        assert client.post(path).status_code == 400, path
+    page = client.get("/stats?year=2024").get_data(as_text=True)
+    token = csrf_token(client, "/stats?year=2024")
+    for path in DOWNLOADS[2:]:  # always offered (the others once a release is made)
+        assert f'<form method="post" class="inline-form" action="{path}"' in page, path
+        answer = client.post(path, data={"csrf_token": token})
+        assert answer.status_code == 200, path
+        assert "attachment" in answer.headers["Content-Disposition"]
+
+
+# --- HSTS, the current password, hidden characters, dates and pages (issue 16) -------------------
+
+
+def test_production_sends_hsts_and_development_does_not(app, tmp_path, migrated_database):
+    from referral import create_app
+
+    assert "Strict-Transport-Security" not in app.test_client().get("/").headers
+    production = create_app(
+        {
+            "ENV": "production",
+            "SECRET_KEY": "k" * 32,
+            "AUTO_SETUP": False,
+            "DATABASE_URL": migrated_database,
+            "INSTANCE_PATH": str(tmp_path),
+        }
+    )
+    for path in ("/", "/sign-in", "/no-such-page"):
+        hsts = production.test_client().get(path).headers["Strict-Transport-Security"]
+        assert hsts == "max-age=31536000", path
+
+
+def change_password(client, current: str):
+    new = "a brand new passphrase"
+    token = csrf_token(client, "/account")
+    return client.post(
+        "/account/password",
+        data={"csrf_token": token, "current": current, "password": new, "confirm": new},
+    )
+
+
+def test_guessing_the_current_password_is_limited_and_audited(app, make_user, login) -> None:
+    from sqlmodel import select
+
+    from referral.audit.models import AuditEvent
+    from referral.db import get_db
+    from tests.conftest import PASSWORD
+
+    user = make_user("screener")
+    client = app.test_client()
+    login(client, user)
+    first = change_password(client, "is it this one?")
+    assert first.status_code == 400
+    assert "This is not your current password." in first.get_data(as_text=True) or (
+        "contraseña actual" in first.get_data(as_text=True)
+    )
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        change_password(client, "or this one?")
+    locked = change_password(client, PASSWORD)  # even the right one, from here, for a while
+    assert locked.status_code == 400 and "bloqueada" in locked.get_data(as_text=True)
+    with get_db(app).transaction(write=False) as session:
+        failed = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "password_check_failed")
+        ).all()
+    assert len(failed) == app.config["LOGIN_MAX_FAILURES"]
+    assert {e.actor_id for e in failed} == {user.id}
+
+
+HIDDEN = ("\u202e", "\x00", "\u2066", "\u200f")
+
+
+def test_hidden_control_characters_are_refused_at_the_field(app, make_user, login) -> None:
+    from tests.factories import SECTIONS, post_section, start_draft
+
+    admin = make_user("admin", (), national=True)
+    client = app.test_client()
+    login(client, admin)
+    client.get("/language/en")
+    for char in HIDDEN:
+        token = csrf_token(client, "/admin/users/new")
+        answer = client.post(
+            "/admin/users/new",
+            data={
+                "csrf_token": token,
+                "email": "new@example.org",
+                "display_name": f"Ana{char}gpj.exe",
+                "role": "admin",
+                "language": "es",
+                "password": "long enough password",
+                "confirm": "long enough password",
+            },
+        )
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 400, repr(char)
+        assert 'id="display_name-error"' in page and "hidden control characters" in page
+        assert 'value="new@example.org"' in page  # the rest of what was typed is kept
+    key = start_draft(client)
+    for section in ("encounter", "person", "indicators", "needs"):
+        post_section(client, key, section, SECTIONS[section])
+    legal = {**SECTIONS["legal"], "notes": "Dijo \u202eolleh"}
+    page = post_section(client, key, "legal", legal).get_data(as_text=True)
+    assert 'id="notes-error"' in page and "hidden control characters" in page
+    review = client.get(f"/intake/{key}/review").get_data(as_text=True)
+    assert "hidden control characters" in review  # the draft cannot be submitted as it is
+
+
+def test_every_form_checks_its_free_text() -> None:
+    import importlib
+    import pkgutil
+
+    from wtforms import Form as WTForm
+
+    import referral
+    from referral.forms import SafeText
+
+    for info in pkgutil.walk_packages(referral.__path__, "referral."):
+        if ".migrations" not in info.name:
+            importlib.import_module(info.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [c for c in subclasses(WTForm) if c.__module__.startswith("referral.")]
+    assert len(ours) > 15
+    with_text = [
+        c
+        for c in ours
+        if any(
+            getattr(f, "field_class", None).__name__
+            in {"StringField", "TextAreaField", "EmailField"}
+            for f in vars(c).values()
+            if hasattr(f, "field_class")
+        )
+    ]
+    unchecked = [c.__qualname__ for c in with_text if not issubclass(c, SafeText)]
+    assert with_text and not unchecked
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/audit?until=9999-12-31", "until-error"),
+        ("/audit?since=0001-01-01", "since-error"),
+        ("/audit?page=99999999999999999999", None),
+        ("/supervision?until=9999-12-31", "until-error"),
+        ("/supervision?since=0001-01-01", "since-error"),
+        ("/supervision/cases?panel=need&key=shelter&until=9999-12-31", None),
+        ("/supervision/cases?panel=need&key=shelter&page=99999999999999999999", None),
+        ("/supervision/what-if?until=9999-12-31", "until-error"),
+    ],
+)
+def test_out_of_range_dates_and_pages_get_a_message_not_an_error_page(
+    app, make_user, login, path, field
+) -> None:
+    client = app.test_client()
+    login(client, make_user("admin", (), national=True, language="en"))
+    answer = client.get(path)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200, path
+    if field:
+        assert f'id="{field}"' in page, path
+    if path.startswith("/audit"):
+        assert "between the years 1900 and 2999" in page or "no such page" in page
+
+
+def test_the_csrf_page_never_echoes_a_second_factor_code(app) -> None:
+    client = app.test_client()
+    page = client.post(
+        "/sign-in/code",
+        data={"csrf_token": "stale", "code": "c0ffe-e1234"},
+        headers={"Origin": "http://localhost"},
+    ).get_data(as_text=True)
+    assert "c0ffe-e1234" not in page

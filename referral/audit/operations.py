@@ -20,16 +20,30 @@ ACTIONS: dict[str, Any] = {
     "sign_in": _l("Signed in"),
     "sign_in_failed": _l("Sign-in failed"),
     "sign_in_locked": _l("Sign-in refused: account locked"),
+    "sign_in_delayed": _l("Sign-in refused: too soon after failed attempts"),
     "sign_out": _l("Signed out"),
     "setup_link_issued": _l("First-run setup link issued"),
     "user_created": _l("User created"),
     "user_changed": _l("User changed"),
     "user_deactivated": _l("User deactivated"),
     "password_changed": _l("Password changed"),
+    "password_check_failed": _l("Wrong current password when changing it"),
+    "second_factor_enrolled": _l("Second factor set up"),
+    "second_factor_failed": _l("Wrong second-factor code"),
+    "recovery_code_used": _l("Recovery code used"),
+    "recovery_codes_renewed": _l("New recovery codes made"),
+    "second_factor_removed": _l("Second factor turned off"),
+    "second_factor_reset": _l("Second factor reset by an administrator"),
+    "reset_link_issued": _l("Password-reset link issued"),
+    "password_reset": _l("Password set with a reset link"),
+    "session_ended": _l("Session ended by its user"),
     "token_issued": _l("API token issued"),
     "token_revoked": _l("API token revoked"),
     "case_created": _l("Case created"),
     "case_viewed": _l("Case viewed"),
+    "case_list_viewed": _l("Case list viewed"),
+    "referral_sheet_viewed": _l("Referral sheet viewed"),
+    "service_location_viewed": _l("Confidential location viewed"),
     "case_changed": _l("Case changed"),
     "referral_status_changed": _l("Referral status changed"),
     "export_made": _l("Export made"),
@@ -39,6 +53,7 @@ ACTIONS: dict[str, Any] = {
 OBJECT_KINDS: dict[str, Any] = {
     "user": _l("User"),
     "case": _l("Case"),
+    "case_list": _l("Case list"),
     "referral": _l("Referral"),
     "service": _l("Service"),
     "export": _l("Export"),
@@ -46,6 +61,11 @@ OBJECT_KINDS: dict[str, Any] = {
 }
 
 _CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def as_code(text: str) -> str:
+    """``text`` made into an audit object id: characters outside codes become ``_``."""
+    return re.sub(r"[^A-Za-z0-9_.:-]", "_", text)[:64] or "_"
 
 
 class AuditError(ValueError):

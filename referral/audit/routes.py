@@ -14,7 +14,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table
 from sqlmodel import SQLModel, select
-from wtforms import DateField, Form, IntegerField, SelectField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -22,22 +22,23 @@ from referral import db
 from referral.access import current_reach, requires
 from referral.audit.models import AuditEvent
 from referral.audit.operations import ACTIONS, OBJECT_KINDS
+from referral.forms import QueryForm, date_in_range, page_in_range
 from referral.i18n import local_timezone
 
 blueprint = Blueprint("audit", __name__, template_folder="templates")
 PAGE_SIZE = 100
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(QueryForm):
     """Filters from the query string (a GET form: nothing changes, so no CSRF token)."""
 
     user = StringField(_l("User (email)"), validators=[Optional()])
     action = SelectField(_l("Action"), choices=[], validators=[Optional()])
     object_kind = SelectField(_l("Object"), choices=[], validators=[Optional()])
     object_id = StringField(_l("Object id"), validators=[Optional()])
-    since = DateField(_l("From (date)"), validators=[Optional()])
-    until = DateField(_l("To (date)"), validators=[Optional()])
-    page = IntegerField(validators=[Optional()])
+    since = DateField(_l("From (date)"), validators=[Optional(), date_in_range])
+    until = DateField(_l("To (date)"), validators=[Optional(), date_in_range])
+    page = IntegerField(validators=[Optional(), page_in_range])
 
 
 def _day_start(day: Any) -> datetime:

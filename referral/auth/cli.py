@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from referral.auth import operations as ops
@@ -128,3 +129,36 @@ def revoke_token_command(email: str) -> None:
     with get_db().transaction() as session:
         count = ops.revoke_tokens(session, _user_or_fail(session, email), actor_id=None)
     click.echo(f"{count} token(s) revoked for {email}", err=True)
+
+
+@users_cli.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor_command(email: str) -> None:
+    """Remove a user's second factor (a lost phone, the last admin's too): they set up a new
+    one at their next sign-in. Their sessions end."""
+    from referral.auth import second_factor
+
+    with get_db().transaction() as session:
+        second_factor.reset(session, _user_or_fail(session, email), actor_id=None)
+    click.echo(f"{email}: second factor removed; a new one is set up at the next sign-in", err=True)
+
+
+@users_cli.command("reset-link")
+@click.argument("email")
+@click.option(
+    "--base-url",
+    default="",
+    help="The address people open Ruta at (https://ruta.example.org); without it, the path.",
+)
+def reset_link_command(email: str, base_url: str) -> None:
+    """Issue a one-time password-reset link and print it alone (it expires after
+    RESET_LINK_MINUTES; using it ends the user's sessions and API tokens)."""
+    minutes = int(current_app.config["RESET_LINK_MINUTES"])
+    try:
+        with get_db().transaction() as session:
+            token = ops.issue_reset_link(
+                session, _user_or_fail(session, email), actor_id=None, minutes=minutes
+            )
+    except ops.AccountError as exc:
+        _fail(exc)
+    click.echo(f"{base_url.rstrip('/')}/reset/{token}")

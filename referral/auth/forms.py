@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -19,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from referral.auth.operations import PASSWORD_MAX, PASSWORD_MIN
+from referral.forms import Form
 from referral.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name
 
 REQUIRED = _l("This field is required.")
@@ -64,7 +64,7 @@ def _confirm() -> PasswordField:
     )
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(message=REQUIRED), _email_shape])
     password = PasswordField(
         _l("Password"),
@@ -76,11 +76,11 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(Form):
     """Signing out is a POST with a CSRF token, so another site cannot sign anyone out."""
 
 
-class SetupForm(FlaskForm):
+class SetupForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(message=REQUIRED), _email_shape])
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     language = SelectField(
@@ -90,11 +90,11 @@ class SetupForm(FlaskForm):
     confirm = _confirm()
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(
         _l("Current password"),
         validators=[
@@ -106,7 +106,7 @@ class PasswordForm(FlaskForm):
     confirm = _confirm()
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """An admin creates or edits a user; on edit the password fields are absent."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(message=REQUIRED), _email_shape])
@@ -130,3 +130,29 @@ class UserEditForm(UserForm):
     email = None  # the sign-in name stays as created
     password = None
     confirm = None
+
+
+class CodeForm(Form):
+    """The second step of signing in, and every change to the second factor."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(message=REQUIRED),
+            Length(max=32, message=_l("A code has 6 digits, or 10 letters and digits.")),
+        ],
+        description=_l(
+            "The 6 digits your authenticator app shows now, or one of your recovery codes."
+        ),
+    )
+
+
+class ResetPasswordForm(Form):
+    """A new password set through an admin's one-time link."""
+
+    password = _new_password()
+    confirm = _confirm()
+
+
+class ButtonForm(Form):
+    """A button that changes something: only the CSRF token."""

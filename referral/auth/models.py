@@ -1,4 +1,5 @@
-"""Account tables: users, their server-side sessions, API tokens, setup links, throttling."""
+"""Account tables: users, their server-side sessions, API tokens, setup links, throttling,
+recovery codes of the second factor and password-reset links."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     created_at: datetime = timestamp_column(nullable=False)
     updated_at: datetime = timestamp_column(nullable=False)
+    # The second factor (RFC 6238 TOTP): the shared secret (base32), when it was confirmed,
+    # and the last time step accepted, so a code seen over a shoulder cannot be used again.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled_at: datetime | None = datetime_column(nullable=True)
+    totp_last_step: int | None = Field(default=None)
 
     # Flask-Login's protocol; the server-side session record decides if a session still holds.
     @property
@@ -67,6 +73,9 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = timestamp_column(nullable=False)
     last_seen_at: datetime = timestamp_column(nullable=False)
     ended_at: datetime | None = datetime_column(nullable=True)
+    # Shown to the user on their sessions page, so they recognise (or not) each one.
+    user_agent: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=64)
 
 
 class ApiToken(SQLModel, table=True):
@@ -94,7 +103,8 @@ class SetupToken(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins of one account (keyed by a digest of the email, known or not)."""
+    """Failed password checks, keyed by a digest: of an account and one client address (that
+    pair gets locked), or of an account alone (it gets slowed down). Emails known or not."""
 
     __tablename__ = "login_throttle"
     __table_args__ = (Index("ix_login_throttle_locked_until", "locked_until"),)
@@ -103,3 +113,32 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = Field(default=0)
     window_started_at: datetime = timestamp_column(nullable=False)
     locked_until: datetime | None = datetime_column(nullable=True)
+    last_failure_at: datetime | None = datetime_column(nullable=True)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use code that stands in for the second factor, stored as an argon2id hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk(nullable=False, index=True)
+    code_hash: str = Field(max_length=255)
+    created_at: datetime = timestamp_column(nullable=False)
+    used_at: datetime | None = datetime_column(nullable=True)
+
+
+class PasswordResetToken(SQLModel, table=True):
+    """A one-time, expiring link an admin (or the console) gives a user to set a password."""
+
+    __tablename__ = "password_reset_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = _user_fk(nullable=False, index=True)
+    created_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("user_account.id"), nullable=True)
+    )
+    created_at: datetime = timestamp_column(nullable=False)
+    expires_at: datetime = datetime_column(nullable=False)
+    used_at: datetime | None = datetime_column(nullable=True)

@@ -1,4 +1,5 @@
-"""Account operations: passwords, sign-in with throttling, sessions, API tokens, setup links.
+"""Account operations: passwords, sign-in with throttling, sessions, API tokens, setup links,
+password-reset links (the second factor: referral.auth.second_factor).
 
 Operations add and flush; the request (or the CLI's transaction) commits. Failures are
 typed exceptions that the views turn into messages in the reader's language.
@@ -25,6 +26,7 @@ from referral.auth.models import (
     ROLES,
     ApiToken,
     LoginThrottle,
+    PasswordResetToken,
     SetupToken,
     User,
     UserSession,
@@ -59,10 +61,22 @@ class InvalidCredentials(AccountError):
 
 
 class AccountLocked(AccountError):
+    """Too many failures of this account from this client address."""
+
     code = "account_locked"
 
     def __init__(self, until: datetime) -> None:
         super().__init__("locked")
+        self.until = until
+
+
+class SignInDelayed(AccountError):
+    """Too many failures of this account from anywhere: the next attempt must wait."""
+
+    code = "sign_in_delayed"
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("delayed")
         self.until = until
 
 
@@ -142,50 +156,116 @@ def verify_password(user: User | None, password: str) -> bool:
 
 
 # --- throttling ------------------------------------------------------------------------
+#
+# Two counters per failed password check (docs/security.md, "Guessing passwords"):
+# - the pair (account, client address) is locked after LOGIN_MAX_FAILURES failures within
+#   the window: a stranger locks only themselves out, never the owner at another address;
+# - the account alone counts failures from every address; past LOGIN_MAX_FAILURES, each new
+#   attempt must wait a delay that doubles with every failure, up to LOGIN_DELAY_MAX_SECONDS.
+#   An attempt made during the delay is refused unchecked and not counted, so nobody can
+#   stretch the delay by knocking: it slows a guesser spread over many addresses down
+#   without ever shutting the owner out for longer than the maximum delay.
 
 
-def _throttle_settings() -> tuple[int, timedelta, timedelta]:
+@dataclass(frozen=True)
+class ThrottleSettings:
+    limit: int
+    window: timedelta
+    lock: timedelta
+    delay: timedelta
+    max_delay: timedelta
+
+
+def _throttle_settings() -> ThrottleSettings:
     config: dict[str, Any] = current_app.config if has_app_context() else {}
-    return (
-        int(config.get("LOGIN_MAX_FAILURES", 5)),
-        timedelta(minutes=int(config.get("LOGIN_FAILURE_WINDOW_MINUTES", 15))),
-        timedelta(minutes=int(config.get("LOGIN_LOCK_MINUTES", 15))),
+    return ThrottleSettings(
+        limit=int(config.get("LOGIN_MAX_FAILURES", 5)),
+        window=timedelta(minutes=int(config.get("LOGIN_FAILURE_WINDOW_MINUTES", 15))),
+        lock=timedelta(minutes=int(config.get("LOGIN_LOCK_MINUTES", 15))),
+        delay=timedelta(seconds=int(config.get("LOGIN_DELAY_SECONDS", 1))),
+        max_delay=timedelta(seconds=int(config.get("LOGIN_DELAY_MAX_SECONDS", 60))),
     )
 
 
 def throttle_key(email: str) -> str:
+    """The account's own counter (every address)."""
     return digest("login:" + normalize_email(email))
 
 
-def locked_until(session: Session, email: str, now: datetime | None = None) -> datetime | None:
+def pair_key(email: str, address: str | None) -> str:
+    """The counter of one account from one client address."""
+    return digest("login-pair:" + normalize_email(email) + "|" + (address or "unknown"))
+
+
+def locked_until(
+    session: Session, email: str, address: str | None = None, now: datetime | None = None
+) -> datetime | None:
+    """When the lock of this account from this address ends, if it is locked now."""
     now = now or utcnow()
-    row = session.get(LoginThrottle, throttle_key(email))
+    row = session.get(LoginThrottle, pair_key(email, address))
     until = row.locked_until if row else None
     return until if until and until > now else None
 
 
-def record_failure(session: Session, email: str, now: datetime | None = None) -> datetime | None:
-    """Count one failed sign-in of this account; returns the lock's end when it locks now."""
+def delayed_until(session: Session, email: str, now: datetime | None = None) -> datetime | None:
+    """When the account takes its next attempt, if it is slowed down now."""
     now = now or utcnow()
-    limit, window, lock = _throttle_settings()
-    key = throttle_key(email)
+    settings = _throttle_settings()
+    row = session.get(LoginThrottle, throttle_key(email))
+    last = row.last_failure_at if row else None
+    if row is None or last is None or row.failures < settings.limit:
+        return None
+    steps = min(row.failures - settings.limit, 30)  # 2**30 s is past any maximum
+    wait = min(settings.delay * (2**steps), settings.max_delay)
+    until = last + wait
+    return until if until > now else None
+
+
+def _pair_failure(session: Session, key: str, now: datetime, settings: ThrottleSettings) -> Any:
     row = session.get(LoginThrottle, key)
     if row is None:
         row = LoginThrottle(key_hash=key, failures=0, window_started_at=now)
         session.add(row)
     started = row.window_started_at
-    if now - started > window:
+    if now - started > settings.window:
         row.failures, row.window_started_at, row.locked_until = 0, now, None
     row.failures += 1
-    if row.failures >= limit:
-        row.locked_until = now + lock
+    row.last_failure_at = now
+    if row.failures >= settings.limit:
+        row.locked_until = now + settings.lock
         row.failures, row.window_started_at = 0, now
+    return row
+
+
+def _account_failure(session: Session, key: str, now: datetime, settings: ThrottleSettings) -> None:
+    row = session.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key_hash=key, failures=0, window_started_at=now)
+        session.add(row)
+    last = row.last_failure_at
+    if last is None or now - last > settings.window:  # a quiet window forgets the failures
+        row.failures, row.window_started_at = 0, now
+    row.failures += 1
+    row.last_failure_at = now
+
+
+def record_failure(
+    session: Session, email: str, address: str | None = None, now: datetime | None = None
+) -> datetime | None:
+    """Count one failed password check; returns the pair's lock end when it locks now."""
+    now = now or utcnow()
+    settings = _throttle_settings()
+    pair = _pair_failure(session, pair_key(email, address), now, settings)
+    _account_failure(session, throttle_key(email), now, settings)
     session.flush()
-    return row.locked_until
+    return pair.locked_until
 
 
-def clear_failures(session: Session, email: str) -> None:
-    row = session.get(LoginThrottle, throttle_key(email))
+def clear_failures(session: Session, email: str, address: str | None = None) -> None:
+    """A right password from this address: this pair starts afresh (the account's count of
+    failures elsewhere decays with its window, so a guesser gains nothing by the owner's
+    sign-in)."""
+    row = session.get(LoginThrottle, pair_key(email, address))
     if row is not None:
         session.delete(row)
         session.flush()
@@ -320,11 +400,27 @@ def deactivate_user(session: Session, user: User, *, actor_id: int | None) -> No
 
 
 def change_password(
-    session: Session, user: User, current: str, new: str, *, keep_session: str | None = None
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    *,
+    keep_session: str | None = None,
+    address: str | None = None,
 ) -> None:
-    """Change one's own password; every other session of the user ends."""
+    """Change one's own password; every other session of the user ends.
+
+    A wrong current password counts like a failed sign-in (someone holding a session is
+    guessing it): audited, locking this address and slowing the account down the same way.
+    """
+    check_throttle(session, user.email, address, user)
     if not verify_password(user, current):
+        lock = record_failure(session, user.email, address)
+        _audit_user(session, "password_check_failed", user)
+        if lock is not None:
+            raise AccountLocked(lock)
         raise InvalidCredentials()
+    clear_failures(session, user.email, address)
     user.password_hash = hash_password(new)
     user.updated_at = utcnow()
     end_all_sessions(session, user.id, keep=keep_session)
@@ -353,48 +449,97 @@ def _id(user: User) -> int:
 # --- sign-in and sessions --------------------------------------------------------------
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
-    """The active user with this email and password, or a typed error; audits both outcomes.
+def authenticate(session: Session, email: str, password: str, address: str | None = None) -> User:
+    """The active user with this email and password, or a typed error; audits every outcome.
 
-    Failures are counted per account (per email, known or not) and never for everyone.
+    Failures lock the pair (account, ``address``) and slow the account down (see
+    "throttling" above); never everyone, and never the account from every address.
     """
     user = user_by_email(session, email)
-    until = locked_until(session, email)
-    if until is not None:
-        record_audit(
-            session,
-            "sign_in_locked",
-            actor_id=user.id if user else None,
-            object_kind="user" if user else None,
-            object_id=user.id if user else None,
-        )
-        raise AccountLocked(until)
+    check_throttle(session, email, address, user)
     if not verify_password(user, password) or user is None or not user.active:
-        lock = record_failure(session, email)
-        record_audit(
-            session,
-            "sign_in_failed",
-            actor_id=user.id if user else None,
-            object_kind="user" if user else None,
-            object_id=user.id if user else None,
-        )
+        lock = record_failure(session, email, address)
+        _audit_user(session, "sign_in_failed", user)
         if lock is not None:
             raise AccountLocked(lock)
         raise InvalidCredentials()
-    clear_failures(session, email)
-    record_audit(session, "sign_in", actor_id=user.id, object_kind="user", object_id=user.id)
+    clear_failures(session, email, address)
     return user
 
 
-def start_session(session: Session, user: User) -> str:
+def _audit_user(session: Session, action: str, user: User | None) -> None:
+    user_id = user.id if user else None
+    record_audit(
+        session,
+        action,
+        actor_id=user_id,
+        object_kind="user" if user else None,
+        object_id=user_id,
+    )
+
+
+def check_throttle(
+    session: Session, email: str, address: str | None, user: User | None = None
+) -> None:
+    """Raise AccountLocked or SignInDelayed (audited) before any password is checked."""
+    until = locked_until(session, email, address)
+    if until is not None:
+        _audit_user(session, "sign_in_locked", user)
+        raise AccountLocked(until)
+    wait = delayed_until(session, email)
+    if wait is not None:
+        _audit_user(session, "sign_in_delayed", user)
+        raise SignInDelayed(wait)
+
+
+def start_session(
+    session: Session, user: User, *, user_agent: str | None = None, address: str | None = None
+) -> str:
     """A new server-side session for this user; returns the random id for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
-        UserSession(token_hash=digest(token), user_id=_id(user), created_at=now, last_seen_at=now)
+        UserSession(
+            token_hash=digest(token),
+            user_id=_id(user),
+            created_at=now,
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:200] or None,
+            address=(address or "")[:64] or None,
+        )
     )
     session.flush()
     return token
+
+
+def live_sessions(session: Session, user: User, now: datetime | None = None) -> list[UserSession]:
+    """The user's sessions that still hold (not ended, idled out or too old), newest first."""
+    now = now or utcnow()
+    idle, maximum = session_limits()
+    rows = session.exec(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, col(UserSession.ended_at).is_(None))
+        .order_by(col(UserSession.last_seen_at).desc())
+    ).all()
+    return [
+        row for row in rows if now - row.last_seen_at <= idle and now - row.created_at <= maximum
+    ]
+
+
+def end_own_session(session: Session, user: User, session_id: int) -> bool:
+    """End one of the user's own sessions (from their sessions page); False if not theirs."""
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.ended_at is not None:
+        return False
+    row.ended_at = utcnow()
+    record_audit(session, "session_ended", actor_id=user.id, object_kind="user", object_id=user.id)
+    session.flush()
+    return True
+
+
+def end_other_sessions(session: Session, user: User, keep: str | None) -> None:
+    end_all_sessions(session, user.id, keep=keep)
+    record_audit(session, "session_ended", actor_id=user.id, object_kind="user", object_id=user.id)
 
 
 def end_session(session: Session, token: str | None) -> None:
@@ -529,6 +674,83 @@ def complete_setup(
     token_row.used_at = now
     session.flush()
     return user
+
+
+# --- password-reset links ------------------------------------------------------------------
+
+
+def issue_reset_link(
+    session: Session, user: User, *, actor_id: int | None, minutes: int, now: datetime | None = None
+) -> str:
+    """A one-time link for this user to set a new password; returns its token (shown once)."""
+    if not user.active:
+        raise UnknownUser()
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        PasswordResetToken(
+            token_hash=digest(token),
+            user_id=_id(user),
+            created_by=actor_id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+    )
+    session.flush()
+    record_audit(
+        session, "reset_link_issued", actor_id=actor_id, object_kind="user", object_id=user.id
+    )
+    return token
+
+
+def valid_reset_token(
+    session: Session, token: str | None, now: datetime | None = None
+) -> tuple[PasswordResetToken, User] | None:
+    """The unused, unexpired reset link with this token and its active user, or None."""
+    if not token or len(token) > 100:
+        return None
+    now = now or utcnow()
+    row = session.exec(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == digest(token))
+    ).first()
+    if row is None or row.used_at is not None:
+        return None
+    if row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return row, user
+
+
+def reset_password(session: Session, row: PasswordResetToken, user: User, password: str) -> None:
+    """Set the new password; the link (and every other of the user's) is spent, and every
+    session and API token of the user ends: whoever held them must sign in again."""
+    user.password_hash = hash_password(password)
+    user.updated_at = utcnow()
+    now = utcnow()
+    session.exec(
+        update(PasswordResetToken)
+        .where(
+            col(PasswordResetToken.user_id) == user.id,
+            col(PasswordResetToken.used_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+    row.used_at = now
+    end_all_sessions(session, user.id)
+    revoke_tokens(session, user, actor_id=user.id)
+    clear_account_failures(session, user.email)
+    record_audit(session, "password_reset", actor_id=user.id, object_kind="user", object_id=user.id)
+    session.flush()
+
+
+def clear_account_failures(session: Session, email: str) -> None:
+    """The account's own counter starts afresh (a new password makes old guesses moot)."""
+    row = session.get(LoginThrottle, throttle_key(email))
+    if row is not None:
+        session.delete(row)
+        session.flush()
 
 
 def users_in_order(session: Session) -> Iterable[User]:

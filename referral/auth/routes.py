@@ -1,6 +1,6 @@
 """Sign in and out, first-run setup, the account page and user management.
 
-URL rules of this feature:
+URL rules of this feature (the second factor, sessions and reset links: factor_routes.py):
     GET/POST /sign-in                     auth.sign_in
     POST     /sign-out                    auth.sign_out
     GET/POST /setup/<token>               auth.setup
@@ -14,6 +14,7 @@ URL rules of this feature:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import (
@@ -28,7 +29,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
@@ -39,8 +40,10 @@ from wtforms.fields.choices import SelectChoice
 from referral import db
 from referral.access import current_reach, load_or_404, requires
 from referral.auth import operations as ops
+from referral.auth import second_factor
 from referral.auth.forms import (
     ROLE_LABELS,
+    ButtonForm,
     LanguageForm,
     PasswordForm,
     SetupForm,
@@ -51,11 +54,22 @@ from referral.auth.forms import (
 from referral.auth.models import ROLES, User
 from referral.directory.models import State
 from referral.i18n import current_language
+from referral.security import limit_guessing
 from referral.urls import safe_next
 
 blueprint = Blueprint("auth", __name__, template_folder="templates")
 login_manager = LoginManager()
 SESSION_KEY = "sid"  # the random id of the server-side session record
+PENDING = "pending_sign_in"  # who gave the right password and owes the second step
+# The forms of referral/auth/factor_routes.py that check a code or a link, rate-limited too.
+GUESSED = (
+    "auth.sign_in_code",
+    "auth.sign_in_enrol",
+    "auth.account_second_factor",
+    "auth.account_recovery_codes",
+    "auth.account_second_factor_off",
+    "auth.reset_password",
+)
 
 
 def error_message(exc: ops.AccountError) -> str:
@@ -65,6 +79,13 @@ def error_message(exc: ops.AccountError) -> str:
             "Too many failed attempts: this account is locked until %(time)s. "
             "Other accounts are not affected.",
             time=format_datetime(exc.until, "short"),
+        )
+    if isinstance(exc, ops.SignInDelayed):
+        seconds = max(1, math.ceil((exc.until - ops.utcnow()).total_seconds()))
+        return ngettext(
+            "Too many failed attempts on this account: wait %(num)d second and try again.",
+            "Too many failed attempts on this account: wait %(num)d seconds and try again.",
+            seconds,
         )
     messages = {
         "invalid_credentials": _("The email or the password is not right."),
@@ -76,6 +97,14 @@ def error_message(exc: ops.AccountError) -> str:
         "duplicate_email": _("A user with this email already exists."),
         "last_admin": _("This is the last active administrator: make another one first."),
         "unknown_user": _("There is no active user with this email."),
+        "invalid_code": _(
+            "That code is not right, or it was already used. Check that your phone's clock "
+            "is right and type the newest code, or a recovery code."
+        ),
+        "not_enrolled": _("There is no second factor to check: set one up first."),
+        "second_factor_required": _(
+            "Your role signs in with a second factor: it cannot be turned off."
+        ),
     }
     if exc.code in messages:
         return messages[exc.code]
@@ -155,17 +184,40 @@ def sign_in() -> str | Response:
     if form.validate_on_submit():
         database = db.session()
         try:
-            user = ops.authenticate(database, form.email.data or "", form.password.data or "")
+            user = ops.authenticate(
+                database, form.email.data or "", form.password.data or "", request.remote_addr
+            )
         except ops.AccountError as exc:
             problem = error_message(exc)
         else:
-            ops.end_session(database, session.get(SESSION_KEY))
-            session.clear()  # a fresh session id at sign-in: nothing from before survives
-            session[SESSION_KEY] = ops.start_session(database, user)
-            login_user(user)
+            if second_factor.asked(user):
+                return begin_second_step(user, target)
+            complete_sign_in(user)
             return redirect(target)
     no_admin = not ops.admin_exists(db.session())
     return render_template("auth/sign_in.html", form=form, problem=problem, no_admin=no_admin)
+
+
+def complete_sign_in(user: User) -> None:
+    """Every step passed: a fresh session (nothing from before survives), audited."""
+    database = db.session()
+    ops.record_audit(database, "sign_in", actor_id=user.id, object_kind="user", object_id=user.id)
+    ops.end_session(database, session.get(SESSION_KEY))
+    session.clear()
+    session[SESSION_KEY] = ops.start_session(
+        database, user, user_agent=request.user_agent.string, address=request.remote_addr
+    )
+    login_user(user)
+
+
+def begin_second_step(user: User, target: str) -> Response:
+    """The password was right: remember who, for a few minutes, and ask for the code (or for
+    enrolment when this user has no second factor yet). Nobody is signed in meanwhile."""
+    ops.end_session(db.session(), session.get(SESSION_KEY))
+    session.clear()
+    session[PENDING] = {"user": user.id, "at": int(ops.utcnow().timestamp()), "next": target}
+    endpoint = "auth.sign_in_code" if second_factor.enrolled(user) else "auth.sign_in_enrol"
+    return redirect(url_for(endpoint))
 
 
 @blueprint.post("/sign-out")
@@ -214,9 +266,12 @@ def setup(token: str) -> str | Response | tuple[str, int]:
             problem = error_message(exc)
         else:
             current_app.extensions["referral_admin_exists"] = True
-            session.clear()
-            session[SESSION_KEY] = ops.start_session(database, user)
-            login_user(user)
+            if second_factor.asked(user):
+                flash(
+                    _("The first administrator is ready. Now set up the second factor."), "success"
+                )
+                return begin_second_step(user, url_for("auth.users"))
+            complete_sign_in(user)
             flash(_("The first administrator is ready. You are signed in."), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/setup.html", form=form, problem=problem)
@@ -238,6 +293,8 @@ def _account_page(
         "auth/account.html",
         language_form=language_form,
         password_form=password_form,
+        second_factor_on=second_factor.enrolled(current_user),
+        second_factor_required=second_factor.required(current_user),
         problem=problem,
         role_label=ROLE_LABELS.get(current_user.role, current_user.role),
         state_names=_state_names(current_user),
@@ -272,7 +329,11 @@ def account_password() -> str | Response | tuple[str, int]:
                 form.current.data or "",
                 form.password.data or "",
                 keep_session=session.get(SESSION_KEY),
+                address=request.remote_addr,
             )
+        except ops.InvalidCredentials:
+            form.current.errors = [_("This is not your current password.")]
+            return _account_page(LanguageForm(language=current_user.language), form), 400
         except ops.AccountError as exc:
             return _account_page(
                 LanguageForm(language=current_user.language), form, error_message(exc)
@@ -370,7 +431,14 @@ def user_edit(user_id: int) -> str | Response | tuple[str, int]:
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("auth.users"))
     status = 200 if request.method == "GET" else 400
-    return render_template("auth/user_form.html", form=form, problem=problem, user=user), status
+    return render_template(
+        "auth/user_form.html",
+        form=form,
+        problem=problem,
+        user=user,
+        button_form=ButtonForm(formdata=None),
+        second_factor_on=second_factor.enrolled(user),
+    ), status
 
 
 def init_app(app: Flask) -> None:
@@ -381,7 +449,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # the server-side session record does this job
     app.extensions["referral_user_language"] = user_language
+    from referral.auth import factor_routes  # noqa: F401  (its views join this blueprint)
+
     app.register_blueprint(blueprint)
+    limit_guessing(app, "auth.sign_in", "auth.account_password", "auth.setup", *GUESSED)
 
     @app.context_processor
     def _account_context() -> dict[str, Any]:

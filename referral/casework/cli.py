@@ -20,6 +20,7 @@ import click
 from flask.cli import AppGroup
 from sqlmodel import Session, col, select
 
+from referral.audit.operations import record_audit
 from referral.auth.models import User
 from referral.casework.models import Case, Screening
 from referral.casework.routing import translate
@@ -183,3 +184,7 @@ def export_command(out: Path | None) -> None:
     finally:
         if out:
             target.close()
+    with database.transaction() as session:  # who ran it is the console: no user
+        record_audit(
+            session, "export_made", actor_id=None, object_kind="export", object_id="cases:jsonl"
+        )

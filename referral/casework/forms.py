@@ -10,7 +10,6 @@ from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -30,6 +29,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from referral.casework.models import Referral
 from referral.casework.workflow import REASONS, TRANSITIONS
+from referral.forms import Form as FlaskForm  # every posted form's shared checks
 from referral.rules import Catalogue
 from referral.rules.contract import REASON_REQUIRED_STATUSES
 

@@ -42,6 +42,7 @@ from referral.casework.screening import CaseDetails
 from referral.db import session as db_session
 from referral.db import writes as db_writes
 from referral.directory.catalogue import current_catalogue
+from referral.directory.confidential import CONTACT_THROUGH, shows_location
 from referral.i18n import current_language, languages
 from referral.rules import RecordInvalid
 from referral.rules.contract import DECLINED_STATUSES
@@ -300,6 +301,7 @@ def rescreen(code: str) -> Response:
     data = forms.draft_from_record(latest.record, known) if latest else {}
     data["consent_referral"] = "yes" if case.consent_referral else "no"
     data["consent_statistics"] = "yes" if case.consent_statistics else "no"
+    data["notes"] = case.notes or ""  # submitting the draft writes them back: never lost
     draft = drafts.start_draft(db_session(), current_user.id, rescreen=case, data=data)
     return redirect(url_for("intake.section", key=draft.key, section="encounter"))
 
@@ -310,6 +312,7 @@ MAX_PAGE = 1_000_000
 
 @blueprint.get("/cases")
 @login_required
+@db_writes  # the case_list_viewed audit event
 def index() -> str:
     status = request.args.get("status") or None
     if status not in {None, "likely", "possible", "not_indicated"}:
@@ -324,6 +327,13 @@ def index() -> str:
         code=code,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
         page=page,
+    )
+    record_audit(
+        db_session(),
+        "case_list_viewed",
+        actor_id=current_user.id,
+        object_kind="case_list",
+        object_id=f"cases:page:{page}",
     )
     return render_template(
         "cases/index.html",
@@ -491,12 +501,29 @@ def conflict_page(referral: Referral, case: Case, form: StatusForm) -> str:
 
 @blueprint.get("/referrals/<int:referral_id>/sheet")
 @login_required
+@db_writes  # the referral_sheet_viewed audit event
 def referral_sheet(referral_id: int) -> str:
     """A sheet for the person: the service and how to reach it, nothing else about the case."""
-    referral, _case = load_referral(referral_id, current_reach())
+    reach = current_reach()
+    referral, case = load_referral(referral_id, reach)
+    record_audit(
+        db_session(),
+        "referral_sheet_viewed",
+        actor_id=current_user.id,
+        object_kind="referral",
+        object_id=referral.id,
+        state=case.state,
+    )
     sheet_lang = request.args.get("lang")
     if sheet_lang not in languages():
         sheet_lang = current_language()
     service = current_catalogue(db_session()).services_by_id.get(referral.service_id or "")
     with force_locale(sheet_lang):  # the template's lang and label() follow
-        return render_template("cases/sheet.html", referral=referral, service=service)
+        return render_template(
+            "cases/sheet.html",
+            referral=referral,
+            service=service,
+            # A confidential service's location and line: administrators only.
+            shows_location=service is None or shows_location(service, is_admin=reach.is_admin),
+            contact_through=_(CONTACT_THROUGH),
+        )

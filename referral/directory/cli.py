@@ -13,10 +13,13 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
+from referral.audit.operations import record_audit
 from referral.db import get_db
 from referral.directory.catalogue import catalogue_cache
+from referral.directory.confidential import withhold_location
 from referral.directory.hsds import export_hsds, import_entries, read_hsds
 from referral.directory.operations import export_entries
+from referral.i18n import gettext_for
 from referral.rules import SeedErrors
 
 directory_cli = AppGroup("directory", help="The service directory.")
@@ -26,10 +29,22 @@ directory_cli = AppGroup("directory", help="The service directory.")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "hsds"]), default="json", show_default=True
 )
-def export_command(fmt: str) -> None:
-    """Print every directory entry sorted by id: CONTRACT section 4, or HSDS 3.0 services."""
-    with get_db().transaction(write=False) as session:
+@click.option(
+    "--withhold-confidential",
+    is_flag=True,
+    help="For a reader who is not an administrator: confidential services' contact and "
+    "how-to-refer are replaced by how to make contact through the administrators.",
+)
+def export_command(fmt: str, withhold_confidential: bool) -> None:
+    """Print every directory entry sorted by id: CONTRACT section 4, or HSDS 3.0 services.
+
+    The full export holds confidential locations: it is the administrators' copy."""
+    with get_db().transaction() as session:  # who ran it is the console: no user
         entries = export_entries(session)
+        what = f"directory:{fmt}" + (":shared" if withhold_confidential else ":full")
+        record_audit(session, "export_made", actor_id=None, object_kind="export", object_id=what)
+    if withhold_confidential:
+        entries = [withhold_location(entry, gettext_for) for entry in entries]
     document: Any = export_hsds(entries) if fmt == "hsds" else entries
     click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from referral.forms import Form, date_in_range
 from referral.rules import Catalogue, SeedError
 
 TEXT_PAIRS = ("how_to_refer", "contact", "hours")
@@ -41,7 +41,7 @@ def _optional_int(label: Any, high: int | None = 120) -> IntegerField:
     return IntegerField(label, validators=checks)
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(Form):
     id = StringField(
         _l("Id"),
         validators=[DataRequired(), Length(max=120)],
@@ -91,18 +91,18 @@ class ServiceForm(FlaskForm):
         _l("Documents to bring (English)"),
         description=_l("One document a line, in the same order as in Spanish."),
     )
-    last_verified = DateField(_l("Last verified"), validators=[Optional()])
+    last_verified = DateField(_l("Last verified"), validators=[Optional(), date_in_range])
     confidential = BooleanField(
         _l("Confidential location"),
         description=_l("The contact and how to get there are shown to administrators only."),
     )
 
 
-class CapacityForm(FlaskForm):
+class CapacityForm(Form):
     capacity_available = _optional_int(_l("Free places now"), high=None)
 
 
-class RetireForm(FlaskForm):
+class RetireForm(Form):
     pass
 
 

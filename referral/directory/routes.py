@@ -21,9 +21,11 @@ from sqlmodel import col, or_, select
 from werkzeug.wrappers import Response
 
 from referral import db
-from referral.access import requires
+from referral.access import current_reach, requires
+from referral.audit.operations import record_audit
 from referral.directory import operations as ops
 from referral.directory.catalogue import catalogue_cache, current_catalogue
+from referral.directory.confidential import CONTACT_THROUGH
 from referral.directory.forms import (
     CapacityForm,
     RetireForm,
@@ -106,10 +108,25 @@ def index() -> str:
     )
 
 
+def audit_location_read(row: ServiceRow) -> None:
+    """An administrator is about to see a confidential service's location: audited."""
+    if row.entry.get("confidential") and current_reach().is_admin:
+        record_audit(
+            db.session(),
+            "service_location_viewed",
+            actor_id=current_user.id,
+            object_kind="service",
+            object_id=row.id,
+            state=ops.audit_state(row.entry),
+        )
+
+
 @blueprint.get("/directory/<service_id>")
 @requires("supervisor", "admin")
+@db.writes  # the service_location_viewed audit event
 def show(service_id: str) -> str:
     row = load_service(service_id)
+    audit_location_read(row)
     verified, stale = verification(row.entry)
     return render_template(
         "directory/show.html",
@@ -119,6 +136,7 @@ def show(service_id: str) -> str:
         stale=stale,
         capacity_form=CapacityForm(capacity_available=row.entry.get("capacity_available")),
         retire_form=RetireForm(),
+        contact_through=_(CONTACT_THROUGH),
     )
 
 
@@ -170,10 +188,12 @@ def new() -> Response | str | tuple[str, int]:
 
 @blueprint.route("/directory/<service_id>/edit", methods=["GET", "POST"])
 @requires("admin")
+@db.writes  # the service_location_viewed audit event
 def edit(service_id: str) -> Response | str | tuple[str, int]:
     row = load_service(service_id)
     form = prepare(ServiceForm(), current_catalogue(db.session()), current_language())
     if request.method == "GET":
+        audit_location_read(row)
         fill_from_entry(form, row.entry)
     else:
         form.id.data = row.id  # the id of a service never changes

@@ -3,14 +3,17 @@
 URL rules of this feature:
     GET  /stats                         stats.index               summary of a year, on screen
     POST /stats/releases                stats.make_release        make (or fetch) a public release
-    GET  /stats/summary.<fmt>           stats.summary_download    json | csv | html
+    POST /stats/summary.<fmt>           stats.summary_download    json | csv | html
     GET  /stats/ledger                  stats.ledger              the privacy ledger (admins)
-    GET  /stats/synthetic.csv           stats.synthetic_download  DP synthetic microdata
-    GET  /stats/microdata.csv           stats.microdata_download  k-anonymous, l-diverse microdata
-    GET  /stats/dictionary.csv          stats.dictionary_download the microdata's columns
+    POST /stats/synthetic.csv           stats.synthetic_download  DP synthetic microdata
+    POST /stats/microdata.csv           stats.microdata_download  k-anonymous, l-diverse microdata
+    POST /stats/dictionary.csv          stats.dictionary_download the microdata's columns
+
+Downloads are POSTs with a CSRF token: a top-level GET from another site carries the Lax
+session cookie, a POST from there does not (and has no token). Settings stay in the query.
 
 A supervisor always gets the public version for their states: a differentially private
-release, made once by a POST (it spends privacy budget) and then read by every GET. An
+release, made once by a POST (it spends privacy budget) and then read by every download. An
 admin chooses the scope, and either the exact internal summary or a public release. Every
 download and every new release is audited.
 """
@@ -258,7 +261,7 @@ def make_release() -> BaseResponse:
     return redirect(back)
 
 
-@blueprint.get("/stats/summary.<fmt>")
+@blueprint.post("/stats/summary.<fmt>")
 @requires("supervisor", "admin")
 @db.writes
 def summary_download(fmt: str) -> BaseResponse:
@@ -304,11 +307,11 @@ def summary_download(fmt: str) -> BaseResponse:
     )
 
 
-@blueprint.get("/stats/synthetic.csv")
+@blueprint.post("/stats/synthetic.csv")
 @requires("supervisor", "admin")
 @db.writes
 def synthetic_download() -> BaseResponse:
-    """The stored synthetic microdata of a year for the reader's scope (never made by a GET)."""
+    """The stored synthetic microdata of a year for the reader's scope (never made here)."""
     reach = current_reach()
     scope = _scope(reach)
     epsilon = _epsilon(reach, request.args.get("epsilon"))
@@ -355,7 +358,7 @@ def ledger() -> str:
     )
 
 
-@blueprint.get("/stats/microdata.csv")
+@blueprint.post("/stats/microdata.csv")
 @requires("supervisor", "admin")
 @db.writes
 def microdata_download() -> Response:
@@ -380,9 +383,11 @@ def microdata_download() -> Response:
     return _attachment(spool, "ruta-microdata.csv", "text/csv")
 
 
-@blueprint.get("/stats/dictionary.csv")
+@blueprint.post("/stats/dictionary.csv")
 @requires("supervisor", "admin")
+@db.writes  # the export_made audit event
 def dictionary_download() -> Response:
+    reach = current_reach()
     language = current_language()
     gettext = gettext_for(language)
     catalogue = current_catalogue(db.session())
@@ -394,6 +399,7 @@ def dictionary_download() -> Response:
     )
     out = io.StringIO()
     write_dictionary(out, gettext, rows)
+    export.audit_export(db.session(), reach.user_id, "microdata-dictionary:csv", _scope(reach))
     return _attachment(
         io.BytesIO(out.getvalue().encode("utf-8")), "ruta-microdata-dictionary.csv", "text/csv"
     )

@@ -15,14 +15,16 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, Form, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from referral import db
 from referral.access import Reach, current_reach, requires
+from referral.audit.operations import as_code, record_audit
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
+from referral.forms import MAX_PAGE, QueryForm, date_in_range
 from referral.i18n import current_language
 from referral.labels import reason_label
 from referral.rules import Catalogue, SeedErrors
@@ -60,11 +62,11 @@ AGE_BAND_LABELS = {
 }
 
 
-class DashboardFilters(Form):
+class DashboardFilters(QueryForm):
     """Filters from the query string (a GET form: nothing changes, so no CSRF token)."""
 
-    since = DateField(_l("From (date)"), validators=[Optional()])
-    until = DateField(_l("To (date)"), validators=[Optional()])
+    since = DateField(_l("From (date)"), validators=[Optional(), date_in_range])
+    until = DateField(_l("To (date)"), validators=[Optional(), date_in_range])
     state = SelectField(_l("State"), choices=[], validators=[Optional()])
     need = SelectField(_l("Need"), choices=[], validators=[Optional()])
     reason = SelectField(_l("Reason"), choices=[], validators=[Optional()])
@@ -214,6 +216,7 @@ def dashboard() -> str:
 
 @blueprint.get("/supervision/cases")
 @requires("supervisor", "admin")
+@db.writes  # the case_list_viewed audit event
 def cases() -> str:
     user_reach = current_reach()
     session = db.session()
@@ -224,8 +227,16 @@ def cases() -> str:
     key = request.args.get("key", "")[:80]
     if panel not in (*queries.PANELS, "total"):
         abort(404)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    # Bounded: a huge page number would overflow the database's integer OFFSET.
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     listing = queries.cases_behind(session, user_reach, filters, panel, key, page=page)
+    record_audit(
+        session,
+        "case_list_viewed",
+        actor_id=user_reach.user_id,
+        object_kind="case_list",
+        object_id=as_code(f"supervision:{panel}:{key}:page:{page}"),
+    )
     return render_template(
         "supervision/cases.html",
         listing=listing,
@@ -238,11 +249,11 @@ def cases() -> str:
     )
 
 
-class WhatIfForm(Form):
+class WhatIfForm(QueryForm):
     """The period, and one drafted new service and/or one drafted change (a GET form)."""
 
-    since = DateField(_l("From (date)"), validators=[Optional()])
-    until = DateField(_l("To (date)"), validators=[Optional()])
+    since = DateField(_l("From (date)"), validators=[Optional(), date_in_range])
+    until = DateField(_l("To (date)"), validators=[Optional(), date_in_range])
     state = SelectField(_l("Screenings in state"), choices=[], validators=[Optional()])
     add_need = SelectField(_l("New service for the need"), choices=[], validators=[Optional()])
     add_state = SelectField(_l("Serving"), choices=[], validators=[Optional()])

@@ -43,6 +43,52 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: "/account/password",
         row("login", 400, 400, 400, 400),
     ),
+    # The second step of signing in: without a password just given here, back to sign in.
+    "auth.sign_in_code": ("GET", lambda o: "/sign-in/code", row(*["login"] * 5)),
+    "auth.sign_in_enrol": ("GET", lambda o: "/sign-in/enrol", row(*["login"] * 5)),
+    "auth.account_second_factor": (
+        "GET",
+        lambda o: "/account/second-factor",
+        row("login", 200, 200, 200, 200),
+    ),
+    # Without a code the form goes back to the second-factor page (302), changing nothing.
+    "auth.account_recovery_codes": (
+        "POST",
+        lambda o: "/account/second-factor/recovery-codes",
+        row("login", 302, 302, 302, 302),
+    ),
+    "auth.account_second_factor_off": (
+        "POST",
+        lambda o: "/account/second-factor/off",
+        row("login", 302, 302, 302, 302),
+    ),
+    "auth.account_sessions": (
+        "GET",
+        lambda o: "/account/sessions",
+        row("login", 200, 200, 200, 200),
+    ),
+    # One's own sessions only: another user's (the target user's) is out of everyone's reach.
+    "auth.account_session_end": (
+        "POST",
+        lambda o: f"/account/sessions/{o['target_session']}/end",
+        row("login", 404, 404, 404, 404),
+    ),
+    "auth.account_sessions_end_others": (
+        "POST",
+        lambda o: "/account/sessions/end-others",
+        row("login", 302, 302, 302, 302),
+    ),
+    "auth.user_second_factor_reset": (
+        "POST",
+        lambda o: f"/admin/users/{o['target_user'].id}/second-factor/reset",
+        row("login", 404, 404, 404, 302),
+    ),
+    "auth.user_reset_link": (
+        "POST",
+        lambda o: f"/admin/users/{o['target_user'].id}/reset-link",
+        row("login", 404, 404, 404, 200),
+    ),
+    "auth.reset_password": ("GET", lambda o: "/reset/not-a-token", row(*[404] * 5)),
     "auth.users": ("GET", lambda o: "/admin/users", row("login", 404, 404, 404, 200)),
     "auth.user_new": ("GET", lambda o: "/admin/users/new", row("login", 404, 404, 404, 200)),
     "auth.user_edit": (
@@ -54,7 +100,7 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     # Statistics (issue 7): supervisors (their states, always public) and admins.
     "stats.index": ("GET", lambda o: "/stats", row("login", 404, 200, 200, 200)),
     "stats.summary_download": (
-        "GET",
+        "POST",
         lambda o: "/stats/summary.json",
         row("login", 404, 302, 302, 200),  # supervisors: to /stats until a release is made
     ),
@@ -65,17 +111,17 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     ),
     "stats.ledger": ("GET", lambda o: "/stats/ledger", row("login", 404, 404, 404, 200)),
     "stats.synthetic_download": (
-        "GET",
+        "POST",
         lambda o: "/stats/synthetic.csv",
         row("login", 404, 302, 302, 302),  # to /stats until the synthetic data are made
     ),
     "stats.microdata_download": (
-        "GET",
+        "POST",
         lambda o: "/stats/microdata.csv",
         row("login", 404, 200, 200, 200),
     ),
     "stats.dictionary_download": (
-        "GET",
+        "POST",
         lambda o: "/stats/dictionary.csv",
         row("login", 404, 200, 200, 200),
     ),
@@ -196,7 +242,26 @@ def world(app, make_user) -> dict[str, Any]:
         "admin": make_user("admin", (), national=True),
         "target_user": make_user("screener", (STATE,)),
     }
-    return {**people, **case_objects(app, people["screener"])}
+    return {
+        **people,
+        **case_objects(app, people["screener"]),
+        "target_session": session_of(app, people["target_user"]),
+    }
+
+
+def session_of(app, user) -> int:
+    """The id of a signed-in session of ``user`` (as its sign-in makes it)."""
+    from sqlmodel import select
+
+    from referral.auth import operations as ops
+    from referral.auth.models import UserSession
+    from referral.db import get_db
+
+    with app.app_context(), get_db(app).transaction() as session:
+        token = ops.start_session(session, user)
+        return session.exec(
+            select(UserSession.id).where(UserSession.token_hash == ops.digest(token))
+        ).one()
 
 
 def case_objects(app, screener) -> dict[str, Any]:

@@ -126,7 +126,14 @@ def test_idle_timeout_and_absolute_lifetime(app, client, make_user, login) -> No
     assert client.get("/account").headers["Location"].startswith("/sign-in")
 
 
-def test_throttling_locks_one_account_not_everyone(app, client, make_user, login) -> None:
+def from_address(client, address: str):
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_throttling_locks_one_account_from_one_address_not_everyone(
+    app, client, make_user, login
+) -> None:
     victim = make_user("screener", email="victim@example.org")
     bystander = make_user("screener", email="bystander@example.org")
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
@@ -142,13 +149,101 @@ def test_throttling_locks_one_account_not_everyone(app, client, make_user, login
     assert "bloqueada" in sign_in(client, "nobody@example.org", "x" * 12).get_data(as_text=True)
 
 
+def test_a_stranger_cannot_keep_the_owner_out(app, make_user, login) -> None:
+    """Issue 16: failures from one address lock that address out, not the owner elsewhere."""
+    owner = make_user("admin", (), national=True, email="owner@example.org")
+    stranger = from_address(app.test_client(), "198.51.100.7")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] * 4):  # and again whenever it could
+        sign_in(stranger, owner.email, "a guess that is wrong")
+    assert "bloqueada" in sign_in(stranger, owner.email, PASSWORD).get_data(as_text=True)
+    # The account is only slowed down: once its short delay has passed, the owner gets in.
+    with get_db(app).transaction(write=False) as session:
+        wait = ops.delayed_until(session, owner.email)
+    assert wait is not None
+    assert wait - ops.utcnow() <= timedelta(seconds=app.config["LOGIN_DELAY_SECONDS"])
+    early = sign_in(from_address(app.test_client(), "203.0.113.20"), owner.email, PASSWORD)
+    assert "espere" in early.get_data(as_text=True) or "wait" in early.get_data(as_text=True)
+    assert audit_actions(app, "sign_in_delayed")
+    with get_db(app).transaction() as session:  # the delay passes
+        row = session.get(ops.LoginThrottle, ops.throttle_key(owner.email))
+        row.last_failure_at = ops.utcnow() - timedelta(seconds=app.config["LOGIN_DELAY_SECONDS"])
+    owner_client = from_address(app.test_client(), "203.0.113.20")
+    login(owner_client, owner)
+    assert owner_client.get("/admin/users").status_code == 200
+
+
+def test_the_account_delay_doubles_to_a_maximum_and_refused_attempts_do_not_count(app) -> None:
+    app.config.update(LOGIN_DELAY_SECONDS=2, LOGIN_DELAY_MAX_SECONDS=20, LOGIN_MAX_FAILURES=3)
+    email = "someone@example.org"
+    with app.app_context(), get_db(app).transaction() as session:
+        start = ops.utcnow()
+        waits = []
+        for n in range(8):
+            now = start + timedelta(minutes=n)
+            ops.record_failure(session, email, f"192.0.2.{n}", now=now)
+            until = ops.delayed_until(session, email, now=now)
+            waits.append(round((until - now).total_seconds()) if until else 0)
+        assert waits == [0, 0, 2, 4, 8, 16, 20, 20]
+        # Knocking during the delay is refused before any password check: nothing counted.
+        with pytest.raises(ops.SignInDelayed):
+            ops.authenticate(session, email, PASSWORD, "192.0.2.99")
+        row = session.get(ops.LoginThrottle, ops.throttle_key(email))
+        assert row.failures == 8
+
+
+def test_a_forged_forwarded_for_header_is_ignored_without_a_trusted_proxy(
+    app, make_user, login
+) -> None:
+    user = make_user("screener")
+    client = app.test_client()
+    for n in range(app.config["LOGIN_MAX_FAILURES"] + 2):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"10.9.9.{n}"  # a new address each time?
+        sign_in(client, user.email, "wrong password, again")
+    assert "bloqueada" in sign_in(client, user.email, PASSWORD).get_data(as_text=True)
+
+
+def test_behind_one_trusted_proxy_the_forwarded_address_is_the_client(tmp_path) -> None:
+    from referral import create_app
+
+    proxied = create_app(
+        {"TRUSTED_PROXIES": 1, "INSTANCE_PATH": str(tmp_path), "AUTO_SETUP": False}
+    )
+
+    @proxied.get("/address-for-test")
+    def address() -> str:
+        from flask import request
+
+        return f"{request.remote_addr} {request.scheme}"
+
+    answer = proxied.test_client().get(
+        "/address-for-test",
+        headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+    )
+    assert answer.get_data(as_text=True) == "203.0.113.9 https"
+
+
+def test_sign_in_has_a_per_address_rate_limit(limited_app, make_user) -> None:
+    limited_app.config["SIGN_IN_RATE_LIMIT"] = "3 per minute"
+    user = make_user("screener")
+    here = from_address(limited_app.test_client(), "192.0.2.50")
+    answers = [sign_in(here, user.email, "wrong password, again").status_code for _ in "abcd"]
+    assert answers == [200, 200, 200, 429]
+    refused = sign_in(here, user.email, PASSWORD)
+    assert refused.status_code == 429
+    assert "Demasiados intentos" in refused.get_data(as_text=True) or "Too many" in (
+        refused.get_data(as_text=True)
+    )
+    elsewhere = from_address(limited_app.test_client(), "192.0.2.51")
+    assert sign_in(elsewhere, user.email, PASSWORD).status_code == 302
+
+
 def test_lock_ends_after_its_time(app, make_user, login) -> None:
     user = make_user("screener")
     with app.app_context(), get_db(app).transaction() as session:
         past = ops.utcnow() - timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"] + 1)
         for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-            ops.record_failure(session, user.email, now=past)
-        assert ops.locked_until(session, user.email) is None
+            ops.record_failure(session, user.email, "127.0.0.1", now=past)
+        assert ops.locked_until(session, user.email, "127.0.0.1") is None
     login(app.test_client(), user)
 
 

@@ -23,7 +23,7 @@ import pytest
 from referral.casework.models import Gap, GapReason
 from referral.db import get_db
 from tests.conftest import csrf_token
-from tests.factories import Person, clear_cases, record_data, store
+from tests.factories import Person, clear_cases, download, record_data, store
 from tests.stats.attacks import differenced, recovered_cells
 
 FORCED_LABOUR_ADULT = [
@@ -182,7 +182,7 @@ def supervisor_download(app, make_user, login, states: tuple[str, ...]) -> dict:
     if b"csrf_token" in page.data:  # releases are made by a POST (issue 15)
         token = csrf_token(client, "/stats?year=2024")
         client.post("/stats/releases", data={"csrf_token": token, "year": "2024"})
-    response = client.get("/stats/summary.json?year=2024")
+    response = download(client, "/stats/summary.json?year=2024")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return json.loads(response.get_data(as_text=True))
 

@@ -13,7 +13,7 @@ from referral.audit.models import AuditEvent
 from referral.db import get_db
 from referral.stats.models import PrivacyRelease
 from tests.conftest import csrf_token
-from tests.factories import identical_people, random_people, store
+from tests.factories import download, identical_people, random_people, store
 
 
 @pytest.fixture
@@ -57,14 +57,14 @@ def test_supervisor_release_is_made_by_a_post_then_downloaded(
         "Hacer la publicación" in page or "Make the public release" in page or "csrf_token" in page
     )
     # Looking, or asking for a download, never spends budget.
-    missing = client.get("/stats/summary.json?year=2024")
+    missing = download(client, "/stats/summary.json?year=2024")
     assert missing.status_code == 302 and not releases_made(app)
     # A POST without the CSRF token (as from another site) is refused.
     assert client.post("/stats/releases", data={"year": "2024"}).status_code == 400
     assert not releases_made(app)
     make_release(client, state="MX-NLE", epsilon="4")  # a supervisor cannot choose these
     assert [(r.scope, r.epsilon) for r in releases_made(app)] == [("MX-CHP", 2.0)]
-    response = client.get("/stats/summary.json?year=2024&public=0&state=MX-NLE")
+    response = download(client, "/stats/summary.json?year=2024&public=0&state=MX-NLE")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     got = json.loads(response.get_data(as_text=True))
@@ -88,7 +88,7 @@ def test_supervisor_release_is_made_by_a_post_then_downloaded(
 def test_supervisor_microdata_covers_only_their_states(app, client, make_user, login, data) -> None:
     supervisor = make_user("supervisor", ("MX-NLE",))
     login(client, supervisor)
-    response = client.get("/stats/microdata.csv")
+    response = download(client, "/stats/microdata.csv")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     # Random people in Nuevo León exist only below k; the 13 identical ones are published.
@@ -104,18 +104,18 @@ def test_admin_chooses_internal_or_public_and_sees_the_ledger(
 ) -> None:
     admin = make_user("admin", (), national=True)
     login(client, admin)
-    internal = json.loads(client.get("/stats/summary.json?year=2024").get_data(as_text=True))
+    internal = json.loads(download(client, "/stats/summary.json?year=2024").get_data(as_text=True))
     assert internal["disclosure"]["public"] is False and internal["scope"] == "national"
     assert "privacy" not in internal
     one_state = json.loads(
-        client.get("/stats/summary.json?year=2024&state=MX-NLE").get_data(as_text=True)
+        download(client, "/stats/summary.json?year=2024&state=MX-NLE").get_data(as_text=True)
     )
     assert one_state["scope"] == ["MX-NLE"]
     assert one_state["victims"]["total"] < internal["victims"]["total"]
     page = make_release(client, state="MX-NLE", epsilon="1")
     assert [(r.scope, r.epsilon) for r in releases_made(app)] == [("MX-NLE", 1.0)]
     public = json.loads(
-        client.get("/stats/summary.json?year=2024&public=1&state=MX-NLE&epsilon=1").get_data(
+        download(client, "/stats/summary.json?year=2024&public=1&state=MX-NLE&epsilon=1").get_data(
             as_text=True
         )
     )
@@ -157,8 +157,8 @@ def test_page_in_both_languages(app, client, make_user, login, data) -> None:
     exported = len(exports(app))
     client.get("/stats?year=2024")
     assert len(exports(app)) == exported  # looking is not exporting
-    csv_text = client.get("/stats/summary.csv?year=2024").get_data(as_text=True)
+    csv_text = download(client, "/stats/summary.csv?year=2024").get_data(as_text=True)
     assert "Victims by form of exploitation" in csv_text and "Men: 95% interval" in csv_text
-    html = client.get("/stats/summary.html?year=2024").get_data(as_text=True)
+    html = download(client, "/stats/summary.html?year=2024").get_data(as_text=True)
     assert "<table>" in html and "OpenDP" in html
-    assert client.get("/stats/summary.xml?year=2024").status_code == 404
+    assert download(client, "/stats/summary.xml?year=2024").status_code == 404

@@ -13,7 +13,7 @@ from referral.stats.microdata import COLUMNS, EXPLOITATION_NAMES
 from referral.stats.models import PrivacyRelease
 from referral.stats.synthetic import AGES, GENDERS, MINOR_AGES
 from tests.conftest import csrf_token
-from tests.factories import random_people, store
+from tests.factories import download, random_people, store
 
 
 def synthetic(runner, *args: str) -> tuple[str, dict]:
@@ -62,10 +62,10 @@ def test_supervisor_makes_and_downloads_synthetic_microdata(app, client, make_us
     screener = make_user("screener", ("MX-CHP",))
     store(app, random_people(10, 60, years=(2024,)), screener.id)
     login(client, make_user("supervisor", ("MX-CHP", "MX-GRO")))
-    assert client.get("/stats/synthetic.csv?year=2024").status_code == 302
+    assert download(client, "/stats/synthetic.csv?year=2024").status_code == 302
     token = csrf_token(client, "/stats?year=2024")
     client.post("/stats/releases", data={"csrf_token": token, "year": "2024", "table": "synthetic"})
-    response = client.get("/stats/synthetic.csv?year=2024")
+    response = download(client, "/stats/synthetic.csv?year=2024")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {row["region"] for row in rows} <= {"south", "unknown"}
