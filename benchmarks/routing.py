@@ -35,6 +35,7 @@ from referral.rules import (  # noqa: E402
     validate_record,
 )
 from referral.rules.contract import CODE_LISTS, INDICATORS  # noqa: E402
+from referral.seeds.languages import iso639_table  # noqa: E402
 
 
 def load(name: str) -> Any:
@@ -57,7 +58,9 @@ def generated_directory(n: int, states: list[str], rng: random.Random) -> list[d
                 "id": f"gen-{i:05d}",
                 "name": {"es": f"Servicio {i}", "en": f"Service {i}"},
                 "need": need,
-                "status": rng.choices(["active", "inactive", "temporarily_closed"], [90, 5, 5])[0],
+                "status": rng.choices(
+                    ["active", "inactive", "temporarily_closed", "defunct"], [88, 5, 5, 2]
+                )[0],
                 "operator": "government" if gov else "ngo",
                 "coverage": ["national"]
                 if rng.random() < 0.03
@@ -69,14 +72,20 @@ def generated_directory(n: int, states: list[str], rng: random.Random) -> list[d
                 ),
                 "male_max_age": rng.choice([None, 13]),
                 "accepts_foreign": True if gov else rng.random() < 0.8,
-                "languages": rng.choice([["es"], ["es", "en"], ["es", "tzo"]]),
+                "languages": rng.choice([["es"], ["es", "en"], ["spa", "tzo"], ["es", "fra"]]),
                 "capacity_available": rng.choice([None, None, 0, 3, 10]),
                 "requires_complaint": rng.random() < 0.2,
                 "requires_victim_status": rng.random() < 0.1,
                 "accepts_companions": rng.random() < 0.7,
                 "companion_max_age_male": rng.choice([None, 13]),
                 "specializations": rng.choice([[], [], ["sexual_exploitation"], ["forced_labor"]]),
-                "tags": [],
+                "tags": rng.choice([[], [], ["trafficking_specialized"]])
+                + (["country_of_origin"] if need == "consular" and rng.random() < 0.5 else []),
+                **(
+                    {"nationalities": [rng.choice(["GT", "HN", "MX"])]}
+                    if need == "consular"
+                    else {}
+                ),
                 "source": "generated for benchmarks/routing.py",
             }
         )
@@ -96,13 +105,13 @@ def generated_records(
             "sex": rng.choices(["female", "male", "intersex", "unknown"], [55, 40, 1, 4])[0],
             "nationality": rng.choice(["GT", "HN", "VE", "CU"])
             if foreign
-            else rng.choice(["MX", "MX", "ZZ"]),
+            else rng.choice(["MX", "MX", "ZZ"]),  # ZZ with status unknown: possibly foreign
             "state": rng.choice([*states, "unknown"]),
             "setting": rng.choice(["urban", "rural", "unknown"]),
-            "languages": rng.choice([["es"], ["es"], [], ["tzo"], ["en"]]),
+            "languages": rng.choice([["es"], ["es"], [], ["tzo"], ["en"], ["fre"], ["es", "tzo"]]),
             "migration_status": rng.choice(["irregular", "asylum_seeker", "regular"])
             if foreign
-            else "national",
+            else rng.choice(["national", "national", "unknown"]),
             "encounter": rng.choice(list(CODE_LISTS["encounters"])),
             "indicators": rng.sample(indicators, rng.randint(0, 7)),
             "sector": rng.choice([None, "agriculture", "commercial_sex_venue"]),
@@ -112,7 +121,7 @@ def generated_records(
                 for _ in range(rng.choice([0, 0, 1, 2]))
             ],
             "needs": rng.sample(
-                ["shelter", "medical", "psychological", "legal_aid", "prosecution"],
+                ["shelter", "medical", "psychological", "legal_aid", "prosecution", "consular"],
                 rng.randint(1, 3),
             ),
             "immediate_danger": rng.random() < 0.1,
@@ -158,12 +167,17 @@ def main() -> None:
     rng = random.Random(20250101)
     seeded = parse_services(load("services.yaml"), seeds, set(states))
 
+    languages = iso639_table()  # loaded once per process, before the catalogue is timed
     t0 = time.perf_counter()
-    seeded_cat = build_catalogue(seeds, seeded, directory_version="seeds", state_names=state_names)
+    seeded_cat = build_catalogue(
+        seeds, seeded, directory_version="seeds", state_names=state_names, languages=languages
+    )
     build_seeded = time.perf_counter() - t0
     generated = parse_services(generated_directory(args.services, states, rng), seeds, set(states))
     t0 = time.perf_counter()
-    big_cat = build_catalogue(seeds, generated, directory_version="gen", state_names=state_names)
+    big_cat = build_catalogue(
+        seeds, generated, directory_version="gen", state_names=state_names, languages=languages
+    )
     build_big = time.perf_counter() - t0
     groups = sum(len(t.groups) for t in big_cat.tables.values())
     records = generated_records(args.records, states, seeded_cat.codes, rng)

@@ -37,7 +37,11 @@ def test_man_in_guerrero_has_a_shelter_gap_for_sex_and_coverage(app) -> None:
     assert result["screening"]["status"] == "likely"
     assert "forced_labor" in result["screening"]["forms"]
     shelter_gap = next(g for g in result["gaps"] if g["need"] == "shelter")
-    assert {"coverage", "sex"} <= set(shelter_gap["reasons"])
+    # v4: the reasons of the shelters in reach (national or in Guerrero); "coverage" only
+    # when none is in reach, never beside another reason
+    in_reach = [r for r in result["excluded"]["shelter"].values() if "coverage" not in r]
+    expected = sorted({x for r in in_reach for x in r}) if in_reach else ["coverage"]
+    assert shelter_gap["reasons"] == expected
     assert result["options"]["shelter"] == []
     assert {n["need"] for n in result["needs"] if n["auto"]} >= {
         "victim_registration",

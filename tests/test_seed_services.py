@@ -112,6 +112,8 @@ OPTIONAL_KEYS = {
     "required_documents",
     "last_verified",
     "confidential",
+    "caveats",
+    "nationalities",
 }
 BILINGUAL_KEYS = ("name", "how_to_refer", "contact", "hours")
 
@@ -387,51 +389,55 @@ def test_men_can_be_sheltered_only_outside_trafficking_shelters(services):
     assert covered < set(STATES)
 
 
-def test_every_shelter_is_a_trafficking_crime_victim_or_migrant_shelter(services):
+def is_dif_care_centre(s: dict) -> bool:
+    return s["id"].endswith("-dif-care-centre")
+
+
+def test_every_shelter_is_a_trafficking_crime_victim_migrant_or_dif_shelter(services):
     kinds = {"trafficking_specialized", "crime_victim_shelter", "migrant_shelter"}
     for s in by_need(services, "shelter"):
-        assert len(kinds & set(s["tags"])) == 1, s["id"]
+        if is_dif_care_centre(s):
+            assert not kinds & set(s["tags"]), s["id"]
+        else:
+            assert len(kinds & set(s["tags"])) == 1, s["id"]
 
 
-# --- PROTECTION ¶7: 39 NGO migrant shelters in Chiapas -----------------------------------
+# --- PROTECTION ¶7: 39 NGO migrant shelters in Chiapas, one network entry ----------------
 
 
-def test_thirty_nine_ngo_migrant_shelters_in_chiapas(services):
+def test_the_39_ngo_migrant_shelters_in_chiapas_are_one_network_entry(services):
     migrant = [s for s in services if "migrant_shelter" in s["tags"]]
-    assert len(migrant) == 39
-    for s in migrant:
-        assert s["need"] == "shelter"
-        assert s["operator"] == "ngo"
-        assert s["coverage"] == ["MX-CHP"]
-        assert s["id"].startswith("svc-chp-")
-        assert s["accepts_foreign"] is True
-        assert accepts_adult_men(s), s["id"]
-        assert "39 NGOs in Chiapas" in s["source"] and "PROTECTION ¶7" in s["source"]
+    assert [s["id"] for s in migrant] == ["svc-chp-migrant-shelter-network"]
+    (s,) = migrant
+    assert s["need"] == "shelter" and s["operator"] == "ngo" and s["coverage"] == ["MX-CHP"]
+    assert s["accepts_foreign"] is True and "illustrative" in s["tags"]
+    assert "39 NGOs in Chiapas" in s["source"] and "PROTECTION ¶7" in s["source"]
+    # The report does not say they take men; children alone go to DIF (LGDNNA Art. 94-95).
+    assert "men" not in s["how_to_refer"]["en"].replace("women", "")
+    assert "hombres" not in s["how_to_refer"]["es"]
+    assert "LGDNNA Art. 94-95" in s["source"]
+    assert "DIF" in s["how_to_refer"]["es"] and "DIF" in s["how_to_refer"]["en"]
+    assert not any(x["id"].startswith("svc-chp-migrant-shelter-") and x is not s for x in services)
 
 
-# --- PROTECTION ¶8: complaint and victim status requirements ----------------------------
+# --- PROTECTION ¶8: "some states" require a complaint or victim status: a caveat ----------
 
 
-def test_some_state_shelters_require_a_complaint_first(services):
-    requiring = [s for s in services if s["requires_complaint"]]
-    state_shelters = [s for s in requiring if s in trafficking_shelters(services)]
-    assert state_shelters
-    assert len(state_shelters) < len(trafficking_shelters(services))  # "some states"
-    for s in state_shelters:
-        assert "state_government" in s["tags"], s["id"]
-        assert "Public Prosecutor" in s["source"] and "PROTECTION ¶8" in s["source"]
-        assert "illustrative" in s["source"], s["id"]
+def caveat_sources(s: dict) -> list[str]:
+    return [c["source"] for c in s.get("caveats", [])]
 
 
-def test_some_states_require_victim_status_before_a_federal_shelter(services):
-    requiring = [s for s in services if s["requires_victim_status"]]
-    assert requiring
-    assert len(requiring) < len(trafficking_shelters(services))
-    for s in requiring:
-        assert s in trafficking_shelters(services), s["id"]
-        assert "federal_government" in s["tags"], s["id"]
-        assert "official victim status" in s["source"] and "PROTECTION ¶8" in s["source"]
-        assert "illustrative" in s["source"], s["id"]
+def test_no_named_shelter_requires_what_only_some_states_require(services):
+    for s in trafficking_shelters(services):
+        assert s["requires_complaint"] is False and s["requires_victim_status"] is False
+    for sid in ("svc-cmx-trafficking-shelter-federal", "svc-chh-trafficking-shelter-federal"):
+        (s,) = [x for x in services if x["id"] == sid]
+        assert any("official victim status" in c["en"] for c in s["caveats"])
+        assert "PROTECTION ¶8" in caveat_sources(s)
+    for sid in ("svc-mex-trafficking-shelter-state", "svc-que-trafficking-shelter-state"):
+        (s,) = [x for x in services if x["id"] == sid]
+        assert any("complaint" in c["en"] for c in s["caveats"])
+        assert "PROTECTION ¶8" in caveat_sources(s)
 
 
 def test_court_proceeding_services_require_a_criminal_complaint(services):
@@ -440,11 +446,111 @@ def test_court_proceeding_services_require_a_criminal_complaint(services):
     assert all(s["requires_complaint"] for s in court)
 
 
+def test_federal_protection_programme_has_no_complaint_condition(services):
+    (s,) = [x for x in services if x["id"] == "svc-fgr-federal-protection-program"]
+    assert s["requires_complaint"] is False and "court_proceedings" not in s["tags"]
+    assert "LGPSEDMTP Art. 83" in s["source"]
+    assert "organized" not in s["how_to_refer"]["en"]
+
+
+def test_femdo_takes_organized_crime_cases_anywhere(services):
+    (s,) = [x for x in services if x["id"] == "svc-femdo"]
+    assert "territory" not in s["how_to_refer"]["en"]
+    assert "Art. 5 V" in s["how_to_refer"]["en"] and "Art. 126" in s["how_to_refer"]["en"]
+
+
+# --- trafficking shelters: caveats, labelled assumptions -------------------------------------
+
+
+def test_trafficking_shelters_carry_the_laws_exception_and_the_reports_findings(services):
+    for s in trafficking_shelters(services):
+        assert "intersex" in s["sexes"], s["id"]
+        assert "labelled assumption" in s["source"], s["id"]
+        assert "LGPSEDMTP Art. 90 V" in caveat_sources(s), s["id"]
+        for text in (s["how_to_refer"]["en"], s["contact"]["en"]):
+            assert "hotline" not in text, s["id"]  # admission by hotline: no source says it
+        if s["operator"] == "government":
+            assert "PROTECTION ¶7" in caveat_sources(s), s["id"]
+
+
+def test_every_caveat_cites_a_report_paragraph_or_a_law(services, report_ids):
+    seen = 0
+    for s in services:
+        for c in s.get("caveats", []):
+            seen += 1
+            cited = c["source"] in report_ids or c["source"].startswith("LGPSEDMTP Art.")
+            assert cited, (s["id"], c["source"])
+    assert seen
+
+
+def test_the_reports_caveats_reach_the_services_they_concern(services):
+    def with_caveat(source: str) -> set[str]:
+        return {s["need"] for s in services if source in caveat_sources(s)}
+
+    assert "immigration" in with_caveat("PROTECTION ¶9")  # no humanitarian visa in 2024
+    assert "labor_rights" in with_caveat("PREVENTION ¶5")  # inspections announced
+    assert "prosecution" in with_caveat("PROTECTION ¶10")  # no restitution fund
+    assert {"immigration", "shelter"} <= with_caveat("PROFILE ¶4")  # extortion by officials
+    assert "shelter" in with_caveat("PROTECTION ¶6")  # housed only for the trial
+
+
+# --- consulates, interpretation, repatriation ------------------------------------------------
+
+
+def test_consular_services_say_whom_they_serve(services):
+    by_id = {s["id"]: s for s in services}
+    assert by_id["svc-sre-consular-protection"]["nationalities"] == ["MX"]
+    assert "country_of_origin" in by_id["svc-foreign-consular-assistance"]["tags"]
+    assert "LGPSEDMTP Art. 64" in by_id["svc-sre-consular-protection"]["source"]
+
+
+def test_english_assistance_is_not_interpretation(services):
+    interpreters = [s for s in by_need(services, "interpretation") if s["status"] != "defunct"]
+    assert interpreters == []
+    (s,) = [x for x in services if x["id"] == "svc-hotline-english"]
+    assert s["status"] == "defunct" and "Art. 90 I" in s["source"]
+
+
+def test_repatriation_in_tamaulipas_is_illustrative(services):
+    (s,) = [x for x in services if x["id"] == "svc-tam-repatriation"]
+    assert "illustrative" in s["tags"]
+
+
+# --- LGPSEDMTP Art. 5 and LGDNNA Art. 94, 122: what every state has by law -------------------
+
+
+def test_every_state_has_its_ordinary_prosecutor_and_dif_care_centres(services):
+    from referral.seeds.state_services import state_entries
+
+    generated = state_entries()
+    assert len(generated) == 2 * len(STATES)
+    by_id = {s["id"]: s for s in services}
+    for entry in generated:
+        assert by_id[entry["id"]] == entry  # services.yaml is what the script writes
+    for code in STATES:
+        mine = [e for e in generated if e["coverage"] == [code]]
+        needs = sorted(e["need"] for e in mine)
+        assert needs == ["prosecution", "shelter"], code
+        for e in mine:
+            assert e["operator"] == "government" and "illustrative" not in e["tags"]
+            assert "not a verified address" in e["source"]
+            assert not re.search(r"\d{3}", e["contact"]["es"] + e["contact"]["en"])
+        prosecutor = next(e for e in mine if e["need"] == "prosecution")
+        assert "LGPSEDMTP Art. 5" in prosecutor["source"]
+        care = next(e for e in mine if e["need"] == "shelter")
+        assert care["max_age"] == 17
+        assert "LGDNNA Art. 94" in care["source"] and "Art. 122 VI a)" in care["source"]
+
+
 # --- PROSECUTION ¶2 and ¶5: prosecutors --------------------------------------------------
 
 
 def test_thirty_of_thirty_two_states_have_a_specialized_prosecutor(services, docs):
-    state = [s for s in by_need(services, "prosecution") if is_state_specific(s)]
+    state = [
+        s
+        for s in by_need(services, "prosecution")
+        if is_state_specific(s) and "trafficking_specialized" in s["tags"]
+    ]
     assert len(state) == 30
     covered = [s["coverage"][0] for s in state]
     assert all(len(s["coverage"]) == 1 for s in state)
@@ -452,7 +558,7 @@ def test_thirty_of_thirty_two_states_have_a_specialized_prosecutor(services, doc
     missing = sorted(set(STATES) - set(covered))
     assert len(missing) == 2
     for s in state:
-        assert "trafficking_specialized" in s["tags"], s["id"]
+        assert "illustrative" in s["tags"], s["id"]  # which two lack one is a choice
         assert s["operator"] == "government"
         assert "PROSECUTION ¶2" in s["source"]
         for code in missing:
@@ -572,3 +678,14 @@ def test_every_need_has_a_service_or_is_documented_as_a_gap(services, docs):
     assert len(section) == 2, "docs/services.md must list the needs with no service"
     listed = set(re.findall(r"`([a-z_]+)`", section[1].split("\n## ", 1)[0]))
     assert set(NEEDS) - served == listed & set(NEEDS)
+
+
+def test_docs_list_every_entrys_basis(services, docs):
+    section = docs.split("## Every entry's basis", 1)
+    assert len(section) == 2
+    rows = dict(re.findall(r"^\| `([a-z0-9._-]+)` \| ([^|]+) \|", section[1], re.M))
+    assert set(rows) == {s["id"] for s in services}
+    for s in services:
+        basis = rows[s["id"]]
+        assert ("demonstration" in basis) == ("illustrative" in s["tags"]), s["id"]
+        assert ("labelled assumption" in basis) == ("labelled assumption" in s["source"]), s["id"]

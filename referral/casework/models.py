@@ -195,6 +195,7 @@ class Gap(SQLModel, table=True):
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     opened_at: datetime = timestamp_column(nullable=False)
     closed_at: datetime | None = datetime_column(nullable=True)
+    closed_reason: str | None = Field(default=None, max_length=20)  # GapClosedReason
 
 
 class GapReason(SQLModel, table=True):

@@ -20,6 +20,7 @@ from referral.casework.models import (
 )
 from referral.db import session, utcnow
 from referral.rules import Catalogue, route_case, validate_record
+from referral.rules.contract import CONTRACT_VERSION, contract_version_of
 
 PAGE_SIZE = 50
 
@@ -127,6 +128,20 @@ def displayed_result(screening: Screening, catalogue: Catalogue, lang: str) -> t
         result = route_case(record, catalogue, include_excluded=False)
         return result.to_json(lang), False
     return screening.result, True
+
+
+def made_with_earlier_rules(screening: Screening) -> bool:
+    """The stored result was made under an earlier contract (its rules_version says which)."""
+    return contract_version_of(screening.rules_version) != CONTRACT_VERSION
+
+
+def v4_reasons_since(session: Session) -> datetime | None:
+    """When this instance first routed under contract v4: routing gap reasons follow v4 from
+    then on (docs/supervision.md). None before any v4 screening."""
+    first = session.exec(
+        select(func.min(Screening.screened_at)).where(col(Screening.rules_version).like("4/%"))
+    ).one()
+    return first
 
 
 def case_referrals(session: Session, case: Case) -> list[Referral]:

@@ -8,6 +8,8 @@ URL rules of this feature:
     POST     /intake/<key>/submit           intake.submit
     POST     /intake/<key>/discard          intake.discard
     POST     /cases/<code>/rescreen         intake.rescreen
+and of the case pages (blueprint "cases"), among them:
+    POST     /cases/<code>/route-again      cases.route_again   (same answers, today's rules)
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from referral.casework.forms import AdHocReferralForm, ReferForm, StatusForm, st
 from referral.casework.models import Case, Draft, Referral
 from referral.casework.queries import latest_screening, load_case, load_referral
 from referral.casework.screening import CaseDetails
+from referral.casework.screening import route_again as route_stored_answers
 from referral.db import session as db_session
 from referral.db import writes as db_writes
 from referral.directory.catalogue import current_catalogue
@@ -377,6 +380,7 @@ def show(code: str) -> str:
         screening=screening,
         result=result,
         other_language=other_language,
+        earlier_rules=screening is not None and queries.made_with_earlier_rules(screening),
         referrals=case_referrals,
         tried=tried,
         declined=declined,
@@ -404,6 +408,31 @@ REFERRAL_ERRORS = {
 
 def referral_error(exc: workflow.ReferralError) -> str:
     return REFERRAL_ERRORS.get(exc.code, lambda: exc.code)()
+
+
+@blueprint.post("/cases/<code>/route-again")
+@login_required
+def route_again(code: str) -> Response:
+    """Route the stored answers again under today's rules (a new screening; the old is kept)."""
+    case = load_case(code, current_reach())  # CSRFProtect has checked the token before the view ran
+    session = db_session()
+    screening = latest_screening(session, case)
+    if screening is None:
+        abort(400)
+    try:
+        route_stored_answers(
+            session,
+            case,
+            screening,
+            current_catalogue(session),
+            screener_id=current_user.id,
+            lang=current_language(),
+        )
+    except RecordInvalid:
+        flash(_("The stored answers no longer fit today's lists: screen again instead."), "error")
+    else:
+        flash(_("The same answers were routed again with today's rules."), "success")
+    return redirect(url_for("cases.show", code=case.code))
 
 
 @blueprint.post("/cases/<code>/referrals")

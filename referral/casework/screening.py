@@ -16,12 +16,17 @@ from sqlmodel import Session
 from referral.audit.operations import record_audit
 from referral.casework.models import Case, Screening, ScreeningForm
 from referral.casework.rows import CaseDetails, case_row, form_rows, screening_row
-from referral.casework.workflow import open_gap
+from referral.casework.workflow import reroute_gaps
 from referral.db import utcnow
-from referral.rules import Catalogue, RoutingResult, ScreeningRecord, route_case
-from referral.rules.contract import GapKind
+from referral.rules import (
+    Catalogue,
+    RoutingResult,
+    ScreeningRecord,
+    route_case,
+    validate_record,
+)
 
-__all__ = ["CaseDetails", "new_case_code", "store_screening"]
+__all__ = ["CaseDetails", "new_case_code", "route_again", "store_screening"]
 
 # Case codes: 12 characters from an alphabet without look-alikes (60 bits of randomness).
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -82,16 +87,15 @@ def store_screening(
         session.add(ScreeningForm(**row))
     case.latest_screening_id = screening.id
     session.add(case)
-    for gap in result.gaps:
-        open_gap(
-            session,
-            case,
-            need=gap.need,
-            kind=GapKind.routing,
-            reasons=list(gap.reasons),
-            screening_id=screening.id,
-            when=when,
-        )
+    # A new routing closes (rerouted) or updates the case's open routing gaps (CONTRACT 5).
+    reroute_gaps(
+        session,
+        case,
+        {gap.need: list(gap.reasons) for gap in result.gaps},
+        {need for need, options in result.options.items() if options},
+        screening_id=screening.id,
+        when=when,
+    )
     session.flush()
     record_audit(
         session,
@@ -102,3 +106,25 @@ def store_screening(
         state=case.state,
     )
     return case, screening, result
+
+
+def route_again(
+    session: Session,
+    case: Case,
+    screening: Screening,
+    catalogue: Catalogue,
+    *,
+    screener_id: int,
+    lang: str = "es",
+) -> tuple[Screening, RoutingResult]:
+    """Route the same answers under today's rules and directory: a new screening of the case,
+    the old one kept; the case's open routing gaps close or change (CONTRACT section 5).
+    Raises RecordInvalid if the stored answers no longer pass today's code lists."""
+    record = validate_record(screening.record, catalogue.codes)
+    details = CaseDetails(
+        consent_referral=case.consent_referral, consent_statistics=case.consent_statistics
+    )
+    _, new, result = store_screening(
+        session, record, catalogue, screener_id=screener_id, details=details, case=case, lang=lang
+    )
+    return new, result

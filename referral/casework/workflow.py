@@ -23,6 +23,7 @@ from referral.rules.contract import (
     DECLINED_STATUSES,
     FINAL_STATUSES,
     REASON_REQUIRED_STATUSES,
+    GapClosedReason,
     GapKind,
     GapReasonCode,
     ReferralReason,
@@ -292,13 +293,66 @@ def open_gap(
     return gap
 
 
-def close_gaps(session: Session, case_id: int, need: str) -> int:
-    """Close every open gap of this case and need (a referral for it was accepted)."""
+def close_gaps(
+    session: Session,
+    case_id: int,
+    need: str,
+    reason: GapClosedReason = GapClosedReason.accepted,
+) -> int:
+    """Close every open gap of this case and need, saying why (CONTRACT section 5)."""
     gaps = session.exec(
         select(Gap).where(Gap.case_id == case_id, Gap.need == need, Gap.closed_at.is_(None))  # type: ignore[union-attr]
     ).all()
     now = utcnow()
     for gap in gaps:
         gap.closed_at = now
+        gap.closed_reason = reason
         session.add(gap)
     return len(gaps)
+
+
+def reroute_gaps(
+    session: Session,
+    case: Case,
+    gaps: dict[str, list[str]],
+    options: set[str],
+    *,
+    screening_id: int | None,
+    when: datetime,
+) -> None:
+    """A new routing of the case (CONTRACT section 5): close its open routing gap of each need
+    that now has an option (``rerouted``); give the one of a need still without an option
+    the new reasons; open one for every other need without an option.
+
+    ``gaps``: need -> reasons of the new routing's gaps; ``options``: needs with an option.
+    """
+    open_routing = session.exec(
+        select(Gap).where(
+            Gap.case_id == case.id,
+            Gap.kind == GapKind.routing,
+            Gap.closed_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    for gap in open_routing:
+        if gap.need in options:
+            gap.closed_at = when
+            gap.closed_reason = GapClosedReason.rerouted
+            session.add(gap)
+        elif gap.need in gaps and sorted(set(gaps[gap.need])) != list(gap.reasons):
+            gap.reasons = sorted(set(gaps[gap.need]))
+            gap.screening_id = screening_id
+            session.add(gap)
+            for old in session.exec(select(GapReason).where(GapReason.gap_id == gap.id)).all():
+                session.delete(old)
+            for row in gap_reason_rows(gap.id, gap.reasons):
+                session.add(GapReason(**row))
+    for need, reasons in gaps.items():
+        open_gap(
+            session,
+            case,
+            need=need,
+            kind=GapKind.routing,
+            reasons=reasons,
+            screening_id=screening_id,
+            when=when,
+        )

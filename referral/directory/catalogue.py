@@ -10,11 +10,12 @@ import threading
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from referral.directory.models import DirectoryVersion
+from referral.directory.models import UNVERSIONED_REASONS, DirectoryVersion
 from referral.directory.models import Service as ServiceRow
 from referral.rules import Catalogue, RuleSeeds, Service, build_catalogue, parse_services
+from referral.seeds.languages import iso639_table
 from referral.seeds.loader import SeedStore, StateSeed, seed_store
 
 
@@ -34,23 +35,35 @@ class CatalogueCache:
         return self.seeds.states
 
     def get(self, session: Session) -> Catalogue:
-        version = directory_version(session)
+        latest = latest_change(session)
         catalogue = self._catalogue
-        if catalogue is not None and self._version == version:
+        if catalogue is not None and self._version == latest:
             return catalogue
+        version = directory_version(session)
         services = load_services(session, self.rules, {s.code for s in self.states})
         catalogue = build_catalogue(
             self.rules,
             services,
             directory_version=str(version),
             state_names={s.code: {"es": s.name.es, "en": s.name.en} for s in self.states},
+            languages=iso639_table(),
         )
         with self._lock:
-            self._catalogue, self._version = catalogue, version
+            self._catalogue, self._version = catalogue, latest
         return catalogue
 
 
 def directory_version(session: Session) -> int:
+    """The directory version routing results name: changes of free places and of the
+    demonstration notice are left out (CONTRACT section 2: free places are not versioned)."""
+    query = select(func.coalesce(func.max(DirectoryVersion.id), 0)).where(
+        col(DirectoryVersion.reason).not_in(UNVERSIONED_REASONS)
+    )
+    return int(session.exec(query).one() or 0)
+
+
+def latest_change(session: Session) -> int:
+    """The newest change of any kind: what the cached catalogue must be rebuilt after."""
     return int(session.exec(select(func.coalesce(func.max(DirectoryVersion.id), 0))).one() or 0)
 
 

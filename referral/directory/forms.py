@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -91,6 +92,26 @@ class ServiceForm(Form):
         _l("Documents to bring (English)"),
         description=_l("One document a line, in the same order as in Spanish."),
     )
+    nationalities = StringField(
+        _l("Only for nationals of"),
+        description=_l(
+            "Leave it empty for every nationality. Only for a service that serves some "
+            "nationalities by nature, such as a consulate: country codes separated by commas, "
+            "for example: GT, HN."
+        ),
+    )
+    caveats_es = TextAreaField(
+        _l("Know before referring (Spanish)"),
+        description=_l("What the sources say a screener should know: one caveat a line."),
+    )
+    caveats_en = TextAreaField(
+        _l("Know before referring (English)"),
+        description=_l("One caveat a line, in the same order as in Spanish."),
+    )
+    caveats_source = TextAreaField(
+        _l("Source of each caveat"),
+        description=_l("The report paragraph or law article of each caveat, one a line."),
+    )
     last_verified = DateField(_l("Last verified"), validators=[Optional(), date_in_range])
     confidential = BooleanField(
         _l("Confidential location"),
@@ -104,6 +125,12 @@ class CapacityForm(Form):
 
 class RetireForm(Form):
     pass
+
+
+class ConfirmDirectoryForm(Form):
+    """An admin says the directory is a real one (or a demonstration again)."""
+
+    confirmed = HiddenField()
 
 
 def prepare(form: ServiceForm, catalogue: Catalogue, lang: str) -> ServiceForm:
@@ -151,6 +178,10 @@ def fill_from_entry(form: ServiceForm, entry: dict[str, Any]) -> None:
     documents = entry.get("required_documents") or []
     form.required_documents_es.data = "\n".join(d["es"] for d in documents)
     form.required_documents_en.data = "\n".join(d["en"] for d in documents)
+    form.nationalities.data = ", ".join(entry.get("nationalities") or [])
+    caveats = entry.get("caveats") or []
+    for key in ("es", "en", "source"):
+        getattr(form, f"caveats_{key}").data = "\n".join(c[key] for c in caveats)
     verified = entry.get("last_verified")
     form.last_verified.data = dt.date.fromisoformat(verified) if verified else None
     form.confidential.data = bool(entry.get("confidential"))
@@ -194,6 +225,19 @@ def entry_from_form(form: ServiceForm, *, service_id: str) -> dict[str, Any]:
         entry["required_documents"] = [
             {"es": es, "en": en} for es, en in zip(docs_es, docs_en, strict=True)
         ]
+    nationalities = [x.strip() for x in (form.nationalities.data or "").split(",") if x.strip()]
+    if nationalities:
+        entry["nationalities"] = nationalities
+    lines = [
+        [x.strip() for x in (getattr(form, f"caveats_{key}").data or "").splitlines() if x.strip()]
+        for key in ("es", "en", "source")
+    ]
+    if any(lines):
+        width = max(len(x) for x in lines)
+        es, en, source = ([*x, *[""] * (width - len(x))] for x in lines)
+        entry["caveats"] = [
+            {"es": a, "en": b, "source": c} for a, b, c in zip(es, en, source, strict=True)
+        ]
     if form.last_verified.data:
         entry["last_verified"] = form.last_verified.data.isoformat()
     if form.confidential.data:
@@ -203,6 +247,12 @@ def entry_from_form(form: ServiceForm, *, service_id: str) -> dict[str, Any]:
 
 def form_field(error_field: str) -> str:
     """The form field a rules-core error names: ``name.es`` -> ``name_es``."""
+    if error_field.startswith("caveats"):
+        return "caveats_" + next(
+            (key for key in ("en", "source") if error_field.endswith("." + key)), "es"
+        )
+    if error_field.startswith("nationalities"):
+        return "nationalities"
     if error_field.startswith("required_documents"):
         return "required_documents_en" if error_field.endswith(".en") else "required_documents_es"
     return error_field.replace(".", "_")
@@ -237,6 +287,19 @@ def error_message(error: SeedError) -> str:
         ("missing source", lambda: _("Say which report paragraph or law article this rests on.")),
         ("missing text", lambda: _("Write this text in both languages.")),
         ("must be a date", lambda: _("Enter a date as YYYY-MM-DD.")),
+        (
+            "must be an ISO 3166-1 alpha-2 code",
+            lambda: _(
+                "Write country codes of two capital letters, such as GT, separated by commas."
+            ),
+        ),
+        (
+            "a refuge for women victims of violence is refused",
+            lambda: _(
+                "A refuge for women victims of violence cannot be in the directory: trafficking "
+                "victims must never be housed there (LGPSEDMTP Art. 90 VI)."
+            ),
+        ),
     )
     for prefix, text in known:
         if message.startswith(prefix):

@@ -24,6 +24,7 @@ from referral.directory.models import Service as ServiceRow
 from referral.directory.operations import (
     RETIRED_STATUS,
     check_entries,
+    directory_confirmed,
     new_version,
     referenced_services,
     service_row,
@@ -58,7 +59,16 @@ TERMS: dict[str, tuple[str, str]] = {
     "contact_en": ("detail", "Contact, in English."),
     "hours_en": ("detail", "Hours, in English (Spanish: schedules[0].description)."),
     "text_en": ("detail", "The English text of a required document."),
+    "nationality": (
+        "eligibility",
+        "A nationality the service serves, only (ISO 3166-1 alpha-2, one each); "
+        "absent: every nationality.",
+    ),
+    "caveat_es": ("detail", "A caveat for the screener, in Spanish (one each, in order)."),
+    "caveat_en": ("detail", "The English text of the caveat at the same position."),
+    "caveat_source": ("detail", "The source of the caveat at the same position."),
 }
+CAVEAT_TERMS = ("caveat_es", "caveat_en", "caveat_source")
 INT_TERMS = ("male_max_age", "capacity_available", "companion_max_age_male")
 BOOL_TERMS = ("accepts_foreign", "requires_complaint", "requires_victim_status",
               "accepts_companions")  # fmt: skip
@@ -118,6 +128,13 @@ def to_hsds(entry: dict[str, Any]) -> dict[str, Any]:
         ]
     if entry.get("hours"):
         attributes.append(("hours_en", entry["hours"]["en"]))
+    attributes += [("nationality", code) for code in entry.get("nationalities") or ()]
+    for caveat in entry.get("caveats") or ():
+        attributes += [
+            ("caveat_es", caveat["es"]),
+            ("caveat_en", caveat["en"]),
+            ("caveat_source", caveat["source"]),
+        ]
     service: dict[str, Any] = {
         "id": hid,
         "name": entry["name"]["es"],
@@ -288,6 +305,19 @@ class _Reader:
                                     "attributes.confidential")  # fmt: skip
         if confidential is not None:
             entry["confidential"] = confidential
+        if "nationality" in found:
+            entry["nationalities"] = found["nationality"]
+        caveat_texts = [found.get(code, []) for code in CAVEAT_TERMS]
+        if any(caveat_texts):
+            if len({len(t) for t in caveat_texts}) != 1:
+                self.fail(
+                    "attributes.caveat", "each caveat needs caveat_es, caveat_en and caveat_source"
+                )
+            else:
+                entry["caveats"] = [
+                    {"es": es, "en": en, "source": source}
+                    for es, en, source in zip(*caveat_texts, strict=True)
+                ]
         return entry if len(self.errors) == before else None
 
 
@@ -361,7 +391,10 @@ def import_entries(
             else:
                 session.delete(row)
                 report.removed.append(sid)
-    if report.added or report.updated or report.removed or report.retired:
+    changed = report.added or report.updated or report.removed or report.retired
+    # An admin's import is a real directory: it ends the demonstration banner, even when
+    # the file holds what is already stored.
+    if changed or (entries and not directory_confirmed(session)):
         session.flush()
         version = new_version(session, "import")
         report.directory_version = version.id

@@ -19,6 +19,15 @@ class State(SQLModel, table=True):
     name_en: str = Field(max_length=80)
 
 
+# Directory changes that make a new version for caches but not a new ``rules_version``:
+# free places change too often to version (CONTRACT section 2), and the demonstration
+# notice changes no entry.
+CAPACITY_CHANGE = "capacity"
+CONFIRMED_REASON = "confirm"
+DEMONSTRATION_REASON = "demonstration"
+UNVERSIONED_REASONS = (CAPACITY_CHANGE, CONFIRMED_REASON, DEMONSTRATION_REASON)
+
+
 class DirectoryVersion(SQLModel, table=True):
     """Every change to the service directory makes a new version (CONTRACT section 2)."""
 
@@ -26,7 +35,7 @@ class DirectoryVersion(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_column(nullable=False)
-    reason: str = Field(max_length=40)  # seed | edit | import
+    reason: str = Field(max_length=40)  # seed | edit | import | capacity | confirm | demonstration
 
 
 class Service(SQLModel, table=True):

@@ -14,11 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from referral.audit.operations import record_audit
 from referral.db import utcnow
-from referral.directory.models import DirectoryVersion, State
+from referral.directory.models import (
+    CAPACITY_CHANGE,
+    CONFIRMED_REASON,
+    DEMONSTRATION_REASON,
+    DirectoryVersion,
+    State,
+)
 from referral.directory.models import Service as ServiceRow
 from referral.rules import (
     RuleSeeds,
@@ -76,10 +82,40 @@ def referenced_services(session: Session, ids: Iterable[str]) -> set[str]:
 
 
 def new_version(session: Session, reason: str) -> DirectoryVersion:
+    """A new directory version; ``reason`` in UNVERSIONED_REASONS changes no rules_version."""
     version = DirectoryVersion(reason=reason)
     session.add(version)
     session.flush()
     return version
+
+
+# The directory is a demonstration (the seeds) until an admin confirms it or imports one;
+# the latest of these versions says which (an admin may also mark it a demonstration again).
+IMPORT_REASON = "import"
+_STANDING = (CONFIRMED_REASON, DEMONSTRATION_REASON, IMPORT_REASON)
+
+
+def directory_confirmed(session: Session) -> bool:
+    """Whether an admin has confirmed or imported a real directory (and not withdrawn it)."""
+    reason = session.exec(
+        select(DirectoryVersion.reason)
+        .where(col(DirectoryVersion.reason).in_(_STANDING))
+        .order_by(col(DirectoryVersion.id).desc())
+        .limit(1)
+    ).first()
+    return reason in (CONFIRMED_REASON, IMPORT_REASON)
+
+
+def set_directory_confirmed(session: Session, confirmed: bool, *, actor_id: int | None) -> None:
+    """Store (and audit) that the directory is a real one, or a demonstration again."""
+    version = new_version(session, CONFIRMED_REASON if confirmed else DEMONSTRATION_REASON)
+    record_audit(
+        session,
+        "directory_changed",
+        actor_id=actor_id,
+        object_kind="directory",
+        object_id=version.id,
+    )
 
 
 def save_service(
@@ -149,7 +185,7 @@ def update_capacity(
         )
     _replace_entry(row, {"capacity_available": capacity})
     session.add(row)
-    _changed(session, row, actor_id, reason="edit")
+    _changed(session, row, actor_id, reason=CAPACITY_CHANGE)
 
 
 @dataclass

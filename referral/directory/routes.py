@@ -7,6 +7,10 @@ URL rules of this feature:
     GET POST  /directory/<id>/edit            directory.edit      (admins)
     POST      /directory/<id>/capacity        directory.capacity  (admins)
     POST      /directory/<id>/retire          directory.retire    (admins)
+    POST      /directory/confirmation         directory.confirmation (admins)
+
+Every signed-in page carries the demonstration banner until an admin confirms the directory
+or imports one (``directory_is_demonstration`` in templates).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.confidential import CONTACT_THROUGH
 from referral.directory.forms import (
     CapacityForm,
+    ConfirmDirectoryForm,
     RetireForm,
     ServiceForm,
     entry_from_form,
@@ -49,6 +54,14 @@ def load_service(service_id: str) -> ServiceRow:
     if row is None:
         abort(404)
     return row
+
+
+@blueprint.app_context_processor
+def demonstration_banner() -> dict[str, Any]:
+    def directory_is_demonstration() -> bool:
+        return not ops.directory_confirmed(db.session())
+
+    return {"directory_is_demonstration": directory_is_demonstration}
 
 
 def verification(entry: dict[str, Any], today: dt.date | None = None) -> tuple[str | None, bool]:
@@ -102,6 +115,8 @@ def index() -> str:
         status=status,
         state=state,
         capacity_form=CapacityForm,
+        confirm_form=ConfirmDirectoryForm(),
+        confirmed=ops.directory_confirmed(session),
         args={
             k: v for k, v in {"q": q, "need": need, "status": status, "state": state}.items() if v
         },
@@ -119,6 +134,24 @@ def audit_location_read(row: ServiceRow) -> None:
             object_id=row.id,
             state=ops.audit_state(row.entry),
         )
+
+
+@blueprint.post("/directory/confirmation")
+@requires("admin")
+def confirmation() -> Response:
+    form = ConfirmDirectoryForm()
+    if not form.validate() or form.confirmed.data not in ("yes", "no"):
+        abort(400)
+    confirmed = form.confirmed.data == "yes"
+    ops.set_directory_confirmed(db.session(), confirmed, actor_id=current_user.id)
+    if confirmed:
+        flash(
+            _("The directory is confirmed as a real one: the demonstration notice is gone."),
+            "success",
+        )
+    else:
+        flash(_("The directory is marked as a demonstration again."), "success")
+    return redirect(url_for("directory.index"))
 
 
 @blueprint.get("/directory/<service_id>")

@@ -4,11 +4,11 @@ Imports neither Flask nor the database and does no I/O: callers load the seed fi
 the directory, build a Catalogue, and route validated screening records against it.
 """
 
-from .catalogue import Catalogue, ConstraintGroup, build_catalogue
+from .catalogue import Catalogue, ConstraintGroup, LanguageTable, build_catalogue
 from .errors import N_, ErrorMessage, RecordInvalid, SeedError, SeedErrors, render_errors
 from .record import Companion, ScreeningRecord, validate_record
 from .result import NeedLine, Option, RaisedAlert, RoutingGap, RoutingResult, WhyItFits
-from .routing import alert_codes, auto_needs, eligibility_reasons, route_case
+from .routing import alert_codes, auto_needs, confirm_items, eligibility_reasons, route_case
 from .screening import Screening
 from .seeds import CodeLists, Indicator, RuleSeeds, parse_rule_seeds, seeds_digest
 from .services import Service, parse_services
@@ -21,6 +21,7 @@ __all__ = [
     "ConstraintGroup",
     "ErrorMessage",
     "Indicator",
+    "LanguageTable",
     "NeedLine",
     "Option",
     "RaisedAlert",
@@ -37,6 +38,7 @@ __all__ = [
     "alert_codes",
     "auto_needs",
     "build_catalogue",
+    "confirm_items",
     "eligibility_reasons",
     "parse_rule_seeds",
     "parse_services",

@@ -7,12 +7,23 @@ state, so its cost grows with the number of distinct groups, not of services.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .contract import SERVICE_SEXES, ExclusionReason, Need, ServiceStatus, Sex, Why
+from .contract import (
+    CONTRACT_VERSION,
+    SERVICE_SEXES,
+    Confirm,
+    ExclusionReason,
+    MigrationStatus,
+    Need,
+    ServiceStatus,
+    ServiceTag,
+    Sex,
+    Why,
+)
 from .record import ScreeningRecord
 from .schema import LANGS, Texts
 from .screening import ScreeningRules
@@ -20,6 +31,54 @@ from .seeds import CodeLists, Indicator, RuleSeeds, seeds_digest
 from .services import NATIONAL, Service
 
 ALL_SEXES = frozenset(SERVICE_SEXES)
+UNKNOWN_NATIONALITY = "ZZ"
+PROTECTED_STATUSES = frozenset({MigrationStatus.asylum_seeker, MigrationStatus.refugee})
+
+
+SPANISH = "spa"  # ISO 639-3
+
+
+@dataclass(frozen=True)
+class LanguageTable:
+    """ISO 639 codes mapped to their ISO 639-3 code (CONTRACT 1, "same language").
+
+    Built outside the rules core from a maintained ISO 639 library and passed in as data; a
+    code not in the table equals only itself, and macrolanguages are not expanded.
+    """
+
+    to_639_3: Mapping[str, str]
+
+    def canonical(self, code: str) -> str:
+        return self.to_639_3.get(code, code)
+
+    def of(self, codes: Iterable[str]) -> frozenset[str]:
+        return frozenset(self.to_639_3.get(c, c) for c in codes)
+
+
+# Without a table, only the two spellings of Spanish the record itself knows are joined.
+BARE_LANGUAGES = LanguageTable(MappingProxyType({"es": SPANISH}))
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What eligibility and ranking read of one record, derived once per case."""
+
+    record: ScreeningRecord
+    foreign: bool
+    possibly_foreign: bool
+    languages: frozenset[str]  # ISO 639-3 where known
+    other_languages: frozenset[str]  # the person's languages other than Spanish
+
+    @classmethod
+    def of(cls, r: ScreeningRecord, table: LanguageTable) -> CaseFacts:
+        languages = table.of(r.languages)
+        return cls(
+            record=r,
+            foreign=r.foreign,
+            possibly_foreign=r.possibly_foreign,
+            languages=languages,
+            other_languages=languages - {SPANISH},
+        )
 
 
 @dataclass(frozen=True)
@@ -32,14 +91,16 @@ class ConstraintGroup:
     sexes: frozenset[str]
     male_max_age: int | None
     accepts_foreign: bool
-    languages: frozenset[str] | None  # only for the interpretation need
+    nationalities: frozenset[str] | None
+    country_of_origin: bool
+    languages: frozenset[str] | None  # ISO 639-3, only for the interpretation need
     no_capacity: bool
     requires_complaint: bool
     requires_victim_status: bool
     companions: tuple[bool, int | None] | None  # only for the shelter need
 
     @classmethod
-    def of(cls, s: Service) -> ConstraintGroup:
+    def of(cls, s: Service, table: LanguageTable = BARE_LANGUAGES) -> ConstraintGroup:
         return cls(
             active=s.status == ServiceStatus.active,
             min_age=s.min_age,
@@ -47,7 +108,9 @@ class ConstraintGroup:
             sexes=frozenset(s.sexes),
             male_max_age=s.male_max_age,
             accepts_foreign=s.accepts_foreign,
-            languages=frozenset(s.languages) if s.need == Need.interpretation else None,
+            nationalities=frozenset(s.nationalities) if s.nationalities is not None else None,
+            country_of_origin=ServiceTag.country_of_origin in s.tags,
+            languages=table.of(s.languages) if s.need == Need.interpretation else None,
             no_capacity=s.capacity_available == 0,
             requires_complaint=s.requires_complaint,
             requires_victim_status=s.requires_victim_status,
@@ -56,9 +119,10 @@ class ConstraintGroup:
             ),
         )
 
-    def reasons(self, r: ScreeningRecord, foreign: bool) -> tuple[str, ...]:
-        """The reasons of 2.3 other than coverage, in the order of the table."""
+    def reasons(self, case: CaseFacts) -> tuple[str, ...]:
+        """The reasons of 2.3 other than coverage and state_unknown, in the order of the table."""
         R = ExclusionReason
+        r = case.record
         out: list[str] = []
         if not self.active:
             out.append(R.inactive)
@@ -73,18 +137,26 @@ class ConstraintGroup:
                 out.append(R.age)
         elif self.max_age is not None and self.max_age < 18:
             out.append(R.age)
-        if r.sex == Sex.unknown:
-            if not (self.sexes >= ALL_SEXES and self.male_max_age is None):
-                out.append(R.sex)
-        elif r.sex not in self.sexes or (
-            r.sex == Sex.male
-            and self.male_max_age is not None
-            and ((age is not None and age > self.male_max_age) or (age is None and r.clearly_adult))
+        # An unknown sex is confirmed with the service, never a reason to exclude (v4).
+        if r.sex != Sex.unknown and (
+            r.sex not in self.sexes
+            or (
+                r.sex == Sex.male
+                and self.male_max_age is not None
+                and (
+                    (age is not None and age > self.male_max_age)
+                    or (age is None and r.clearly_adult)
+                )
+            )
         ):
             out.append(R.sex)
-        if foreign and not self.accepts_foreign:
+        if self._refuses_nationality(case):
             out.append(R.nationality)
-        if self.languages is not None and not any(x in self.languages for x in r.languages):
+        if (
+            self.languages is not None
+            and case.other_languages
+            and self.languages.isdisjoint(case.other_languages)
+        ):
             out.append(R.language)
         if self.no_capacity:
             out.append(R.capacity)
@@ -101,11 +173,56 @@ class ConstraintGroup:
                 out.append(R.companions)
         return tuple(out)
 
+    def _refuses_nationality(self, case: CaseFacts) -> bool:
+        r = case.record
+        if self.nationalities is None:
+            refused = case.foreign and not self.accepts_foreign
+        else:
+            refused = (
+                r.nationality != UNKNOWN_NATIONALITY and r.nationality not in self.nationalities
+            )
+        # A consulate is never for a national, an asylum seeker or a refugee (Ley de Migración
+        # Art. 112 V); a possibly foreign person is routed as not foreign.
+        return refused or (
+            self.country_of_origin
+            and (not case.foreign or r.migration_status in PROTECTED_STATUSES)
+        )
+
+    def confirm(self, case: CaseFacts) -> tuple[str, ...]:
+        """What the record leaves open about this service (CONTRACT 2.3 ``confirm``), in order."""
+        C = Confirm
+        r = case.record
+        out: list[str] = []
+        if r.age is None:
+            low, high = (18, 120) if r.clearly_adult else (0, 17)
+            if (
+                (self.min_age is not None and low < self.min_age)
+                or (self.max_age is not None and high > self.max_age)
+                or (
+                    r.sex == Sex.male and self.male_max_age is not None and high > self.male_max_age
+                )
+            ):
+                out.append(C.age)
+        if r.sex == Sex.unknown and not (self.sexes >= ALL_SEXES and self.male_max_age is None):
+            out.append(C.sex)
+        if self.companions is not None:
+            max_male = self.companions[1]
+            if max_male is not None and any(
+                c.sex == Sex.unknown and c.age > max_male for c in r.companions
+            ):
+                out.append(C.companions)
+        if (self.nationalities is not None and r.nationality == UNKNOWN_NATIONALITY) or (
+            self.nationalities is None and case.possibly_foreign and not self.accepts_foreign
+        ):
+            out.append(C.nationality)
+        return tuple(out)
+
 
 @dataclass(frozen=True)
 class NeedTable:
     need: str
-    services: tuple[Service, ...]  # sorted by id
+    services: tuple[Service, ...]  # sorted by id, defunct ones left out
+    languages: tuple[frozenset[str], ...]  # per service, as ISO 639-3 where known
     group_of: tuple[int, ...]  # per service
     groups: tuple[ConstraintGroup, ...]
     # state -> group -> services (indices) whose coverage holds the state or "national"
@@ -125,11 +242,14 @@ class Catalogue:
         *,
         directory_version: str,
         state_names: dict[str, dict[str, str]],
+        languages: LanguageTable = BARE_LANGUAGES,
     ) -> None:
         self.seeds = seeds
         self.seeds_digest = seeds_digest(seeds)
         self.directory_version = directory_version
-        self.rules_version = f"{self.seeds_digest}/{directory_version}"
+        self.language_table = languages
+        # Contract / rule seeds / directory: free places are not versioned (CONTRACT 2).
+        self.rules_version = f"{CONTRACT_VERSION}/{self.seeds_digest}/{directory_version}"
         self.state_names: Mapping[str, Texts] = MappingProxyType(
             {code: dict(names) for code, names in state_names.items()}
         )
@@ -153,8 +273,12 @@ class Catalogue:
         self._extras: dict[str, dict[str, Mapping[str, Any]]] = {
             name: {e.code: e.extra for e in entries} for name, entries in seeds.lists.items()
         }
-        self.alerts: Mapping[str, tuple[str, Texts]] = MappingProxyType(
-            {e.code: (str(e.extra["source"]), e.extra["text"]) for e in seeds.lists["alerts"]}
+        # code -> (source, text, text when it holds only if the person is foreign)
+        self.alerts: Mapping[str, tuple[Texts, Texts, Texts | None]] = MappingProxyType(
+            {
+                e.code: (e.extra["source"], e.extra["text"], e.extra.get("if_foreign_text"))
+                for e in seeds.lists["alerts"]
+            }
         )
         self.why_templates = seeds.why
         self._why_cache: dict[tuple[str, str, object], str] = {}
@@ -165,10 +289,14 @@ class Catalogue:
         states = [*self.state_names, "unknown"]
         tables: dict[str, NeedTable] = {}
         for need in self.need_order:
-            services = tuple(s for s in self.services if s.need == need)
+            # A defunct service takes no part in routing (CONTRACT 2.3).
+            services = tuple(
+                s for s in self.services if s.need == need and s.status != ServiceStatus.defunct
+            )
             group_index: dict[ConstraintGroup, int] = {}
             group_of = tuple(
-                group_index.setdefault(ConstraintGroup.of(s), len(group_index)) for s in services
+                group_index.setdefault(ConstraintGroup.of(s, self.language_table), len(group_index))
+                for s in services
             )
             national = [i for i, s in enumerate(services) if NATIONAL in s.coverage]
             by_state: dict[str, list[int]] = {}
@@ -187,6 +315,7 @@ class Catalogue:
             tables[need] = NeedTable(
                 need=need,
                 services=services,
+                languages=tuple(self.language_table.of(s.languages) for s in services),
                 group_of=group_of,
                 groups=tuple(group_index),
                 covered=covered,
@@ -281,8 +410,19 @@ def build_catalogue(
     *,
     directory_version: str,
     state_names: dict[str, dict[str, str]],
+    languages: Mapping[str, str] | None = None,
 ) -> Catalogue:
+    """``languages``: ISO 639-1 and 639-2/B codes -> ISO 639-3 (from a maintained table)."""
     for code, names in state_names.items():
         if any(not names.get(lang) for lang in LANGS):
             raise ValueError(f"state {code} needs a name in {LANGS}")
-    return Catalogue(seeds, services, directory_version=directory_version, state_names=state_names)
+    table = BARE_LANGUAGES
+    if languages is not None:
+        table = LanguageTable(MappingProxyType({**languages, "es": SPANISH}))
+    return Catalogue(
+        seeds,
+        services,
+        directory_version=directory_version,
+        state_names=state_names,
+        languages=table,
+    )

@@ -160,6 +160,7 @@ class ExclusionReason(StrEnum):
 
     inactive = auto()
     coverage = auto()
+    state_unknown = auto()  # the case's state is unknown and the service is not national
     age = auto()
     sex = auto()
     nationality = auto()
@@ -202,6 +203,14 @@ class GapKind(StrEnum):
     declined = auto()
 
 
+class GapClosedReason(StrEnum):
+    """Why a gap record closed (CONTRACT section 5)."""
+
+    accepted = auto()  # a referral for the need was accepted
+    rerouted = auto()  # a new routing of the case found an option for the need
+    case_closed = auto()  # the case was closed
+
+
 class GapReasonCode(StrEnum):
     """Gap reasons beyond the exclusion reasons of 2.3 (declined gaps reuse the decline codes)."""
 
@@ -232,6 +241,36 @@ class ServiceTag(StrEnum):
     foreign_victims = auto()
     migrant_shelter = auto()
     federally_funded = auto()
+    country_of_origin = auto()  # the person's own country (a consulate)
+
+
+class Confirm(StrEnum):
+    """CONTRACT 2.3: what the record leaves open about an option, in the order of its list."""
+
+    age = auto()
+    sex = auto()
+    companions = auto()
+    nationality = auto()
+
+
+class AlertCondition(StrEnum):
+    """CONTRACT 2.4: an alert that holds only if a possibly foreign person is foreign."""
+
+    if_foreign = auto()
+
+
+# CONTRACT 2.4: the alerts that a possibly foreign person gets as conditional ones.
+FOREIGN_VICTIM_ALERTS = frozenset({"humanitarian_visa", "reflection_period", "non_refoulement"})
+
+# CONTRACT 2: the contract version named first in rules_version.
+CONTRACT_VERSION = "4"
+
+
+def contract_version_of(rules_version: str) -> str:
+    """The contract version a stored result was made under: before v4, rules_version was
+    "seeds digest / directory version" and named none (those results are version 3)."""
+    parts = rules_version.split("/")
+    return parts[0] if len(parts) == 3 else "3"
 
 
 class Why(StrEnum):

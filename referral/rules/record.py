@@ -109,8 +109,18 @@ class ScreeningRecord(BaseModel):
         return self.nationality not in ("MX", "ZZ") or self.migration_status in FOREIGN_STATUSES
 
     @property
+    def possibly_foreign(self) -> bool:
+        """Nobody knows yet: routed as not foreign, warned with conditional alerts (CONTRACT 1)."""
+        return self.nationality == "ZZ" and self.migration_status == MigrationStatus.unknown
+
+    @property
     def speaks_spanish(self) -> bool:
         return not self.languages or any(lang in SPANISH for lang in self.languages)
+
+    @property
+    def other_languages(self) -> tuple[str, ...]:
+        """The person's languages other than Spanish (either spelling of it)."""
+        return tuple(lang for lang in self.languages if lang not in SPANISH)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as CONTRACT section 1 writes it (every field, defaults included)."""

@@ -32,6 +32,7 @@ class Option:
     service: str
     rank: int
     why: tuple[WhyItFits, ...]
+    confirm: tuple[str, ...] = ()  # what to check with the service first (CONTRACT 2.3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class RoutingGap:
 @dataclass(frozen=True, slots=True)
 class RaisedAlert:
     code: str  # its text and source come from the seeds' alert of this code
+    condition: str | None = None  # "if_foreign": holds only if the person is not Mexican
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,6 @@ class RoutingResult:
         if lang not in LANGS:
             raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
         why = self.catalogue.why
-        alerts = self.catalogue.alerts
         out: dict[str, Any] = {
             "screening": self.screening.to_dict(),
             "needs": [{"need": n.need, "auto": n.auto} for n in self.needs],
@@ -78,6 +79,7 @@ class RoutingResult:
                         "service": o.service,
                         "rank": o.rank,
                         "why": [why(w.why, lang, w.value) for w in o.why],
+                        "confirm": list(o.confirm),
                     }
                     for o in options
                 ]
@@ -90,11 +92,17 @@ class RoutingResult:
                 for need, services in self.excluded.items()
             }
         out["gaps"] = [{"need": g.need, "reasons": list(g.reasons)} for g in self.gaps]
-        out["alerts"] = [
-            {"code": a.code, "source": alerts[a.code][0], "text": alerts[a.code][1][lang]}
-            for a in self.alerts
-        ]
+        out["alerts"] = [self._alert_json(a, lang) for a in self.alerts]
         out["rules_version"] = self.rules_version
+        return out
+
+    def _alert_json(self, alert: RaisedAlert, lang: str) -> dict[str, Any]:
+        source, text, if_foreign_text = self.catalogue.alerts[alert.code]
+        if alert.condition is not None and if_foreign_text is not None:
+            text = if_foreign_text
+        out: dict[str, Any] = {"code": alert.code, "source": source[lang], "text": text[lang]}
+        if alert.condition is not None:
+            out["condition"] = alert.condition
         return out
 
     @property

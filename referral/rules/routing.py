@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .catalogue import Catalogue, ConstraintGroup
+from .catalogue import BARE_LANGUAGES, CaseFacts, Catalogue, ConstraintGroup, LanguageTable
 from .contract import (
     AGGRAVATING_VULNERABILITIES,
     INDICATED_STATUSES,
     PUNITIVE_ENCOUNTERS,
     Alert,
+    AlertCondition,
     ExclusionReason,
     Form,
     GapReasonCode,
@@ -18,12 +19,15 @@ from .contract import (
     Need,
     ScreeningStatus,
     ServiceTag,
+    Vulnerability,
     Why,
 )
 from .record import ScreeningRecord
 from .result import NeedLine, Option, RaisedAlert, RoutingGap, RoutingResult, WhyItFits
 from .screening import Screening
 from .services import NATIONAL, Service
+
+UNKNOWN_STATE = "unknown"
 
 
 def auto_needs(record: ScreeningRecord, screening: Screening) -> set[str]:
@@ -39,65 +43,88 @@ def auto_needs(record: ScreeningRecord, screening: Screening) -> set[str]:
         needs.add(Need.asylum)
     if record.immediate_danger:
         needs.add(Need.protection)
-    if not record.speaks_spanish:
+    # LGPSEDMTP Art. 90 I: an Indigenous person who lists another language has an interpreter.
+    if not record.speaks_spanish or (
+        Vulnerability.indigenous in record.vulnerabilities and record.other_languages
+    ):
         needs.add(Need.interpretation)
     if status == ScreeningStatus.likely:
         needs.add(Need.victim_registration)
-        if Form.forced_labor in screening.forms:
-            needs.add(Need.labor_rights)
+    if indicated and Form.forced_labor in screening.forms:
+        needs.add(Need.labor_rights)
     return needs
 
 
-def alert_codes(record: ScreeningRecord, screening: Screening, shelter_options: bool) -> set[str]:
-    """The alerts of CONTRACT 2.4 that apply (unordered)."""
+def alert_codes(
+    record: ScreeningRecord, screening: Screening, shelter_options: bool
+) -> dict[str, str | None]:
+    """The alerts of CONTRACT 2.4 that apply (unordered), each with its condition or None."""
     status = screening.status
     indicated = status in INDICATED_STATUSES
     likely = status == ScreeningStatus.likely
     foreign = record.foreign
+    maybe_foreign = record.possibly_foreign
     punitive = record.encounter in PUNITIVE_ENCOUNTERS
     migration = record.migration_status
-    codes: set[str] = set()
+    codes: dict[str, str | None] = {}
     if record.immediate_danger:
-        codes.add(Alert.immediate_danger)
+        codes[Alert.immediate_danger] = None
     if record.age is None and not record.clearly_adult:
-        codes.add(Alert.presumed_minor)
+        codes[Alert.presumed_minor] = None
     if screening.minor:
-        codes.add(Alert.child_protection_notice)
+        codes[Alert.child_protection_notice] = None
     if indicated and (Form.forced_criminality in screening.forms or punitive):
-        codes.add(Alert.non_punishment)
+        codes[Alert.non_punishment] = None
     if indicated and (foreign or punitive):
-        codes.add(Alert.no_detention)
-    if foreign and (indicated or screening.minor or migration == MigrationStatus.asylum_seeker):
-        codes.add(Alert.humanitarian_visa)
-    if foreign and indicated:
-        codes.add(Alert.reflection_period)
-    if migration in (MigrationStatus.asylum_seeker, MigrationStatus.refugee) or (
-        foreign and indicated
+        codes[Alert.no_detention] = None
+    # The foreign victims' protections: unconditional for a foreign person, conditional
+    # ("if the person is not Mexican") for a possibly foreign one.
+    if_foreign = None if foreign else AlertCondition.if_foreign
+    if (foreign or maybe_foreign) and (
+        indicated or screening.minor or migration == MigrationStatus.asylum_seeker
     ):
-        codes.add(Alert.non_refoulement)
-    if likely and (record.cross_border or record.organized_crime or record.official_involvement):
-        codes.add(Alert.federal_jurisdiction)
+        codes[Alert.humanitarian_visa] = if_foreign
+    if (foreign or maybe_foreign) and indicated:
+        codes[Alert.reflection_period] = if_foreign
+    if migration in (MigrationStatus.asylum_seeker, MigrationStatus.refugee):
+        codes[Alert.non_refoulement] = None
+    elif (foreign or maybe_foreign) and indicated:
+        codes[Alert.non_refoulement] = if_foreign
+    if indicated and (record.cross_border or record.organized_crime or record.official_involvement):
+        codes[Alert.federal_jurisdiction] = None
     if likely and (
         screening.minor or any(v in AGGRAVATING_VULNERABILITIES for v in record.vulnerabilities)
     ):
-        codes.add(Alert.aggravating_vulnerability)
+        codes[Alert.aggravating_vulnerability] = None
     if shelter_options:
-        codes.add(Alert.voluntary_shelter)
+        codes[Alert.voluntary_shelter] = None
     return codes
 
 
-def eligibility_reasons(service: Service, record: ScreeningRecord) -> list[str]:
+def eligibility_reasons(
+    service: Service, record: ScreeningRecord, languages: LanguageTable = BARE_LANGUAGES
+) -> list[str]:
     """Every reason of CONTRACT 2.3 that excludes this service for this case, in table order."""
-    reasons = ConstraintGroup.of(service).reasons(record, record.foreign)
+    case = CaseFacts.of(record, languages)
+    reasons = ConstraintGroup.of(service, languages).reasons(case)
     if NATIONAL not in service.coverage and record.state not in service.coverage:
-        reasons = _with_coverage(reasons)
+        reasons = _with_coverage(reasons, record.state == UNKNOWN_STATE)
     return list(reasons)
 
 
-def _with_coverage(reasons: tuple[str, ...]) -> tuple[str, ...]:
+def confirm_items(
+    service: Service, record: ScreeningRecord, languages: LanguageTable = BARE_LANGUAGES
+) -> list[str]:
+    """What the screener must confirm with this service before sending the person (2.3)."""
+    case = CaseFacts.of(record, languages)
+    return list(ConstraintGroup.of(service, languages).confirm(case))
+
+
+def _with_coverage(reasons: tuple[str, ...], state_unknown: bool) -> tuple[str, ...]:
+    where = ExclusionReason.state_unknown if state_unknown else ExclusionReason.coverage
     if reasons[:1] == (ExclusionReason.inactive,):
-        return (ExclusionReason.inactive, ExclusionReason.coverage, *reasons[1:])
-    return (ExclusionReason.coverage, *reasons)
+        return (ExclusionReason.inactive, where, *reasons[1:])
+    return (where, *reasons)
 
 
 def route_case(
@@ -110,24 +137,33 @@ def route_case(
     wanted = asked | added
     needs = [n for n in catalogue.need_order if n in wanted]
 
-    foreign = record.foreign
+    case = CaseFacts.of(record, catalogue.language_table)
     state = record.state
-    form_set = set(screening.forms)
+    state_unknown = state == UNKNOWN_STATE
+    ranking = _Ranking(record, case, screening, catalogue.language_table)
     options: dict[str, tuple[Option, ...]] = {}
     excluded: dict[str, Mapping[str, tuple[str, ...]]] = {}
     gaps: list[RoutingGap] = []
     for need in needs:
         table = catalogue.tables[need]
-        group_reasons = [g.reasons(record, foreign) for g in table.groups]
-        covered_by_group = table.covered.get(state, table.national_only)
-        chosen: list[Service] = []
-        for g, indices in covered_by_group.items():
+        in_reach = table.covered.get(state, table.national_only)
+        # The decision needs only the groups in reach; the listing needs every group.
+        groups = range(len(table.groups)) if include_excluded else in_reach
+        group_reasons = {g: table.groups[g].reasons(case) for g in groups}
+        chosen: list[tuple[Service, tuple[str, ...], frozenset[str]]] = []
+        for g, indices in in_reach.items():
             if not group_reasons[g]:
-                chosen.extend(table.services[i] for i in indices)
-        options[need] = _rank(chosen, record, form_set, screening.forms)
-        covered = table.covered_sets.get(state, table.national_set)
+                confirm = table.groups[g].confirm(case)
+                chosen.extend((table.services[i], confirm, table.languages[i]) for i in indices)
+        options[need] = ranking.rank(chosen)
         if include_excluded:
-            with_cov = [_with_coverage(r) for r in group_reasons]
+            covered = table.covered_sets.get(state, table.national_set)
+            # Many groups share one list of reasons: add the coverage reason once per list.
+            seen: dict[tuple[str, ...], tuple[str, ...]] = {}
+            with_cov = {
+                g: seen.get(r) or seen.setdefault(r, _with_coverage(r, state_unknown))
+                for g, r in group_reasons.items()
+            }
             excluded_need: dict[str, tuple[str, ...]] = {}
             for i, service in enumerate(table.services):
                 g = table.group_of[i]
@@ -137,74 +173,108 @@ def route_case(
                     excluded_need[service.id] = group_reasons[g]
             excluded[need] = MappingProxyType(excluded_need)
         if not options[need]:
-            if not table.services:
-                reasons: tuple[str, ...] = (GapReasonCode.none_listed,)
-            else:
-                union = {r for rs in group_reasons for r in rs}
-                if len(covered) < len(table.services):
-                    union.add(ExclusionReason.coverage)
-                reasons = tuple(sorted(union))
-            gaps.append(RoutingGap(need, reasons))
+            gaps.append(
+                RoutingGap(
+                    need, _gap_reasons(table.services, in_reach, group_reasons, state_unknown)
+                )
+            )
 
-    alert_set = alert_codes(record, screening, bool(options.get(Need.shelter)))
+    alert_map = alert_codes(record, screening, bool(options.get(Need.shelter)))
     return RoutingResult(
         screening=screening,
         needs=tuple(NeedLine(n, n in added) for n in needs),
         options=MappingProxyType(options),
         excluded=MappingProxyType(excluded) if include_excluded else None,
         gaps=tuple(gaps),
-        alerts=tuple(RaisedAlert(code) for code in catalogue.alert_order if code in alert_set),
+        alerts=tuple(
+            RaisedAlert(code, alert_map[code])
+            for code in catalogue.alert_order
+            if code in alert_map
+        ),
         rules_version=catalogue.rules_version,
         catalogue=catalogue,
     )
 
 
-def _rank(
-    services: list[Service], record: ScreeningRecord, form_set: set[str], forms: tuple[str, ...]
-) -> tuple[Option, ...]:
-    """Order eligible services as CONTRACT 2.3 says and keep why each fits."""
-    state = record.state
-    languages = record.languages
-    keyed = []
-    for s in services:
-        local = state in s.coverage
-        specialized = not form_set.isdisjoint(s.specializations)
-        shared = any(x in s.languages for x in languages)
+def _gap_reasons(
+    services: tuple[Service, ...],
+    in_reach: Mapping[int, tuple[int, ...]],
+    group_reasons: Mapping[int, tuple[str, ...]],
+    state_unknown: bool,
+) -> tuple[str, ...]:
+    """What is decisive where the person is (CONTRACT 2.3): never coverage when a service
+    of the need is in reach (national, or covering the case's state)."""
+    if not services:
+        return (GapReasonCode.none_listed,)
+    if in_reach:
+        return tuple(sorted({r for g in in_reach for r in group_reasons[g]}))
+    return (ExclusionReason.state_unknown if state_unknown else ExclusionReason.coverage,)
+
+
+class _Ranking:
+    """The order of CONTRACT 2.3 for one case, and why each option fits."""
+
+    def __init__(
+        self,
+        record: ScreeningRecord,
+        case: CaseFacts,
+        screening: Screening,
+        languages: LanguageTable,
+    ) -> None:
+        self.record = record
+        self.case = case
+        self.indicated = screening.status in INDICATED_STATUSES
+        self.forms = screening.forms
+        self.form_set = frozenset(screening.forms)
+        self.language_table = languages
+
+    def key(
+        self, s: Service, confirm: tuple[str, ...], languages: frozenset[str]
+    ) -> tuple[bool, bool, bool, bool, bool, bool, int, str]:
+        """The sort key: smaller is better; the id last makes it a total order."""
         capacity = s.capacity_available
-        keyed.append(
-            (
-                (
-                    not local,
-                    not specialized,
-                    not shared,
-                    capacity is None,
-                    -(capacity or 0),
-                    s.id,
-                ),
-                s,
-                local,
-            )
+        return (
+            self.indicated and ServiceTag.trafficking_specialized not in s.tags,
+            self.form_set.isdisjoint(s.specializations),
+            self.record.state not in s.coverage,
+            bool(confirm),
+            self.case.languages.isdisjoint(languages),
+            capacity is None,
+            -(capacity or 0),
+            s.id,
         )
-    keyed.sort(key=lambda item: item[0])
-    foreign = record.foreign
-    companions = bool(record.companions)
-    out = []
-    for rank, (_, s, local) in enumerate(keyed, start=1):
+
+    def rank(
+        self, chosen: list[tuple[Service, tuple[str, ...], frozenset[str]]]
+    ) -> tuple[Option, ...]:
+        keyed = [
+            (self.key(s, confirm, languages), s, confirm, languages)
+            for s, confirm, languages in chosen
+        ]
+        keyed.sort(key=lambda item: item[0])
+        return tuple(
+            Option(s.id, rank, self._why(s, languages), confirm)
+            for rank, (_, s, confirm, languages) in enumerate(keyed, start=1)
+        )
+
+    def _why(self, s: Service, languages: frozenset[str]) -> tuple[WhyItFits, ...]:
+        state = self.record.state
+        local = state in s.coverage
         why = [WhyItFits(Why.serves_state, state) if local else _NATIONALLY]
-        why.extend(WhyItFits(Why.specialized_in, f) for f in forms if f in s.specializations)
-        shared_language = next((x for x in languages if x in s.languages), None)
-        if shared_language is not None:
-            why.append(WhyItFits(Why.speaks_language, shared_language))
+        why.extend(WhyItFits(Why.specialized_in, f) for f in self.forms if f in s.specializations)
+        table = self.language_table
+        shared = next((x for x in self.record.languages if table.canonical(x) in languages), None)
+        if shared is not None:
+            why.append(WhyItFits(Why.speaks_language, shared))
         if s.capacity_available:
             why.append(WhyItFits(Why.free_places, s.capacity_available))
-        if foreign and s.accepts_foreign:
+        if self.case.foreign and s.accepts_foreign:
             why.append(_ACCEPTS_FOREIGN)
-        if companions and s.need == Need.shelter:
+        if self.record.companions and s.need == Need.shelter:
             why.append(_ACCEPTS_COMPANIONS)
         if ServiceTag.trafficking_specialized in s.tags:
             why.append(_SPECIALIZED)
-        out.append(Option(s.id, rank, tuple(why)))
-    return tuple(out)
+        return tuple(why)
 
 
 _NATIONALLY = WhyItFits(Why.serves_nationally)

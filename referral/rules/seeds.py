@@ -524,19 +524,27 @@ class ReferralReasonEntry(CodeEntry):
 def _contract_source(
     data: Any, found: list[Found], info: ValidationInfo
 ) -> Iterable[dict[str, Any]]:
-    """An alert of CONTRACT 2.4 cites the contract's source, verbatim."""
+    """An alert of CONTRACT 2.4 cites the contract's source, verbatim in English."""
     code = data.get("code")
     if isinstance(code, str) and code in contract.ALERT_SOURCES:
         sound = not any(f.loc[:1] == ("source",) for f in found)
-        if not sound or data.get("source") != contract.ALERT_SOURCES[code]:
+        source = data.get("source")
+        english = source.get("en") if isinstance(source, dict) else None
+        if not sound or english != contract.ALERT_SOURCES[code]:
             message = "must be the source of CONTRACT 2.4, verbatim"
             yield line(("source",), "alert_source", data.get("source"), message)
+    if code in contract.FOREIGN_VICTIM_ALERTS and not data.get("if_foreign_text"):
+        message = "needs the text for a possibly foreign person (if the person is not Mexican...)"
+        yield line(("if_foreign_text",), "alert_source", None, message)
 
 
 class AlertEntry(CodeEntry):
-    EXTRA = ("source", "text")
-    source: NonBlank
+    # The source in the reader's language; if_foreign_text: the alert's text when it holds
+    # only because the person is possibly foreign ("if the person is not Mexican...").
+    EXTRA = ("source", "text", "if_foreign_text")
+    source: Label
     text: Label
+    if_foreign_text: Label | None = None
 
     @model_validator(mode="wrap")
     @classmethod

@@ -28,6 +28,7 @@ from pydantic import (
 from .contract import SERVICE_SEXES, Form, Need, Operator, ServiceStatus
 from .errors import SeedError, SeedErrors
 from .schema import (
+    EMPTY,
     KEY_PROBLEMS,
     MODEL_CONFIG,
     NOT_A_LIST,
@@ -71,6 +72,8 @@ def _listed(context_key: str) -> AfterValidator:
     """A code of a list the caller gives (the states, the seeds' service tags)."""
 
     def check(value: str, info: ValidationInfo) -> str:
+        if context_key == "tags" and value == WOMENS_VIOLENCE_REFUGE:
+            return value  # refused across fields, with the law that refuses it
         if value not in (info.context or {})[context_key]:
             raise Problem("unknown_code")
         return value
@@ -105,6 +108,29 @@ Optional = BeforeValidator(_not_null)
 Coverage = Annotated[str, FromStr, _listed("coverage")]
 ServiceSex = Annotated[str, FromStr, AfterValidator(_service_sex)]
 Tag = Annotated[str, FromStr, _listed("tags")]
+# ISO 3166-1 alpha-2, as the seeds' nationalities write it.
+Nationality = Annotated[str, FromStr, StringConstraints(pattern=r"^[A-Z]{2}$")]
+# Trafficking victims are never housed in refuges for women victims of violence
+# (LGPSEDMTP Art. 90 VI, as amended in 2024): an entry with this tag is refused.
+WOMENS_VIOLENCE_REFUGE = "womens_violence_refuge"
+# A kind of service the report describes without naming one: shown as a demonstration.
+ILLUSTRATIVE = "illustrative"
+
+
+class Caveat(BaseModel):
+    """What the sources say a screener should know before referring, with its source."""
+
+    model_config = MODEL_CONFIG
+    es: NonBlank
+    en: NonBlank
+    source: NonBlank
+
+
+def _caveat(value: object) -> dict[str, str]:
+    return Caveat.model_validate(value).model_dump()
+
+
+CaveatDict = Annotated[dict[str, str], BeforeValidator(_caveat)]
 
 
 def _across_fields(data: Any, found: list[Found], info: ValidationInfo) -> Iterable[dict[str, Any]]:
@@ -119,6 +145,13 @@ def _across_fields(data: Any, found: list[Found], info: ValidationInfo) -> Itera
             "services (report PROTECTION ¶8)"
         )
         yield line(("accepts_foreign",), "government_refuses_foreign", False, message)
+    tags = data.get("tags")
+    if isinstance(tags, list) and WOMENS_VIOLENCE_REFUGE in tags:
+        message = (
+            "a refuge for women victims of violence is refused: trafficking victims must "
+            "never be housed there (LGPSEDMTP Art. 90 VI, as amended in 2024)"
+        )
+        yield line(("tags",), "womens_violence_refuge", WOMENS_VIOLENCE_REFUGE, message)
 
 
 class Service(BaseModel):
@@ -151,12 +184,17 @@ class Service(BaseModel):
     required_documents: Annotated[tuple[TextDict, ...] | None, FromList, Optional] = None
     last_verified: Annotated[dt.date | None, BeforeValidator(_date), Optional] = None
     confidential: Annotated[StrictBool | None, Optional] = None
+    nationalities: Annotated[tuple[Nationality, ...] | None, NonEmpty, Distinct, FromList] = None
+    caveats: Annotated[tuple[CaveatDict, ...] | None, NonEmpty, FromList, Optional] = None
 
     @model_validator(mode="wrap")
     @classmethod
     def _checked_across_fields(
         cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> Any:
+        if isinstance(data, dict) and "nationalities" in data and data["nationalities"] is None:
+            # null is every nationality, as if left out (an empty list is refused)
+            data = {k: v for k, v in data.items() if k != "nationalities"}
         return cross_checked(_across_fields)(data, handler, info)
 
     def to_contract_dict(self) -> dict[str, Any]:
@@ -223,6 +261,9 @@ _CHECKS = (
     "required_documents",
     "last_verified",
     "confidential",
+    "nationalities",
+    "caveats",
+    "womens_violence_refuge",
 )
 
 
@@ -300,6 +341,24 @@ def _message(f: Found) -> tuple[str, str]:
         return name, template % (f.value,) if "%r" in template else template
     if name == "required_documents" and len(f.loc) == 1:
         return name, "must be a list of {es, en} texts"
+    if name == "nationalities":
+        if len(f.loc) > 1:
+            return dotted(f.loc), "must be an ISO 3166-1 alpha-2 code such as 'GT'"
+        if f.kind == EMPTY:
+            return name, "must not be empty: leave it out for every nationality"
+        return name, "must be a list of ISO 3166-1 alpha-2 codes, or null"
+    if name == "caveats":
+        if len(f.loc) == 1:
+            if f.kind == EMPTY:
+                return name, "must not be empty: leave it out when there is no caveat"
+            return name, "must be a list of {es, en, source} texts"
+        if len(f.loc) == 2:
+            return dotted(f.loc), "must be a mapping with 'es', 'en' and 'source' texts"
+        if f.loc[2] == "source":
+            return dotted(f.loc), "missing source (report paragraph id or law article)"
+        if f.kind == "extra_forbidden":
+            return dotted(f.loc), "unknown key (only 'es', 'en' and 'source')"
+        return dotted(f.loc), "missing text"
     # name, how_to_refer, contact, hours, required_documents[j]
     text_at = 2 if name == "required_documents" else 1
     return dotted(f.loc), text_message(Found(f.loc[text_at - 1 :], f.kind, f.value))

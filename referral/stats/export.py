@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from babel.dates import format_date
 from sqlmodel import Session
 
 from referral.audit.operations import record_audit
+from referral.casework.queries import v4_reasons_since
 from referral.i18n import gettext_for
 from referral.labels import reason_label
 from referral.rules.errors import N_
@@ -39,6 +41,10 @@ CATEGORY_LABELS = {
     "girls": N_("Girls"),
     "unknown": N_("Unknown"),
 }
+V4_NOTE = N_(
+    "Gap reasons follow the routing rules of contract v4 from %(when)s; gaps recorded "
+    "before then kept their reasons."
+)
 PRIVACY_NOTE = N_(
     "Published with differential privacy: each number was computed from the records and "
     "then changed by a small random amount (OpenDP's discrete Laplace mechanism, privacy-loss "
@@ -89,7 +95,16 @@ def summary_export(
     """The exact annual summary (internal: for admins only), with its ``disclosure`` block."""
     summary = annual_summary(session, year, scope, summary_codes(catalogue), progress)
     summary["disclosure"] = {"public": False, "consent": gettext_for(lang)(CONSENT_NOTE)}
+    summary["disclosure"]["gap_reasons"] = v4_note(session, lang)
     return summary
+
+
+def v4_note(session: Session, lang: str) -> str | None:
+    """From when gap reasons follow contract v4 (docs/supervision.md); None before any."""
+    since = v4_reasons_since(session)
+    if since is None:
+        return None
+    return gettext_for(lang)(V4_NOTE) % {"when": format_date(since, "long", locale=lang)}
 
 
 def public_document(
@@ -132,7 +147,10 @@ def public_summary(
             if release.scope in outcome.created:
                 audit_release(writer, actor_id, release)
     summary = releases.summary_for(outcome.releases, catalogue, request.year, request.units)
-    return public_document(summary, outcome, lang), outcome
+    document = public_document(summary, outcome, lang)
+    with database.transaction(write=False) as reader:
+        document["disclosure"]["gap_reasons"] = v4_note(reader, lang)
+    return document, outcome
 
 
 def audit_release(session: Session, actor_id: int | None, release: Any) -> None:
@@ -355,6 +373,8 @@ def summary_csv(summary: dict[str, Any], catalogue: Any, lang: str) -> str:
         writer.writerow([_("Mechanism"), f"{privacy['mechanism']} ({privacy['library']})"])
         writer.writerow([_("Privacy-loss parameter (epsilon)"), f"{privacy['epsilon']:g}"])
     writer.writerow([disclosure["consent"]])
+    if disclosure.get("gap_reasons"):
+        writer.writerow([disclosure["gap_reasons"]])
     writer.writerow([])
     for table in summary_tables(summary, catalogue, lang):
         writer.writerow([table.title])

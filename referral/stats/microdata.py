@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import Select, case, exists, func, select, true
+from sqlalchemy import Select, and_, case, exists, func, select, true
 from sqlmodel import Session, col
 
 from referral.casework.models import Case, Screening, ScreeningForm
@@ -241,7 +241,12 @@ class MicrodataExport:
                 "gender"
             ),
             case((age.is_(None), UNKNOWN), *bands, else_=AGE_OLDEST).label("ageBroad"),
-            case((col(Screening.minor) == true(), "Minor"), else_="Adult").label("majorityStatus"),
+            # CONTRACT 7: a presumed minor of unknown age is published as Unknown.
+            case(
+                (and_(col(Screening.minor) == true(), age.is_(None)), UNKNOWN),
+                (col(Screening.minor) == true(), "Minor"),
+                else_="Adult",
+            ).label("majorityStatus"),
             _in_regions(col(Screening.nationality), nations).label("citizenship"),
             _in_regions(col(Screening.state), states).label("region"),
         ]
@@ -520,8 +525,9 @@ DESCRIPTIONS: dict[str, str] = {
         "the age is not known."
     ),
     "majorityStatus": N_(
-        "Minor or Adult. A person whose age is unknown and who is not clearly an adult is "
-        "presumed a minor (LGPSEDMTP Art. 3 X)."
+        "Minor, Adult or Unknown. A person whose age is unknown is an Adult when clearly an "
+        "adult, and Unknown otherwise (presumed a minor for their protection, LGPSEDMTP Art. 3 "
+        "X, but not counted as one)."
     ),
     "citizenship": N_(
         "World region of the person's nationality (UN M49; Mexico on its own), or only "
@@ -546,7 +552,7 @@ VALUES = {
     + " ("
     + " | ".join(sorted(set(COARSER_AGE.values())))
     + ")",
-    "majorityStatus": "Minor | Adult",
+    "majorityStatus": "Minor | Adult | Unknown",
     "screeningStatus": "likely | possible",
 }
 DICTIONARY_HEADER = (N_("column"), N_("values"), N_("description"), N_("quasi-identifier"))

@@ -4,9 +4,10 @@ Definitions (docs/statistics.md):
 - a **victim** of year Y is a case whose latest screening is ``likely`` and whose first
   screening fell in Y, Mexico City time; the victim's facts (sex, age, forms, nationality)
   are those of the latest screening;
-- men, women, boys, girls: sex male or female; a child is a minor (age under 18, or age
-  unknown and not clearly adult: presumed minor); ``unknown`` is sex unknown or intersex, or
-  age unknown and the person clearly an adult;
+- men, women, boys, girls: sex male or female (CONTRACT 7); an adult is 18 or over, or of
+  unknown age and clearly adult; a child is under 18; ``unknown`` is sex unknown or intersex
+  (joined in published tables), or age unknown and not clearly adult (the presumption of
+  minority protects the person, it does not make a statistic; the dashboard keeps it);
 - referrals, services received and gaps are those of the year's victims, whenever made;
 - screenings are every screening made in Y (first and re-screenings), of every status.
 
@@ -60,13 +61,17 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 
 def category_column() -> Any:
-    """men | women | boys | girls | unknown of a screening, as a SQL CASE."""
+    """men | women | boys | girls | unknown of a screening, as a SQL CASE (CONTRACT 7).
+
+    ``minor`` is stored with the presumption (age unknown and not clearly adult); in
+    published counts that person is "unknown", and a clearly adult one a man or a woman.
+    """
     sex, minor, age = col(Screening.sex), col(Screening.minor), col(Screening.age)
     return case(
         (sex.notin_(("female", "male")), "unknown"),
+        (and_(minor == true(), age.is_(None)), "unknown"),
         (and_(minor == true(), sex == "male"), "boys"),
         (minor == true(), "girls"),
-        (age.is_(None), "unknown"),
         (sex == "male", "men"),
         else_="women",
     )

@@ -22,6 +22,7 @@ from wtforms.validators import NumberRange, Optional
 from referral import db
 from referral.access import Reach, current_reach, requires
 from referral.audit.operations import as_code, record_audit
+from referral.casework import queries as case_queries
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
 from referral.forms import MAX_PAGE, QueryForm, date_in_range
@@ -198,6 +199,7 @@ def dashboard() -> str:
     encounters = queries.screenings_by_encounter(session, user_reach, filters)
     return render_template(
         "supervision/dashboard.html",
+        v4_since=case_queries.v4_reasons_since(session),
         form=form,
         filters=filters,
         total=queries.gap_total(session, user_reach, filters),

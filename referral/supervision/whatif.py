@@ -70,6 +70,7 @@ def draft_catalogue(live: Catalogue, changes: Sequence[DraftChange], rules: Rule
         services,
         directory_version=f"{live.directory_version}+draft",
         state_names={code: dict(names) for code, names in live.state_names.items()},
+        languages=live.language_table.to_639_3,
     )
 
 

@@ -164,6 +164,12 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: "/directory/svc-hotline-legal/capacity",
         row("login", 404, 404, 404, 302),
     ),
+    # Without "confirmed" (yes or no) the admin's post is refused: nothing is stored.
+    "directory.confirmation": (
+        "POST",
+        lambda o: "/directory/confirmation",
+        row("login", 404, 404, 404, 400),
+    ),
     "directory.retire": (
         "POST",
         lambda o: "/directory/svc-hotline-legal/retire",
@@ -196,6 +202,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     "intake.rescreen": (
         "POST",
         lambda o: f"/cases/{o['case'].code}/rescreen",
+        row("login", 302, 302, 404, 302),
+    ),
+    "cases.route_again": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/route-again",
         row("login", 302, 302, 404, 302),
     ),
     "cases.index": ("GET", lambda o: "/cases", row("login", 200, 200, 200, 200)),

@@ -194,6 +194,8 @@ def test_capacity_zero_stops_routing_to_the_service(app, client, login, people):
     after = route_now(app, raw)
     assert "svc-hotline-legal" not in [o["service"] for o in after["options"]["legal_aid"]]
     assert after["excluded"]["legal_aid"]["svc-hotline-legal"] == ["capacity"]
+    # Free places change too often to version (CONTRACT section 2): same rules_version.
+    assert after["rules_version"] == before["rules_version"]
 
 
 def test_retire_keeps_the_row(app, client, login, people):

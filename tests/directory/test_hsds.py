@@ -140,3 +140,40 @@ def test_a_broken_file_is_refused(runner, tmp_path, text) -> None:
     result = runner.invoke(args=["directory", "import", str(path)])
     assert result.exit_code == 2
     assert "errors" in json.loads(result.output)
+
+
+def attribute_values(service: dict[str, Any], code: str) -> list[str]:
+    return [a["value"] for a in service["attributes"] if a["taxonomy_term"]["code"] == code]
+
+
+def test_nationalities_and_caveats_travel_and_come_back(app, runner, tmp_path) -> None:
+    original = {e["id"]: e for e in export(runner, "json")}
+    hsds = {attribute_values(s, "ruta_id")[0]: s for s in export(runner, "hsds")}
+    assert attribute_values(hsds["svc-sre-consular-protection"], "nationality") == ["MX"]
+    assert attribute_values(hsds["svc-femdo"], "nationality") == []
+    shelter = "svc-cmx-trafficking-shelter-federal"
+    caveats = original[shelter]["caveats"]
+    assert len(caveats) >= 2
+    assert attribute_values(hsds[shelter], "caveat_source") == [c["source"] for c in caveats]
+    assert attribute_values(hsds[shelter], "caveat_en") == [c["en"] for c in caveats]
+    with app.app_context(), get_db(app).transaction() as session:
+        session.exec(delete(ServiceRow))  # type: ignore[call-overload]
+    result = import_file(runner, tmp_path, list(hsds.values()))
+    assert result.exit_code == 0, result.output
+    back = {e["id"]: e for e in export(runner, "json")}
+    assert back[shelter]["caveats"] == caveats
+    assert back["svc-sre-consular-protection"]["nationalities"] == ["MX"]
+    assert "nationalities" not in back["svc-femdo"]
+
+
+def test_a_caveat_without_its_source_is_refused_on_import(runner, tmp_path) -> None:
+    shelter = next(
+        s
+        for s in export(runner, "hsds")
+        if attribute_values(s, "ruta_id") == ["svc-cmx-trafficking-shelter-federal"]
+    )
+    first = next(a for a in shelter["attributes"] if a["taxonomy_term"]["code"] == "caveat_source")
+    shelter["attributes"].remove(first)
+    result = import_file(runner, tmp_path, [shelter])
+    assert result.exit_code == 2
+    assert "caveat_es, caveat_en and caveat_source" in result.output

@@ -201,9 +201,13 @@ def test_routing_gaps_are_recorded_once(app, signed_in) -> None:
     assert response.status_code == 302
     with db(app) as session:
         gaps = session.exec(select(Gap)).all()
+        screening = session.exec(select(Screening)).one()
     shelter = [g for g in gaps if g.need == "shelter"]
     assert len(shelter) == 1 and shelter[0].kind == "routing"
-    assert "sex" in shelter[0].reasons
+    stored = next(g for g in screening.result["gaps"] if g["need"] == "shelter")
+    assert shelter[0].reasons == stored["reasons"]
+    # v4: "coverage" only when no shelter is in reach, never beside another reason
+    assert shelter[0].reasons == ["coverage"] or "coverage" not in shelter[0].reasons
 
 
 def test_case_page_shows_alerts_with_sources_and_options_with_why(app, signed_in) -> None:

@@ -157,7 +157,9 @@ def test_accepting_closes_the_gaps_of_that_need(app, client_in) -> None:
         session.commit()
     refer(client_in, code, need, options(app, code)[need][0]["service"])
     change(client_in, referrals_of(app, code)[0], "accepted")
-    assert all(g.closed_at is not None for g in gaps_of(app, code) if g.need == need)
+    closed = [g for g in gaps_of(app, code) if g.need == need]
+    assert closed and all(g.closed_at is not None for g in closed)
+    assert {g.closed_reason for g in closed} == {"accepted"}
     with session_of(app) as session:
         events = session.exec(select(ReferralEvent.status).order_by(col(ReferralEvent.id))).all()
     assert events == ["requested", "accepted"]

@@ -21,6 +21,7 @@ from referral.rules import (
     parse_services,
     validate_record,
 )
+from referral.seeds.languages import iso639_table
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -60,7 +61,11 @@ def seeded_catalogue(
     seeds: RuleSeeds, seeded_services: list[Service], state_names: dict[str, dict[str, str]]
 ) -> Catalogue:
     return build_catalogue(
-        seeds, seeded_services, directory_version="seeds", state_names=state_names
+        seeds,
+        seeded_services,
+        directory_version="seeds",
+        state_names=state_names,
+        languages=iso639_table(),
     )
 
 
@@ -78,6 +83,12 @@ def make_catalogue(
 ) -> Callable[..., Catalogue]:
     def make(*entries: dict[str, Any], version: str = "test") -> Catalogue:
         services = parse_services(list(entries), seeds, set(state_names))
-        return build_catalogue(seeds, services, directory_version=version, state_names=state_names)
+        return build_catalogue(
+            seeds,
+            services,
+            directory_version=version,
+            state_names=state_names,
+            languages=iso639_table(),
+        )
 
     return make

@@ -14,7 +14,9 @@ from referral.rules import Catalogue, CodeLists, route_case, validate_record
 STATES = ["MX-TLA", "MX-GRO", "MX-CHP"]
 NEEDS = ["shelter", "interpretation", "medical", "child_protection"]
 SEXES = ["female", "male", "intersex", "unknown"]
-LANGS = ["es", "en", "tzo", "spa"]
+LANGS = ["es", "en", "tzo", "spa", "eng", "fr", "fre", "fra", "nah"]
+# What the ISO 639 table says of the codes above (written out, independently of the core).
+SAME = {"es": "spa", "en": "eng", "fr": "fra", "fre": "fra"}
 INDICATORS = [
     "commercial_sex",
     "forced_criminal_activity",
@@ -103,9 +105,28 @@ def directories(draw: st.DrawFn) -> list[dict[str, Any]]:
                 specializations=draw(
                     st.lists(st.sampled_from(["sexual_exploitation", "forced_labor"]), unique=True)
                 ),
+                tags=draw(
+                    st.lists(
+                        st.sampled_from(["trafficking_specialized", "country_of_origin"]),
+                        unique=True,
+                    )
+                ),
+                **(
+                    {
+                        "nationalities": draw(
+                            st.lists(st.sampled_from(["MX", "GT"]), min_size=1, unique=True)
+                        )
+                    }
+                    if draw(st.booleans())
+                    else {}
+                ),
             )
         )
     return out
+
+
+def _same(code: str) -> str:
+    return SAME.get(code, code)
 
 
 def oracle(s: dict[str, Any], r: dict[str, Any]) -> list[str]:
@@ -122,7 +143,7 @@ def oracle(s: dict[str, Any], r: dict[str, Any]) -> list[str]:
     if s["status"] != "active":
         out.append("inactive")
     if "national" not in s["coverage"] and r["state"] not in s["coverage"]:
-        out.append("coverage")
+        out.append("state_unknown" if r["state"] == "unknown" else "coverage")
     if age is not None:
         bad_age = (s["min_age"] is not None and age < s["min_age"]) or (
             s["max_age"] is not None and age > s["max_age"]
@@ -135,7 +156,7 @@ def oracle(s: dict[str, Any], r: dict[str, Any]) -> list[str]:
         out.append("age")
     sex, mma = r["sex"], s["male_max_age"]
     if sex == "unknown":
-        bad_sex = not ({"female", "male", "intersex"} <= set(s["sexes"]) and mma is None)
+        bad_sex = False  # confirmed with the service, not excluded (v4)
     else:
         bad_sex = sex not in s["sexes"] or (
             sex == "male"
@@ -144,9 +165,18 @@ def oracle(s: dict[str, Any], r: dict[str, Any]) -> list[str]:
         )
     if bad_sex:
         out.append("sex")
-    if foreign and not s["accepts_foreign"]:
+    nats = s.get("nationalities")
+    if (
+        (nats is None and foreign and not s["accepts_foreign"])
+        or (nats is not None and r["nationality"] not in (*nats, "ZZ"))
+        or (
+            "country_of_origin" in s.get("tags", [])
+            and (not foreign or r["migration_status"] in ("asylum_seeker", "refugee"))
+        )
+    ):
         out.append("nationality")
-    if s["need"] == "interpretation" and not set(s["languages"]) & set(r["languages"]):
+    others = {_same(x) for x in r["languages"]} - {"spa"}
+    if s["need"] == "interpretation" and others and not others & {_same(x) for x in s["languages"]}:
         out.append("language")
     if s["capacity_available"] == 0:
         out.append("capacity")
@@ -167,6 +197,39 @@ def oracle(s: dict[str, Any], r: dict[str, Any]) -> list[str]:
         )
     ):
         out.append("companions")
+    return out
+
+
+def confirm_oracle(s: dict[str, Any], r: dict[str, Any]) -> list[str]:
+    """The ``confirm`` list of CONTRACT 2.3 read literally."""
+    out = []
+    age, adult, sex = r["age"], r["clearly_adult"], r["sex"]
+    if age is None:
+        allowed = range(18, 121) if adult else range(0, 18)
+        if any(
+            (s["min_age"] is not None and a < s["min_age"])
+            or (s["max_age"] is not None and a > s["max_age"])
+            or (sex == "male" and s["male_max_age"] is not None and a > s["male_max_age"])
+            for a in allowed
+        ):
+            out.append("age")
+    if sex == "unknown" and (
+        not {"female", "male", "intersex"} <= set(s["sexes"]) or s["male_max_age"] is not None
+    ):
+        out.append("sex")
+    cm = s["companion_max_age_male"]
+    if (
+        s["need"] == "shelter"
+        and cm is not None
+        and any(c["sex"] == "unknown" and c["age"] > cm for c in r["companions"])
+    ):
+        out.append("companions")
+    possibly_foreign = r["nationality"] == "ZZ" and r["migration_status"] == "unknown"
+    nats = s.get("nationalities")
+    if (nats is not None and r["nationality"] == "ZZ") or (
+        nats is None and possibly_foreign and not s["accepts_foreign"]
+    ):
+        out.append("nationality")
     return out
 
 
@@ -191,7 +254,10 @@ def test_routing_agrees_with_contract_2_3(
     assert list(result["options"]) == needs == list(result["excluded"])
     gaps = {g["need"]: g["reasons"] for g in result["gaps"]}
     for need in needs:
-        of_need = {sid for sid, e in by_id.items() if e["need"] == need}
+        # a defunct service takes no part in routing
+        of_need = {
+            sid for sid, e in by_id.items() if e["need"] == need and e["status"] != "defunct"
+        }
         options = [o["service"] for o in result["options"][need]]
         excluded = result["excluded"][need]
         # every service of the need is either an option or excluded, never both
@@ -201,12 +267,86 @@ def test_routing_agrees_with_contract_2_3(
             assert oracle(by_id[sid], record) == []
         for sid, reasons in excluded.items():
             assert reasons == oracle(by_id[sid], record)  # all reasons, none extra, table order
+        for o in result["options"][need]:
+            assert o["confirm"] == confirm_oracle(by_id[o["service"]], record)
         # a gap exists exactly when a need has no option
         assert (need in gaps) == (not options)
         if need in gaps:
-            expected = sorted({r for rs in excluded.values() for r in rs}) or ["none_listed"]
+            in_reach = [
+                sid
+                for sid in excluded
+                if "national" in by_id[sid]["coverage"] or record["state"] in by_id[sid]["coverage"]
+            ]
+            if not excluded:
+                expected = ["none_listed"]
+            elif in_reach:
+                expected = sorted({r for sid in in_reach for r in excluded[sid]})
+                assert "coverage" not in expected and "state_unknown" not in expected
+            else:
+                expected = ["state_unknown" if record["state"] == "unknown" else "coverage"]
             assert gaps[need] == expected
         assert [o["rank"] for o in result["options"][need]] == list(range(1, len(options) + 1))
+
+
+def ranking_key(s: dict[str, Any], r: dict[str, Any], status: str, forms: list[str]) -> tuple:
+    """The keys of CONTRACT 2.3's order, in its words; the id last makes it total."""
+    capacity = s["capacity_available"]
+    langs = {_same(x) for x in r["languages"]}
+    return (
+        status in ("likely", "possible") and "trafficking_specialized" not in s.get("tags", []),
+        not set(forms) & set(s["specializations"]),
+        r["state"] not in s["coverage"],
+        bool(confirm_oracle(s, r)),
+        not langs & {_same(x) for x in s["languages"]},
+        capacity is None,
+        -(capacity or 0),
+        s["id"],
+    )
+
+
+@PROPERTY_SETTINGS
+@given(record=records, entries=directories())
+def test_options_follow_a_total_order_on_the_contract_keys(
+    record: dict[str, Any],
+    entries: list[dict[str, Any]],
+    codes: CodeLists,
+    make_catalogue: Callable[..., Catalogue],
+) -> None:
+    result = route_case(validate_record(record, codes), make_catalogue(*entries)).to_json()
+    by_id = {e["id"]: e for e in entries}
+    status, forms = result["screening"]["status"], result["screening"]["forms"]
+    for options in result["options"].values():
+        ids = [o["service"] for o in options]
+        keys = [ranking_key(by_id[sid], record, status, forms) for sid in ids]
+        assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+@PROPERTY_SETTINGS
+@given(
+    record=records,
+    entries=directories(),
+    spelling=st.sampled_from([("es", "spa"), ("en", "eng"), ("fr", "fre"), ("fre", "fra")]),
+)
+def test_a_language_routes_the_same_under_any_of_its_codes(
+    record: dict[str, Any],
+    entries: list[dict[str, Any]],
+    spelling: tuple[str, str],
+    codes: CodeLists,
+    make_catalogue: Callable[..., Catalogue],
+) -> None:
+    one, other = spelling
+    swap = {one: other, other: one}
+    if one in record["languages"] and other in record["languages"]:
+        return
+    respelled = {**record, "languages": [swap.get(x, x) for x in record["languages"]]}
+    cat = make_catalogue(*entries)
+    first = route_case(validate_record(record, codes), cat).to_json("en")
+    second = route_case(validate_record(respelled, codes), cat).to_json("en")
+    for result in (first, second):
+        for options in result["options"].values():
+            for o in options:
+                o.pop("why")  # names the code the person gave
+    assert first == second
 
 
 @PROPERTY_SETTINGS

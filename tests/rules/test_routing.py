@@ -231,7 +231,8 @@ def needs_of(result: dict) -> list[tuple[str, bool]]:
         ),
         (
             {"indicators": ["excessive_hours", "wages_withheld"], "needs": ["medical", "shelter"]},
-            [("shelter", False), ("medical", False)],  # possible: no labor_rights, order of 3.5
+            # possible: labor_rights too (v4), order of 3.5
+            [("shelter", False), ("medical", False), ("labor_rights", True)],
         ),
     ],
 )
@@ -276,10 +277,14 @@ CASES: list[tuple[str, dict, dict, list[str]]] = [
     ("active", {}, {}, []),
     ("inactive", {"status": "inactive"}, {}, ["inactive"]),
     ("temporarily_closed", {"status": "temporarily_closed"}, {}, ["inactive"]),
-    ("defunct", {"status": "defunct"}, {}, ["inactive"]),
     ("state coverage", {"coverage": ["MX-TLA"]}, {}, []),
     ("other state", {"coverage": ["MX-GRO"]}, {}, ["coverage"]),
-    ("unknown state, state service", {"coverage": ["MX-TLA"]}, {"state": "unknown"}, ["coverage"]),
+    (
+        "unknown state, state service",
+        {"coverage": ["MX-TLA"]},
+        {"state": "unknown"},
+        ["state_unknown"],
+    ),
     ("unknown state, national", {"coverage": ["national"]}, {"state": "unknown"}, []),
     ("below min_age", {"min_age": 18}, {"age": 17}, ["age"]),
     ("above max_age", {"max_age": 17}, {"age": 18}, ["age"]),
@@ -316,8 +321,8 @@ CASES: list[tuple[str, dict, dict, list[str]]] = [
     ("boy, age null minor, male_max_age", {"male_max_age": 13}, {"sex": "male", "age": None}, []),
     ("woman, male_max_age", {"male_max_age": 13}, {"sex": "female", "age": 40}, []),
     ("sex unknown, all sexes", {}, {"sex": "unknown"}, []),
-    ("sex unknown, women only", {"sexes": ["female"]}, {"sex": "unknown"}, ["sex"]),
-    ("sex unknown, male_max_age", {"male_max_age": 13}, {"sex": "unknown"}, ["sex"]),
+    ("sex unknown, women only", {"sexes": ["female"]}, {"sex": "unknown"}, []),  # confirmed
+    ("sex unknown, male_max_age", {"male_max_age": 13}, {"sex": "unknown"}, []),  # confirmed
     (
         "foreign, refuses foreign",
         {"accepts_foreign": False},
@@ -462,11 +467,12 @@ def test_ranking_order(make_record: Make, make_catalogue: MakeCat) -> None:
     )
     record = make_record(needs=["shelter"], languages=["tzo"], indicators=["commercial_sex"])
     result = routed(record, cat)
+    # v4: the case's forms before local before national
     assert [o["service"] for o in result["options"]["shelter"]] == [
         "h-local-spec",
+        "e-national-spec",
         "f-local",
         "g-local-and-national",
-        "e-national-spec",
         "d-national-lang",
         "a-national-big",
         "c-national-small",
@@ -524,8 +530,9 @@ def test_gap_reasons_are_the_sorted_union(make_record: Make, make_catalogue: Mak
         sex="male", age=34, state="MX-GRO", needs=["shelter", "medical", "legal_aid"]
     )
     result = routed(record, cat)
+    # v4: the reasons of the services in reach (s1 in Guerrero, s2 national); s3 is not
     assert result["gaps"] == [
-        {"need": "shelter", "reasons": ["age", "complaint_required", "coverage", "sex"]},
+        {"need": "shelter", "reasons": ["complaint_required", "sex"]},
         {"need": "legal_aid", "reasons": ["none_listed"]},
     ]
     assert result["excluded"]["shelter"] == {
@@ -624,7 +631,8 @@ LIKELY_FL = ["deceived_job_nature", "deceived_conditions", "forced_criminal_acti
         ({"indicators": LIKELY_ADULT, "cross_border": True}, ["federal_jurisdiction"]),
         ({"indicators": LIKELY_ADULT, "organized_crime": True}, ["federal_jurisdiction"]),
         ({"indicators": LIKELY_ADULT, "official_involvement": True}, ["federal_jurisdiction"]),
-        ({"indicators": ["violence"], "official_involvement": True}, []),
+        ({"indicators": ["violence"], "official_involvement": True}, ["federal_jurisdiction"]),
+        ({"indicators": ["isolation"], "official_involvement": True}, []),
         (
             {"indicators": LIKELY_ADULT, "vulnerabilities": ["indigenous"]},
             ["aggravating_vulnerability"],
@@ -688,7 +696,9 @@ def test_alerts_follow_table_order_with_source_and_text(
     }
     assert "911" in alerts[0]["text"]
     es = routed(record, cat)["alerts"]
-    assert [a["source"] for a in es] == [a["source"] for a in alerts]
+    # sources come in the reader's language (v4)
+    assert es[4]["source"] == "LGPSEDMTP Art. 38, 75 y 90 VI"
+    assert alerts[4]["source"] == "LGPSEDMTP Art. 38, 75 and 90 VI"
     assert es[0]["text"] != alerts[0]["text"]
 
 

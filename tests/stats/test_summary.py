@@ -26,13 +26,40 @@ def screener(make_user):
 
 
 def category(record: dict, minor: bool) -> str:
+    """CONTRACT 7: a clearly adult person of unknown age is a man or a woman; a presumed
+    minor of unknown age is "unknown"; intersex joins "unknown" in published tables."""
     if record["sex"] not in ("male", "female"):
         return "unknown"
+    if record["age"] is None:
+        if not record.get("clearly_adult"):
+            return "unknown"
+        return "men" if record["sex"] == "male" else "women"
     if minor:
         return "boys" if record["sex"] == "male" else "girls"
-    if record["age"] is None:
-        return "unknown"
     return "men" if record["sex"] == "male" else "women"
+
+
+def test_section_7_counts_unknown_ages_as_the_contract_says(app, runner, screener) -> None:
+    """A clearly adult person of unknown age is a man or a woman; a presumed minor of
+    unknown age is "unknown", not a child; intersex people are "unknown" when published."""
+    likely = ["deceived_job_nature", "deceived_conditions", "commercial_sex", "threats", "violence"]
+    when = datetime(2024, 6, 1, 12, tzinfo=UTC)
+    people = [
+        Person([record_data(age=None, clearly_adult=True, sex="male", indicators=likely)], [when]),
+        Person([record_data(age=None, clearly_adult=True, indicators=likely)], [when]),
+        Person([record_data(age=None, sex="male", indicators=likely)], [when]),
+        Person([record_data(age=30, sex="intersex", indicators=likely)], [when]),
+        Person([record_data(age=15, sex="male", indicators=likely)], [when]),
+    ]
+    store(app, people, screener.id)
+    row = summary(runner, "--year", "2024")["victims"]["by_form"]["sexual_exploitation"]
+    assert {c: row[c] for c in CATEGORIES} == {
+        "men": 1,
+        "women": 1,
+        "boys": 1,
+        "girls": 0,
+        "unknown": 2,
+    }
 
 
 def expected_summary(people: list[Person], stored: list[dict], year: int, states=None) -> dict:
@@ -349,3 +376,13 @@ def test_cli_exports_are_audited(app, runner, screener) -> None:
         ("summary:2024:json:public:e1:states2", "MX-GRO"),
     ]
     assert all(e.actor_id is None and e.object_kind == "export" for e in events)
+
+
+def test_the_summary_says_from_when_gap_reasons_follow_contract_v4(app, runner, screener) -> None:
+    store(app, random_people(5, 20, years=(2024,)), screener.id)
+    for document in (
+        summary(runner, "--year", "2024"),
+        summary(runner, "--year", "2024", "--public"),
+    ):
+        note = document["disclosure"]["gap_reasons"]
+        assert "contrato v4" in note and "2024" in note  # Spanish, the CLI's default

@@ -244,3 +244,26 @@ def test_the_dashboard_speaks_both_languages(client, login, people, data) -> Non
     spanish = client.get("/supervision").get_data(as_text=True)
     assert "Brechas por necesidad" in spanish
     assert "<script>" not in spanish  # no inline script: the charts are plain SVG
+
+
+def test_the_dashboard_says_from_when_gap_reasons_follow_v4(
+    app, client, login, people, data
+) -> None:
+    from sqlmodel import select
+
+    from referral.casework.models import Screening
+    from referral.db import get_db
+
+    login(client, people["admin"])
+    client.get("/language/en")
+    with get_db(app).session() as session:
+        screenings = session.exec(select(Screening)).all()
+        assert any(s.rules_version.startswith("4/") for s in screenings)
+    html = client.get("/supervision").get_data(as_text=True)
+    assert 'id="v4-since"' in html and "contract v4 from" in html
+    with get_db(app).session() as session:
+        for s in session.exec(select(Screening)).all():
+            s.rules_version = "6df6216bc68d/17"  # as v3 stored it
+            session.add(s)
+        session.commit()
+    assert 'id="v4-since"' not in client.get("/supervision").get_data(as_text=True)

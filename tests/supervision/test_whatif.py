@@ -104,7 +104,13 @@ def test_raising_an_age_limit_and_adding_a_language(app) -> None:
         interpretation = next(s for s in today.services if s.need == "interpretation")
         changes = [
             whatif.DraftChange("change", shelter.id, {"male_max_age": 17}),
-            whatif.DraftChange("change", interpretation.id, add_to_lists={"languages": ["tzo"]}),
+            # the seeds' one interpretation entry is defunct (v4): the draft revives it
+            whatif.DraftChange(
+                "change",
+                interpretation.id,
+                {"status": "active"},
+                add_to_lists={"languages": ["tzo"]},
+            ),
         ]
         draft = whatif.draft_catalogue(today, changes, rules)
     assert draft.services_by_id[shelter.id].male_max_age == 17
