@@ -353,18 +353,10 @@ def test_a_link_on_another_site_cannot_make_a_supervisor_download(app, make_user
 # --- HSTS, the current password, hidden characters, dates and pages (issue 16) -------------------
 
 
-def test_production_sends_hsts_and_development_does_not(app, tmp_path, migrated_database):
-    from referral import create_app
-
+def test_production_sends_hsts_and_development_does_not(app, app_factory):
     assert "Strict-Transport-Security" not in app.test_client().get("/").headers
-    production = create_app(
-        {
-            "ENV": "production",
-            "SECRET_KEY": "k" * 32,
-            "AUTO_SETUP": False,
-            "DATABASE_URL": migrated_database,
-            "INSTANCE_PATH": str(tmp_path),
-        }
+    production = app_factory(
+        ENV="production", TESTING=False, SECRET_KEY="k" * 32, SECOND_FACTOR="privileged"
     )
     for path in ("/", "/sign-in", "/no-such-page"):
         hsts = production.test_client().get(path).headers["Strict-Transport-Security"]
