@@ -20,7 +20,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+# The interpreter running the benchmark runs its servers and commands too (any venv).
+PYTHON = sys.executable
+
+
+def flask_command(*args: str) -> list[str]:
+    """``flask --app referral ARGS`` under this interpreter."""
+    return [PYTHON, "-m", "flask", "--app", "referral", *args]
 
 
 def machine() -> str:
@@ -47,7 +53,9 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2, cwd: Path = ROOT) 
     port = free_port()
     process = subprocess.Popen(
         [
-            str(VENV_BIN / "gunicorn"),
+            PYTHON,
+            "-m",
+            "gunicorn",
             "-w",
             str(workers),
             "-b",

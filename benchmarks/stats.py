@@ -36,8 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert  # noqa: E402
 
+from benchmarks.common import flask_command  # noqa: E402
 from referral import migrate  # noqa: E402
-from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm  # noqa: E402  # noqa: E402
+from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm  # noqa: E402
 
 STATES = [
     "MX-CHP", "MX-GRO", "MX-CMX", "MX-NLE", "MX-JAL", "MX-VER", "MX-OAX", "MX-BCN",
@@ -140,7 +141,7 @@ def measure(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one CLI run in its own process."""
     began = time.perf_counter()
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/flask"), "--app", "referral", *args],
+        flask_command(*args),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -170,7 +171,7 @@ def main() -> None:
         "REFERRAL_SECRET_KEY": "benchmark",
     }
     seeded = subprocess.run(
-        [str(ROOT / ".venv/bin/flask"), "--app", "referral", "seed"],
+        flask_command("seed"),
         env=env,
         capture_output=True,
     )

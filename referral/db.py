@@ -5,6 +5,9 @@ returned without error, and rolls back otherwise. On SQLite, a request that may 
 (any method but GET/HEAD/OPTIONS) takes the write lock when its transaction begins
 (``BEGIN IMMEDIATE``), so two writers queue on the busy timeout instead of failing later
 with "database is locked".
+
+Every instant is a :class:`UTCDateTime`: stored as UTC, read back aware in UTC on SQLite
+and PostgreSQL alike, so no caller patches naive values.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
+    Dialect,
     Engine,
     ForeignKey,
     Integer,
@@ -25,6 +30,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -62,7 +68,12 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 class Database:
-    """The app's engines: ``reader`` for read-only requests, ``writer`` for the others."""
+    """The app's engines: ``reader`` for read-only requests, ``writer`` for the others.
+
+    Every session of the app comes from :meth:`session`. A test suite may
+    :meth:`bind_to` one connection: every session then joins that connection's
+    transaction, its commits become savepoints, and the test rolls the whole of it back.
+    """
 
     def __init__(self, url: str, busy_timeout: int = 30) -> None:
         self.url = url
@@ -70,11 +81,40 @@ class Database:
         self.reader = (
             make_engine(url, busy_timeout=busy_timeout) if is_sqlite(self.writer) else self.writer
         )
+        # One consistent view for every query of a long read (SQLite's read transaction
+        # already is one).
+        self.snapshot_reader = (
+            self.reader
+            if is_sqlite(self.reader)
+            else self.reader.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        )
+        self._bound: Connection | None = None
+
+    def session(self, *, write: bool = True, snapshot: bool = False) -> Session:
+        """A new session on the writer, the reader, or the reader with one consistent view
+        of the data (``snapshot``; read-only). Joined to the bound connection if any."""
+        if self._bound is not None:
+            return Session(
+                bind=self._bound, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+        engine = self.writer if write else self.snapshot_reader if snapshot else self.reader
+        return Session(engine, expire_on_commit=False)
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+    def bind_to(self, connection: Connection) -> Iterator[None]:
+        """Open every session on ``connection`` inside its transaction (the test seam)."""
+        self._bound = connection
+        try:
+            yield
+        finally:
+            self._bound = None
+
+    @contextmanager
+    def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Session]:
         """One unit of work outside a request (CLI, setup): commit on success."""
-        with Session(self.writer if write else self.reader, expire_on_commit=False) as session:
+        with self.session(write=write, snapshot=snapshot) as session:
             try:
                 yield session
                 session.commit()
@@ -114,11 +154,7 @@ def request_writes() -> bool:
 def session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        database = get_db()
-        write = request_writes() if request else True
-        g.db_session = Session(
-            database.writer if write else database.reader, expire_on_commit=False
-        )
+        g.db_session = get_db().session(write=request_writes() if request else True)
     return g.db_session
 
 
@@ -152,8 +188,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant, stored as UTC and always read back aware, in UTC.
+
+    SQLite keeps no offset (it stores the wall time as text), so values are converted to UTC
+    before they are bound and marked UTC when read; PostgreSQL's ``timestamptz`` answers in
+    the connection's time zone, converted to UTC too. A naive value is taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else in_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else in_utc(value)
+
+
+def in_utc(moment: datetime) -> datetime:
+    """The same instant in UTC; a naive value is taken as UTC (as the rows store it)."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def datetime_column(*, nullable: bool) -> Any:
+    """An instant with no default (an optional one defaults to None)."""
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable)
+    return Field(default=None, sa_column=column) if nullable else Field(sa_column=column)
+
+
 def timestamp_column(**kwargs: Any) -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), **kwargs))
+    """An instant that defaults to now."""
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), **kwargs))
 
 
 def user_fk(**kwargs: Any) -> Any:

@@ -33,7 +33,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[LiveServer]:
+def live_server(isolated_database, app) -> Iterator[LiveServer]:
+    """The app served from other threads: it commits for real (``isolated_database``)."""
     with LiveServer(app) as server:
         yield server
 

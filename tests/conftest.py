@@ -4,6 +4,14 @@
 SQLite and once on PostgreSQL). `REFERRAL_TEST_POSTGRES_URL` names a PostgreSQL server
 for the tests that need one whatever the main database is. With `CI=true`, a test that
 needs PostgreSQL or a browser fails instead of skipping when it is missing.
+
+The database is migrated and seeded once per session (committed). Each test then runs in
+one transaction that is rolled back at its end (Warehouse's ``db_session`` pattern): the
+app's sessions are bound to the test's connection (``Database.bind_to``) and their commits
+become savepoints. A test that cannot run inside one transaction (a live server, threads,
+a CLI in a subprocess, migrations, locks between transactions) asks for the
+``isolated_database`` fixture: it commits for real, and the database is emptied and seeded
+again after it.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +30,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Connection, Engine, MetaData, create_engine, text
 
 from referral import create_app, migrate
+from referral.db import Database, get_db, make_engine
 from referral.directory.operations import apply_seeds
 from referral.seeds.loader import SeedSet, load_seed_set
 
@@ -88,8 +97,8 @@ def empty_all_tables(engine: Engine) -> None:
 
 @contextmanager
 def audit_guard_lifted(conn: Connection) -> Iterator[None]:
-    """Tests start from empty tables, the audit log's too: its guard (triggers refusing UPDATE
-    and DELETE, referral/audit/guard.py) is dropped for the cleanup and put back in the same
+    """Emptying the tables empties the audit log too: its guard (triggers refusing UPDATE and
+    DELETE, referral/audit/guard.py) is dropped for the cleanup and put back in the same
     transaction, so no test ever runs without it."""
     from referral.audit import guard
 
@@ -101,32 +110,134 @@ def audit_guard_lifted(conn: Connection) -> Iterator[None]:
         guard.install(conn)
 
 
+def load_seeds(url: str, seed_set: SeedSet) -> None:
+    """Empty every table and load the seeds, committed."""
+    database = Database(url)
+    try:
+        empty_all_tables(database.writer)
+        with database.transaction() as session:
+            apply_seeds(session, seed_set)
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_database(migrated_database: str, seed_set: SeedSet) -> str:
+    """The migrated database with the seeds committed: what every test starts from."""
+    load_seeds(migrated_database, seed_set)
+    return migrated_database
+
+
+@pytest.fixture(scope="session")
+def test_engine(seeded_database: str) -> Iterator[Engine]:
+    """The engine of the tests' connections (a plain ``BEGIN`` on SQLite: no write lock
+    until the test writes)."""
+    engine = make_engine(seeded_database)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def app(migrated_database: str, seed_set: SeedSet, tmp_path: Path) -> Iterator[Flask]:
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    flask_app = create_app(
+def isolated_database(seeded_database: str, seed_set: SeedSet) -> Iterator[str]:
+    """Opt out of the per-test transaction: the test's commits are real, and the database
+    is emptied and seeded again after it."""
+    yield seeded_database
+    load_seeds(seeded_database, seed_set)
+
+
+@contextmanager
+def rolled_back(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back at the end, whatever happened."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
+
+
+@pytest.fixture
+def db_connection(test_engine: Engine) -> Iterator[Connection]:
+    """The connection every session of a test joins, rolled back after the test.
+
+    A module may override it with ``scope="module"`` to store an expensive data set once
+    (with ``bound_app``): each of its tests still runs in a savepoint of its own.
+    """
+    with rolled_back(test_engine) as connection:
+        yield connection
+
+
+def app_for(url: str, instance: Path, **config: Any) -> Flask:
+    """An app of the suite on ``url``; ``config`` goes over the suite's settings."""
+    instance.mkdir(parents=True, exist_ok=True)
+    return create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": migrated_database,
+            "DATABASE_URL": url,
             "SECRET_KEY": "test-secret-key",
             "AUTO_SETUP": False,
             "INSTANCE_PATH": str(instance),
+            **TEST_ARGON2,
             # Signing in hundreds of times from 127.0.0.1 is the suite, not an attack: the
             # rate limits and the second factor have their own tests (tests/auth).
             "RATELIMIT_ENABLED": False,
             "SECOND_FACTOR": "none",
+            **config,
         }
     )
-    from referral.db import get_db
 
+
+@contextmanager
+def bound_app(url: str, instance: Path, connection: Connection) -> Iterator[Flask]:
+    """An app whose sessions all join ``connection``'s transaction (their commits become
+    savepoints)."""
+    flask_app = app_for(url, instance)
     database = get_db(flask_app)
-    empty_all_tables(database.writer)
-    with database.transaction() as session:
-        apply_seeds(session, seed_set)
-    yield flask_app
-    database.dispose()
-    shutil.rmtree(instance, ignore_errors=True)
+    try:
+        with database.bind_to(connection):
+            yield flask_app
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def app_factory(
+    request: pytest.FixtureRequest, seeded_database: str, tmp_path: Path
+) -> Iterator[Callable[..., Flask]]:
+    """``app_factory(**config)``: an app on the test's database, with ``config`` over the
+    suite's settings. Every app of a test shares its transaction (rolled back after it), or,
+    when the test asked for ``isolated_database``, commits for real."""
+    connection: Connection | None = None
+    with ExitStack() as undo:
+        if "isolated_database" in request.fixturenames:
+            request.getfixturevalue("isolated_database")  # set up first, so restored last
+        else:
+            connection = request.getfixturevalue("db_connection")
+            # Undone after the test, also when its module shares one connection between tests.
+            savepoint = connection.begin_nested()
+            undo.callback(lambda: savepoint.rollback() if savepoint.is_active else None)
+        undo.callback(shutil.rmtree, tmp_path / "instances", ignore_errors=True)
+        made = 0
+
+        def make(**config: Any) -> Flask:
+            nonlocal made
+            made += 1
+            flask_app = app_for(seeded_database, tmp_path / "instances" / str(made), **config)
+            database = get_db(flask_app)
+            undo.callback(database.dispose)
+            if connection is not None:
+                undo.enter_context(database.bind_to(connection))
+            return flask_app
+
+        yield make
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., Flask]) -> Flask:
+    """The app on the seeded database, inside the test's transaction unless the test asked
+    for ``isolated_database``."""
+    return app_factory()
 
 
 @pytest.fixture
@@ -180,10 +291,8 @@ def make_user(app: Flask) -> Callable[..., Any]:
 
     Creates an account through the same operation as the CLI; its password is ``PASSWORD``.
     """
-    from referral.auth import operations as ops
-    from referral.db import get_db
+    from tests.factories import create_user
 
-    app.config.update(TEST_ARGON2)
     counter = iter(range(1, 10_000))
 
     def make(
@@ -191,21 +300,11 @@ def make_user(app: Flask) -> Callable[..., Any]:
         states: tuple[str, ...] | list[str] = ("MX-CHP",),
         *,
         email: str | None = None,
-        national: bool = False,
-        language: str = "es",
-        password: str = PASSWORD,
-        active: bool = True,
+        **account: Any,
     ) -> Any:
-        data = ops.AccountData(
-            email=email or f"{role}{next(counter)}@example.org",
-            role=role,
-            states=list(states),
-            national=national,
-            language=language,
-            active=active,
+        return create_user(
+            app, role, states, email=email or f"{role}{next(counter)}@example.org", **account
         )
-        with app.app_context(), get_db(app).transaction() as session:
-            return ops.create_user(session, data, password, actor_id=None)
 
     return make
 
@@ -229,7 +328,6 @@ def login() -> Callable[..., Any]:
 def api_token(app: Flask) -> Callable[[Any], str]:
     """``api_token(user)`` issues a bearer token for that user, as `users token` does."""
     from referral.auth import operations as ops
-    from referral.db import get_db
 
     def issue(user: Any) -> str:
         with app.app_context(), get_db(app).transaction() as session:

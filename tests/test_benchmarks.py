@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.common import flask_command
 from tests.conftest import ROOT
 
 
@@ -49,9 +50,8 @@ def test_stats_benchmark() -> None:
 def test_intake_benchmark(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     env = {"REFERRAL_INSTANCE_PATH": str(instance), "REFERRAL_AUTO_SETUP": "false"}
-    flask = str(Path(sys.executable).parent / "flask")
     seeded = subprocess.run(
-        [flask, "--app", "referral", "seed"], cwd=ROOT, env={**os.environ, **env},
+        flask_command("seed"), cwd=ROOT, env={**os.environ, **env},
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert seeded.returncode == 0, seeded.stderr

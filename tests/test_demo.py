@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, func, select
 
 from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
 from referral.db import get_db
 
 
 def screenings(app) -> list[Screening]:
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         return list(session.exec(select(Screening).order_by(col(Screening.id))).all())
 
 
@@ -23,7 +23,7 @@ def test_generate_is_deterministic_and_adds_to_what_is_there(app, runner) -> Non
     rows = screenings(app)
     assert len(rows) == 240
     assert [r.record for r in rows[:120]] == [r.record for r in rows[120:]]
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         codes = session.exec(select(Case.code)).all()
     assert len(set(codes)) == 240
 
@@ -31,7 +31,7 @@ def test_generate_is_deterministic_and_adds_to_what_is_there(app, runner) -> Non
 def test_generated_cases_are_routed_and_consistent(app, runner) -> None:
     result = runner.invoke(args=["demo", "generate", "--cases", "400", "--seed", "1"])
     assert result.exit_code == 0, result.output
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         statuses = dict(
             session.exec(
                 select(Case.latest_status, func.count()).group_by(Case.latest_status)

@@ -73,7 +73,7 @@ def test_days_and_years_are_those_of_the_configured_timezone(app: Flask) -> None
 
     with app.app_context():
         assert year_bounds(2024)[0] == datetime(2024, 1, 1, 6, tzinfo=UTC)  # Mexico City
-        assert day_start(datetime(2024, 5, 1).date()) == datetime(2024, 5, 1, 6)
+        assert day_start(datetime(2024, 5, 1).date()) == datetime(2024, 5, 1, 6, tzinfo=UTC)
         app.config["BABEL_DEFAULT_TIMEZONE"] = "UTC"
         assert year_bounds(2024)[0] == datetime(2024, 1, 1, tzinfo=UTC)
-        assert day_start(datetime(2024, 5, 1).date()) == datetime(2024, 5, 1)
+        assert day_start(datetime(2024, 5, 1).date()) == datetime(2024, 5, 1, tzinfo=UTC)

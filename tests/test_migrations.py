@@ -9,8 +9,9 @@ from referral import migrate
 from tests.conftest import reset_schema
 
 
-def test_every_migration_up_and_down(tmp_path, database_url) -> None:
-    url = database_url if "postgresql" in database_url else f"sqlite:///{tmp_path}/m.db"
+def test_every_migration_up_and_down(tmp_path, isolated_database) -> None:
+    """On PostgreSQL it runs on the suite's database (emptied and seeded again after it)."""
+    url = isolated_database if "postgresql" in isolated_database else f"sqlite:///{tmp_path}/m.db"
     engine = create_engine(url)
     try:
         reset_schema(engine)

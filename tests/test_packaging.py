@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.routing_records import MAN_IN_GUERRERO
+from tests.factories import MAN_IN_GUERRERO
 
 # What a source tree holds besides the project: environments, caches, build output.
 NOT_SOURCE = shutil.ignore_patterns(

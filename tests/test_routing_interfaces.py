@@ -10,7 +10,7 @@ from sqlmodel import Session
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
 from referral.rules import route_case, validate_record
-from tests.routing_records import GIRL_FROM_HONDURAS, MAN_IN_GUERRERO
+from tests.factories import GIRL_FROM_HONDURAS, MAN_IN_GUERRERO
 
 RESULT_KEYS = {"screening", "needs", "options", "excluded", "gaps", "alerts", "rules_version"}
 

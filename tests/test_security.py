@@ -194,7 +194,7 @@ def refer_to_a_shelter(app, screener) -> tuple[Any, Any, Any]:
     from referral.db import get_db
     from referral.directory.catalogue import current_catalogue
     from referral.rules import validate_record
-    from tests.routing_records import GIRL_FROM_HONDURAS
+    from tests.factories import GIRL_FROM_HONDURAS
 
     with app.app_context(), get_db(app).transaction() as session:
         catalogue = current_catalogue(session)
@@ -244,7 +244,7 @@ def test_a_confidential_shelter_reaches_no_screener_through_the_referral_sheet(
 
 
 def test_no_api_answer_carries_a_confidential_location(app, client, api_headers) -> None:
-    from tests.routing_records import GIRL_FROM_HONDURAS
+    from tests.factories import GIRL_FROM_HONDURAS
 
     with app.app_context():
         from referral.db import get_db
@@ -305,7 +305,7 @@ def test_a_rescreening_keeps_the_case_notes(app, make_user, login) -> None:
 
     from referral.casework.models import Case
     from referral.db import get_db
-    from tests.intake.helpers import fill_all, post_section, submit
+    from tests.factories import fill_all, post_section, submit
 
     client = app.test_client()
     login(client, make_user("screener", ("MX-CHP",)))
@@ -353,18 +353,10 @@ def test_a_link_on_another_site_cannot_make_a_supervisor_download(app, make_user
 # --- HSTS, the current password, hidden characters, dates and pages (issue 16) -------------------
 
 
-def test_production_sends_hsts_and_development_does_not(app, tmp_path, migrated_database):
-    from referral import create_app
-
+def test_production_sends_hsts_and_development_does_not(app, app_factory):
     assert "Strict-Transport-Security" not in app.test_client().get("/").headers
-    production = create_app(
-        {
-            "ENV": "production",
-            "SECRET_KEY": "k" * 32,
-            "AUTO_SETUP": False,
-            "DATABASE_URL": migrated_database,
-            "INSTANCE_PATH": str(tmp_path),
-        }
+    production = app_factory(
+        ENV="production", TESTING=False, SECRET_KEY="k" * 32, SECOND_FACTOR="privileged"
     )
     for path in ("/", "/sign-in", "/no-such-page"):
         hsts = production.test_client().get(path).headers["Strict-Transport-Security"]
@@ -411,7 +403,7 @@ HIDDEN = ("\u202e", "\x00", "\u2066", "\u200f")
 
 
 def test_hidden_control_characters_are_refused_at_the_field(app, make_user, login) -> None:
-    from tests.intake.helpers import SECTIONS, post_section, start_draft
+    from tests.factories import SECTIONS, post_section, start_draft
 
     admin = make_user("admin", (), national=True)
     client = app.test_client()

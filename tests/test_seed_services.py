@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVICES_FILE = ROOT / "seeds" / "services.yaml"
 REPORT_FILE = ROOT / "seeds" / "report.txt"
 DOCS_FILE = ROOT / "docs" / "services.md"
-LAW_DIR = ROOT.parent / "shared" / "reference" / "mx-law"
+LAW_DIR = ROOT / "tests" / "data" / "mx-law"  # see tests/data/README.md
 
 STATES = [
     "MX-AGU",

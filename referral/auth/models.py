@@ -6,17 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from referral.access import ROLES as ROLES  # defined once, where pages are limited to roles
-from referral.db import timestamp_column
+from referral.db import datetime_column, timestamp_column
 
 NATIONAL = "national"
-
-
-def _datetime_column(**kwargs: Any) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), **kwargs))
 
 
 def _user_fk(**kwargs: Any) -> Any:
@@ -43,7 +39,7 @@ class User(SQLModel, table=True):
     # The second factor (RFC 6238 TOTP): the shared secret (base32), when it was confirmed,
     # and the last time step accepted, so a code seen over a shoulder cannot be used again.
     totp_secret: str | None = Field(default=None, max_length=64)
-    totp_enabled_at: datetime | None = _datetime_column(nullable=True)
+    totp_enabled_at: datetime | None = datetime_column(nullable=True)
     totp_last_step: int | None = Field(default=None)
 
     # Flask-Login's protocol; the server-side session record decides if a session still holds.
@@ -76,7 +72,7 @@ class UserSession(SQLModel, table=True):
     user_id: int = _user_fk(nullable=False, index=True)
     created_at: datetime = timestamp_column(nullable=False)
     last_seen_at: datetime = timestamp_column(nullable=False)
-    ended_at: datetime | None = _datetime_column(nullable=True)
+    ended_at: datetime | None = datetime_column(nullable=True)
     # Shown to the user on their sessions page, so they recognise (or not) each one.
     user_agent: str | None = Field(default=None, max_length=200)
     address: str | None = Field(default=None, max_length=64)
@@ -91,7 +87,7 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = _user_fk(nullable=False, index=True)
     created_at: datetime = timestamp_column(nullable=False)
-    revoked_at: datetime | None = _datetime_column(nullable=True)
+    revoked_at: datetime | None = datetime_column(nullable=True)
 
 
 class SetupToken(SQLModel, table=True):
@@ -102,8 +98,8 @@ class SetupToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = timestamp_column(nullable=False)
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    used_at: datetime | None = _datetime_column(nullable=True)
+    expires_at: datetime = datetime_column(nullable=False)
+    used_at: datetime | None = datetime_column(nullable=True)
 
 
 class LoginThrottle(SQLModel, table=True):
@@ -116,8 +112,8 @@ class LoginThrottle(SQLModel, table=True):
     key_hash: str = Field(primary_key=True, max_length=64)
     failures: int = Field(default=0)
     window_started_at: datetime = timestamp_column(nullable=False)
-    locked_until: datetime | None = _datetime_column(nullable=True)
-    last_failure_at: datetime | None = _datetime_column(nullable=True)
+    locked_until: datetime | None = datetime_column(nullable=True)
+    last_failure_at: datetime | None = datetime_column(nullable=True)
 
 
 class RecoveryCode(SQLModel, table=True):
@@ -129,7 +125,7 @@ class RecoveryCode(SQLModel, table=True):
     user_id: int = _user_fk(nullable=False, index=True)
     code_hash: str = Field(max_length=255)
     created_at: datetime = timestamp_column(nullable=False)
-    used_at: datetime | None = _datetime_column(nullable=True)
+    used_at: datetime | None = datetime_column(nullable=True)
 
 
 class PasswordResetToken(SQLModel, table=True):
@@ -144,5 +140,5 @@ class PasswordResetToken(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("user_account.id"), nullable=True)
     )
     created_at: datetime = timestamp_column(nullable=False)
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    used_at: datetime | None = _datetime_column(nullable=True)
+    expires_at: datetime = datetime_column(nullable=False)
+    used_at: datetime | None = datetime_column(nullable=True)

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -176,12 +176,6 @@ class ThrottleSettings:
     max_delay: timedelta
 
 
-def _as_aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)  # SQLite gives naive datetimes back
-
-
 def _throttle_settings() -> ThrottleSettings:
     config: dict[str, Any] = current_app.config if has_app_context() else {}
     return ThrottleSettings(
@@ -209,7 +203,7 @@ def locked_until(
     """When the lock of this account from this address ends, if it is locked now."""
     now = now or utcnow()
     row = session.get(LoginThrottle, pair_key(email, address))
-    until = _as_aware(row.locked_until) if row else None
+    until = row.locked_until if row else None
     return until if until and until > now else None
 
 
@@ -218,7 +212,7 @@ def delayed_until(session: Session, email: str, now: datetime | None = None) -> 
     now = now or utcnow()
     settings = _throttle_settings()
     row = session.get(LoginThrottle, throttle_key(email))
-    last = _as_aware(row.last_failure_at) if row else None
+    last = row.last_failure_at if row else None
     if row is None or last is None or row.failures < settings.limit:
         return None
     steps = min(row.failures - settings.limit, 30)  # 2**30 s is past any maximum
@@ -232,7 +226,7 @@ def _pair_failure(session: Session, key: str, now: datetime, settings: ThrottleS
     if row is None:
         row = LoginThrottle(key_hash=key, failures=0, window_started_at=now)
         session.add(row)
-    started = _as_aware(row.window_started_at) or now
+    started = row.window_started_at
     if now - started > settings.window:
         row.failures, row.window_started_at, row.locked_until = 0, now, None
     row.failures += 1
@@ -248,7 +242,7 @@ def _account_failure(session: Session, key: str, now: datetime, settings: Thrott
     if row is None:
         row = LoginThrottle(key_hash=key, failures=0, window_started_at=now)
         session.add(row)
-    last = _as_aware(row.last_failure_at)
+    last = row.last_failure_at
     if last is None or now - last > settings.window:  # a quiet window forgets the failures
         row.failures, row.window_started_at = 0, now
     row.failures += 1
@@ -264,7 +258,7 @@ def record_failure(
     pair = _pair_failure(session, pair_key(email, address), now, settings)
     _account_failure(session, throttle_key(email), now, settings)
     session.flush()
-    return _as_aware(pair.locked_until)
+    return pair.locked_until
 
 
 def clear_failures(session: Session, email: str, address: str | None = None) -> None:
@@ -528,10 +522,7 @@ def live_sessions(session: Session, user: User, now: datetime | None = None) -> 
         .order_by(col(UserSession.last_seen_at).desc())
     ).all()
     return [
-        row
-        for row in rows
-        if now - (_as_aware(row.last_seen_at) or now) <= idle
-        and now - (_as_aware(row.created_at) or now) <= maximum
+        row for row in rows if now - row.last_seen_at <= idle and now - row.created_at <= maximum
     ]
 
 
@@ -592,9 +583,7 @@ def live_session(
     if record is None or record.ended_at is not None:
         return None
     idle, maximum = session_limits()
-    last_seen = _as_aware(record.last_seen_at) or now
-    created = _as_aware(record.created_at) or now
-    if now - last_seen > idle or now - created > maximum:
+    if now - record.last_seen_at > idle or now - record.created_at > maximum:
         return None
     return record
 
@@ -669,8 +658,7 @@ def valid_setup_token(
     row = session.exec(select(SetupToken).where(SetupToken.token_hash == digest(token))).first()
     if row is None or row.used_at is not None:
         return None
-    expires = _as_aware(row.expires_at)
-    if expires is None or expires <= now or admin_exists(session):
+    if row.expires_at <= now or admin_exists(session):
         return None
     return row
 
@@ -727,8 +715,7 @@ def valid_reset_token(
     ).first()
     if row is None or row.used_at is not None:
         return None
-    expires = _as_aware(row.expires_at)
-    if expires is None or expires <= now:
+    if row.expires_at <= now:
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.active:

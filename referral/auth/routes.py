@@ -142,8 +142,7 @@ def _load_user(user_id: str) -> User | None:
 def _touch(record_id: int | None, last_seen: Any) -> None:
     """Keep the idle timer running, at most once a minute, in its own short transaction."""
     now = ops.utcnow()
-    seen = ops._as_aware(last_seen)
-    if seen is not None and (now - seen).total_seconds() < 60:
+    if (now - last_seen).total_seconds() < 60:
         return
     from referral.auth.models import UserSession
 

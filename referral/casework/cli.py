@@ -24,8 +24,8 @@ from referral.audit.operations import record_audit
 from referral.auth.models import User
 from referral.casework.models import Case, Screening
 from referral.casework.routing import translate
-from referral.casework.screening import CaseDetails, as_utc, store_screening
-from referral.db import get_db
+from referral.casework.screening import CaseDetails, store_screening
+from referral.db import get_db, in_utc
 from referral.directory.catalogue import current_catalogue
 from referral.i18n import LANGUAGES, gettext_for
 from referral.rules import RecordInvalid, ScreeningRecord, validate_record
@@ -64,7 +64,7 @@ def parse_line(
     screened_at: datetime | None = None
     raw_when = data.get("screened_at")
     try:
-        screened_at = as_utc(datetime.fromisoformat(str(raw_when))) if raw_when else None
+        screened_at = in_utc(datetime.fromisoformat(str(raw_when))) if raw_when else None
     except ValueError:
         screened_at = None
     if screened_at is None:
@@ -175,7 +175,7 @@ def export_command(out: Path | None) -> None:
             )
             for screening, case in session.exec(query):
                 line = dict(screening.record)
-                line["screened_at"] = as_utc(screening.screened_at).isoformat()
+                line["screened_at"] = screening.screened_at.isoformat()
                 line["screener"] = emails.get(screening.screener_id)
                 line["consent_referral"] = case.consent_referral
                 line["consent_statistics"] = case.consent_statistics

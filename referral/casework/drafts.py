@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from referral.casework.models import Case, Draft
-from referral.casework.screening import CaseDetails, as_utc, store_screening
+from referral.casework.screening import CaseDetails, store_screening
 from referral.db import utcnow
 from referral.rules import Catalogue, validate_record
 
@@ -101,4 +101,4 @@ def submit_draft(
 
 def saved_at(draft: Draft) -> str:
     """The draft's version as the browser sees it (microseconds, UTC)."""
-    return as_utc(draft.updated_at).isoformat()
+    return draft.updated_at.isoformat()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
-from referral.db import timestamp_column, user_fk
+from referral.db import datetime_column, timestamp_column, user_fk
 
 
 class Case(SQLModel, table=True):
@@ -30,7 +30,7 @@ class Case(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     latest_status: str = Field(max_length=20)
     latest_screening_id: int | None = Field(default=None)
-    first_screened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    first_screened_at: datetime = datetime_column(nullable=False)
     created_at: datetime = timestamp_column(nullable=False)
     updated_at: datetime = timestamp_column(nullable=False)
 
@@ -54,7 +54,7 @@ class Screening(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False)
     )
     screener_id: int = user_fk(nullable=False)
-    screened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    screened_at: datetime = datetime_column(nullable=False)
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     rules_version: str = Field(max_length=80)
@@ -138,9 +138,7 @@ class Referral(SQLModel, table=True):
     updated_by: int = user_fk(nullable=False)
     created_at: datetime = timestamp_column(nullable=False)
     updated_at: datetime = timestamp_column(nullable=False)
-    accepted_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    accepted_at: datetime | None = datetime_column(nullable=True)
 
 
 class ReferralEvent(SQLModel, table=True):
@@ -196,9 +194,7 @@ class Gap(SQLModel, table=True):
     state: str = Field(max_length=8)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     opened_at: datetime = timestamp_column(nullable=False)
-    closed_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    closed_at: datetime | None = datetime_column(nullable=True)
     closed_reason: str | None = Field(default=None, max_length=20)  # GapClosedReason
 
 

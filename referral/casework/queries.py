@@ -112,13 +112,7 @@ def timeline(session: Session, case: Case) -> list[TimelineEntry]:
         if gap.closed_at is not None:
             entries.append(TimelineEntry(gap.closed_at, "gap_closed", gap))
     order = {"screening": 0, "gap_opened": 1, "referral": 2, "gap_closed": 3}
-    return sorted(entries, key=lambda e: (aware(e.at), order[e.kind]), reverse=True)
-
-
-def aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return sorted(entries, key=lambda e: (e.at, order[e.kind]), reverse=True)
 
 
 def displayed_result(screening: Screening, catalogue: Catalogue, lang: str) -> tuple[dict, bool]:
@@ -147,7 +141,7 @@ def v4_reasons_since(session: Session) -> datetime | None:
     first = session.exec(
         select(func.min(Screening.screened_at)).where(col(Screening.rules_version).like("4/%"))
     ).one()
-    return aware(first) if first is not None else None
+    return first
 
 
 def case_referrals(session: Session, case: Case) -> list[Referral]:

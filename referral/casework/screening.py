@@ -9,7 +9,7 @@ routing gap for every need with no option. Bulk import stores records through th
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -26,7 +26,7 @@ from referral.rules import (
     validate_record,
 )
 
-__all__ = ["CaseDetails", "as_utc", "new_case_code", "route_again", "store_screening"]
+__all__ = ["CaseDetails", "new_case_code", "route_again", "store_screening"]
 
 # Case codes: 12 characters from an alphabet without look-alikes (60 bits of randomness).
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -128,8 +128,3 @@ def route_again(
         session, record, catalogue, screener_id=screener_id, details=details, case=case, lang=lang
     )
     return new, result
-
-
-def as_utc(moment: datetime) -> datetime:
-    """The same instant in UTC; a naive value is taken as UTC (SQLite returns them naive)."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

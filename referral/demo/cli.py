@@ -7,7 +7,6 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from referral.db import get_db
 from referral.demo.generate import generate
@@ -23,7 +22,7 @@ def generate_command(cases: int, seed: int, batch: int) -> None:
     """Add routed demo screenings, referrals and gaps in the report's proportions."""
     database = get_db()
     with (
-        Session(database.writer, expire_on_commit=False) as session,
+        database.session() as session,
         click.progressbar(length=cases, label="Generating", file=sys.stderr) as bar,
     ):
         made = generate(

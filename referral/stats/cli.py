@@ -124,8 +124,7 @@ def summary_command(
             )
             export.audit_export(writer, None, export.summary_code(year, fmt, chosen), scope)
     else:
-        with database.transaction(write=False) as session:
-            releases.snapshot(session)
+        with database.transaction(write=False, snapshot=True) as session:
             catalogue = current_catalogue(session)
             with click.progressbar(
                 length=len(SUMMARY_STEPS), label=gettext("Counting"), file=sys.stderr
@@ -184,8 +183,7 @@ def microdata_command(
     gettext = gettext_for(lang)
     database = get_db()
     regions = regions_for(current_app.config["SEEDS_DIR"])
-    with database.transaction(write=False) as session:
-        releases.snapshot(session)
+    with database.transaction(write=False, snapshot=True) as session:
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
         run = MicrodataExport(session, regions, dimensions, scope, k=k, l=l)

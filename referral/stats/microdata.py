@@ -30,7 +30,7 @@ from sqlmodel import Session, col
 from referral.casework.models import Case, Screening, ScreeningForm
 from referral.rules.contract import INDICATED_STATUSES
 from referral.rules.errors import N_
-from referral.stats.operations import Scope, as_utc, year_bounds
+from referral.stats.operations import Scope, year_bounds
 from referral.stats.regions import Regions
 
 DEFAULT_K = 11  # CTDC publishes victim-level data only after k-anonymity with k = 11
@@ -166,8 +166,8 @@ def _year_case(session: Session, base: Select) -> Any:
     low, high = session.execute(bounds).one()
     if low is None or high is None:
         return case((true(), 0))
-    first = as_utc(low).year - 1  # a UTC instant's Mexico City year is the same or one less
-    last = as_utc(high).year + 1
+    first = low.year - 1  # a UTC instant's Mexico City year is the same or one less
+    last = high.year + 1
     whens = [
         (col(Case.first_screened_at) < year_bounds(year)[1], year)
         for year in range(first, last + 1)

@@ -275,11 +275,6 @@ def years_with_cases(session: Session) -> list[int]:
     if low is None or high is None:
         return []
     zone = local_timezone()
-    first = as_utc(low).astimezone(zone).year
-    last = as_utc(high).astimezone(zone).year
+    first = low.astimezone(zone).year
+    last = high.astimezone(zone).year
     return list(range(last, first - 1, -1))
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes: they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

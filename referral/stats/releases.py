@@ -92,13 +92,6 @@ def latest(
     return session.execute(query).scalars().first()
 
 
-def snapshot(session: Session) -> None:
-    """One consistent view for every query of an export (PostgreSQL; SQLite's read
-    transaction already is one)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-
-
 @dataclass
 class Request:
     """What a reader asks for: a table of a year, for some units (``NATIONAL`` or states)."""
@@ -160,8 +153,7 @@ def obtain(
     to_make: list[str] = []
     newer: list[str] = []
     computed: dict[str, tuple[int, dict[str, Any]]] = {}
-    with database.transaction(write=False) as session:
-        snapshot(session)
+    with database.transaction(write=False, snapshot=True) as session:
         for unit in request.units:
             release = latest(session, request.year, unit, request.table, request.epsilon)
             existing[unit] = release

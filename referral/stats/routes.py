@@ -368,8 +368,7 @@ def microdata_download() -> Response:
     regions = regions_for(current_app.config["SEEDS_DIR"])
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
-    with db.get_db().transaction(write=False) as session:
-        releases.snapshot(session)
+    with db.get_db().transaction(write=False, snapshot=True) as session:
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
         run = MicrodataExport(session, regions, dimensions, scope, k=DEFAULT_K, l=DEFAULT_L)

@@ -66,15 +66,9 @@ class Filters:
 
 
 def day_start(day: date) -> datetime:
-    """The first instant of a Mexico City day, in UTC without tzinfo (as the rows store it)."""
+    """The first instant of a Mexico City day, in UTC."""
     local = datetime.combine(day, time.min, tzinfo=local_timezone())
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
-def _bound(day: date, session: Session) -> datetime:
-    moment = day_start(day)
-    # PostgreSQL compares aware values; SQLite compares the stored UTC text.
-    return moment.replace(tzinfo=UTC) if _dialect(session) == "postgresql" else moment
+    return local.astimezone(UTC)
 
 
 def _dialect(session: Session) -> str:
@@ -108,9 +102,9 @@ def age_band(age: Any) -> ColumnElement[str]:
 def _in_period(column: Any, filters: Filters, session: Session) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if filters.since:
-        out.append(column >= _bound(filters.since, session))
+        out.append(column >= day_start(filters.since))
     if filters.until:
-        out.append(column < _bound(filters.until + timedelta(days=1), session))
+        out.append(column < day_start(filters.until + timedelta(days=1)))
     return out
 
 

@@ -283,7 +283,7 @@ def case_objects(app, screener) -> dict[str, Any]:
     from referral.db import get_db
     from referral.directory.catalogue import current_catalogue
     from referral.rules import validate_record
-    from tests.routing_records import GIRL_FROM_HONDURAS
+    from tests.factories import GIRL_FROM_HONDURAS
 
     with app.app_context(), get_db(app).transaction() as session:
         catalogue = current_catalogue(session)

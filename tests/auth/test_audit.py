@@ -239,32 +239,31 @@ def test_direct_sql_cannot_change_or_delete_audit_rows(app, statement) -> None:
     from sqlalchemy.exc import DBAPIError
 
     event_id = one_event(app)
-    engine = get_db(app).writer
-    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
-        conn.execute(text(statement), {"id": event_id})
-    with engine.connect() as conn:
+    database = get_db(app)
+    with pytest.raises(DBAPIError, match="append-only"), database.transaction() as session:
+        session.execute(text(statement), {"id": event_id})
+    with database.session() as session:  # closed without commit: nothing is kept
         assert (
-            conn.execute(
+            session.execute(
                 text("SELECT action FROM audit_event WHERE id = :id"), {"id": event_id}
             ).scalar()
             == "export_made"
         )
-        conn.execute(
+        session.execute(
             text("INSERT INTO audit_event (at, action) VALUES (CURRENT_TIMESTAMP, 'sign_in')")
-        )
-        conn.rollback()  # inserting is what the log is for
+        )  # inserting is what the log is for
 
 
 def test_postgresql_refuses_truncate_too(app) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    engine = get_db(app).writer
-    if engine.dialect.name != "postgresql":
+    database = get_db(app)
+    if database.writer.dialect.name != "postgresql":
         pytest.skip("TRUNCATE is PostgreSQL's (SQLite has none)")
     one_event(app)
-    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
-        conn.execute(text("TRUNCATE audit_event"))
+    with pytest.raises(DBAPIError, match="append-only"), database.transaction() as session:
+        session.execute(text("TRUNCATE audit_event"))
 
 
 LATER_BATCH_MIGRATION = '''"""A later migration recreating audit_event (a test's)."""

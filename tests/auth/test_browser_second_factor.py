@@ -24,7 +24,7 @@ def sign_in_with_password(page, url: str, email: str) -> None:
 
 
 def test_enrol_then_sign_in_with_a_code_and_with_a_recovery_code(
-    app_with, make_user, browser
+    isolated_database, app_with, make_user, browser
 ) -> None:
     app = app_with(SECOND_FACTOR="privileged")
     supervisor = make_user("supervisor", ("MX-CHP",), language="en")

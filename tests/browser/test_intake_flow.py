@@ -6,7 +6,7 @@ Once in Spanish and once in English, with an axe-core check of the intake and re
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral.casework.models import Draft
 from referral.db import get_db
@@ -143,7 +143,7 @@ def test_typed_answers_survive_an_expired_session(live_server, browser, make_use
     assert WORDS["es"]["restored"] in page.locator("#autosave-status").inner_text()
     key = draft_url.rstrip("/").split("/")[-2]
     for _ in range(50):  # the restored answers are saved on the server too
-        with Session(get_db(app).writer) as session:
+        with get_db(app).session() as session:
             draft = session.exec(select(Draft).where(Draft.key == key)).one()
         if draft.data.get("state") == "MX-TLA":
             break

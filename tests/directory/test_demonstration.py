@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from referral.audit.models import AuditEvent
 from referral.casework.models import Case, Referral
@@ -19,7 +19,7 @@ from referral.db import get_db
 from referral.directory.models import DirectoryVersion
 from referral.rules import SeedErrors, parse_services
 from tests.conftest import csrf_token
-from tests.intake.helpers import fill_all, submit
+from tests.factories import fill_all, submit
 
 NETWORK = "svc-chp-migrant-shelter-network"
 BANNER_EN = "This directory is a demonstration: load your own."
@@ -148,7 +148,7 @@ def test_the_sheet_of_a_demonstration_entry_says_so(app, client, login, people, 
         data={"csrf_token": token, "need": "shelter", "service_id": NETWORK},
     )
     assert response.status_code == 302
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         case = session.exec(select(Case).where(Case.code == code)).one()
         referral = session.exec(select(Referral).where(Referral.case_id == case.id)).one()
     sheet = client.get(f"/referrals/{referral.id}/sheet?lang={lang}").get_data(as_text=True)
@@ -189,7 +189,7 @@ def test_an_admin_confirms_the_directory_audited_and_can_undo_it(app, client, lo
     )
     assert response.status_code == 302
     assert not banner_shown(client)
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         version = session.exec(
             select(DirectoryVersion).order_by(col(DirectoryVersion.id).desc())
         ).first()

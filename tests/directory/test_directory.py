@@ -18,7 +18,7 @@ from referral.directory.models import Service as ServiceRow
 from referral.directory.operations import apply_seeds
 from referral.rules import route_case, validate_record
 from tests.conftest import csrf_token
-from tests.supervision.helpers import record_data
+from tests.factories import record_data
 
 MAN_IN_GUERRERO = {
     "age": 30, "clearly_adult": False, "sex": "male", "nationality": "MX", "state": "MX-GRO",
@@ -184,7 +184,7 @@ def test_seed_never_overwrites_an_edited_service_and_reports_it(
 
 
 def test_capacity_zero_stops_routing_to_the_service(app, client, login, people):
-    raw = record_data(__import__("random").Random(1), **{**MAN_IN_GUERRERO, "needs": ["legal_aid"]})
+    raw = record_data(**{**MAN_IN_GUERRERO, "needs": ["legal_aid"]})
     before = route_now(app, raw)
     assert "svc-hotline-legal" in [o["service"] for o in before["options"]["legal_aid"]]
     login(client, people["admin"])

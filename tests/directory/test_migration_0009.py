@@ -17,10 +17,12 @@ from referral.casework.models import Case, Referral, Screening
 from referral.db import get_db, utcnow
 from referral.directory.models import DirectoryVersion
 from referral.directory.models import Service as ServiceRow
-from tests.intake.helpers import fill_all, submit
+from tests.factories import fill_all, submit
 
 NETWORK = "svc-chp-migrant-shelter-network"
 OLD = [f"svc-chp-migrant-shelter-{n:02d}" for n in (1, 2, 3, 4)]
+# Each test runs migrations on the suite's database: they commit, outside any test transaction.
+pytestmark = pytest.mark.usefixtures("isolated_database")
 migration = importlib.import_module(
     "referral.migrations.versions.0009_chiapas_migrant_shelter_network"
 )

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import csrf_token
-from tests.intake.helpers import SECTIONS, fill_all, start_draft, submit
+from tests.factories import SECTIONS, fill_all, start_draft, submit
 
 SCRIPT = "<script>alert('ruta')</script>"
 HOSTILE = [

@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 from referral.casework.models import Case, Draft, Gap, Screening
 from referral.db import get_db
 from tests.conftest import csrf_token
-from tests.intake.helpers import SECTIONS, fill_all, post_section, start_draft, submit
+from tests.factories import SECTIONS, fill_all, post_section, start_draft, submit
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def signed_in(client, screener, login):
 
 
 def db(app) -> Session:
-    return Session(get_db(app).writer)
+    return get_db(app).session()
 
 
 def count(app, model) -> int:

@@ -12,7 +12,7 @@ from referral.audit.models import AuditEvent
 from referral.casework.models import Case, Gap, Referral, ReferralEvent
 from referral.db import get_db, utcnow
 from tests.conftest import csrf_token
-from tests.intake.helpers import fill_all, submit
+from tests.factories import fill_all, submit
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def new_case(client, overrides=None) -> str:
 
 
 def session_of(app) -> Session:
-    return Session(get_db(app).writer)
+    return get_db(app).session()
 
 
 def options(app, code: str) -> dict:

@@ -12,7 +12,7 @@ from referral.casework.models import Case, Gap, GapReason, Screening
 from referral.casework.workflow import open_gap, reroute_gaps
 from referral.db import get_db, utcnow
 from tests.conftest import csrf_token
-from tests.intake.helpers import fill_all, submit
+from tests.factories import fill_all, submit
 
 V3_VERSION = "6df6216bc68d/17"  # seeds digest / directory version: no contract version
 
@@ -24,7 +24,7 @@ def signed_in(client, make_user, login):
 
 
 def db(app) -> Session:
-    return Session(get_db(app).writer)
+    return get_db(app).session()
 
 
 def new_case(client) -> str:

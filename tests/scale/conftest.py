@@ -29,10 +29,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PASSWORD, TEST_ARGON2, require
-from tests.intake.helpers import SECTIONS
+from tests.factories import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
+GUNICORN = [sys.executable, "-m", "gunicorn"]  # the interpreter running the tests
 HOST = "127.0.0.1"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -162,7 +162,7 @@ class Server:
     def start(self, *, wait: bool = True) -> Server:
         self.port = free_port()
         command = [
-            str(GUNICORN),
+            *GUNICORN,
             "-w",
             str(self.workers),
             "-b",

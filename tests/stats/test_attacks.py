@@ -23,9 +23,8 @@ import pytest
 from referral.casework.models import Gap, GapReason
 from referral.db import get_db
 from tests.conftest import csrf_token
-from tests.rules.rules_helpers import record_data
+from tests.factories import Person, clear_cases, download, record_data, store
 from tests.stats.attacks import differenced, recovered_cells
-from tests.stats.helpers import Person, clear_cases, download, store
 
 FORCED_LABOUR_ADULT = [
     "deceived_job_nature",

@@ -7,21 +7,19 @@ import io
 import json
 import re
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral.audit.models import AuditEvent
 from referral.casework.models import Case
 from referral.db import get_db
 from referral.stats.microdata import COLUMNS, QUASI_IDENTIFIERS
 from referral.stats.regions import RegionsError, load_regions
-from tests.rules.rules_helpers import record_data
-from tests.stats.helpers import Person, clear_cases, random_people, store
+from tests.factories import clear_cases, identical_people, random_people, record_data, store
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 FORBIDDEN_COLUMNS = re.compile(
@@ -103,25 +101,8 @@ def test_every_class_has_at_least_k_rows_and_nothing_forbidden(
     assert_nothing_forbidden(as_json.stdout, list(document["records"][0]) if rows else [], stored)
 
 
-# Two forms of exploitation, taken in turn, so a class of these people is also l-diverse.
-FORMS_IN_TURN = (["commercial_sex", "threats"], ["wages_withheld", "threats"])
-
-
-def identical(count: int, consent: bool = True, state: str = "MX-CHP") -> list[Person]:
-    """``count`` people indistinguishable on the quasi-identifiers (one class), sexually
-    exploited and in forced labour in turn."""
-    return [
-        Person(
-            [record_data(age=15, sex="female", state=state, indicators=FORMS_IN_TURN[i % 2])],
-            [datetime(2024, 3, 1, 12, i % 60, tzinfo=UTC)],
-            consent_statistics=consent,
-        )
-        for i in range(count)
-    ]
-
-
 def test_consent_exclusion_and_withdrawal(app, runner, screener) -> None:
-    stored = store(app, identical(12) + identical(5, consent=False), screener.id)
+    stored = store(app, identical_people(12) + identical_people(5, consent=False), screener.id)
     rows, report = microdata(runner)
     assert len(rows) == 12 and report["records"] == 12 and report["suppressed"] == 0
     # One person withdraws consent (a re-screening records the new answer): they leave.
@@ -147,13 +128,13 @@ def test_consent_exclusion_and_withdrawal(app, runner, screener) -> None:
 
 
 def test_small_classes_are_suppressed_and_reported(app, runner, screener) -> None:
-    store(app, identical(11) + identical(3, state="MX-GRO"), screener.id)
+    store(app, identical_people(11) + identical_people(3, state="MX-GRO"), screener.id)
     rows, report = microdata(runner)
     # Generalization merges Chiapas and Guerrero (both south): one class of 14.
     assert {row["region"] for row in rows} == {"south"}
     assert len(rows) == 14 and report["suppressed"] == 0
     assert report["generalized_by_column"]["region"] == 14
-    store(app, identical(2, state="MX-NLE"), screener.id)
+    store(app, identical_people(2, state="MX-NLE"), screener.id)
     rows, report = microdata(runner)
     assert report["records"] == 16
     assert len(rows) + report["suppressed"] == 16
@@ -164,7 +145,7 @@ def test_small_classes_are_suppressed_and_reported(app, runner, screener) -> Non
 
 
 def test_rows_carry_ctdc_values(app, runner, screener) -> None:
-    store(app, identical(11), screener.id)
+    store(app, identical_people(11), screener.id)
     rows, _report = microdata(runner)
     row = next(r for r in rows if r["isSexualExploit"] == "1")
     assert row["gender"] == "Female" and row["majorityStatus"] == "Minor"
@@ -175,7 +156,7 @@ def test_rows_carry_ctdc_values(app, runner, screener) -> None:
 
 
 def test_dictionary_beside_out_and_audit(app, runner, screener, tmp_path) -> None:
-    store(app, identical(11), screener.id)
+    store(app, identical_people(11), screener.id)
     out = tmp_path / "victims.csv"
     result = runner.invoke(
         args=["stats", "microdata", "--out", str(out), "--lang", "en", "--state", "MX-CHP"]
@@ -188,7 +169,7 @@ def test_dictionary_beside_out_and_audit(app, runner, screener, tmp_path) -> Non
     other = tmp_path / "dict-es.csv"
     runner.invoke(args=["stats", "microdata", "--dictionary", str(other)])
     assert "columna" in other.read_text(encoding="utf-8")
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
     assert [(e.object_id, e.state) for e in events] == [
         ("microdata:csv:k11:l2:states1", "MX-CHP"),

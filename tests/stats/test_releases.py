@@ -16,8 +16,7 @@ from referral.directory.catalogue import current_catalogue
 from referral.stats import privacy
 from referral.stats.bounded import MAX_REFERRALS, bounded_counts, public_codes
 from referral.stats.operations import CATEGORIES, Scope, annual_summary, summary_codes
-from tests.rules.rules_helpers import record_data
-from tests.stats.helpers import Person, random_people, store
+from tests.factories import Person, random_people, record_data, store
 
 
 @settings(max_examples=200, deadline=None)

@@ -7,32 +7,35 @@ import io
 import json
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral.audit.models import AuditEvent
 from referral.db import get_db
 from referral.stats.models import PrivacyRelease
 from tests.conftest import csrf_token
-from tests.stats.helpers import download, random_people, store
-from tests.stats.test_microdata import identical
+from tests.factories import download, identical_people, random_people, store
 
 
 @pytest.fixture
 def data(app, make_user):
     screener = make_user("screener", ("MX-CHP",))
-    people = random_people(11, 120, years=(2024,)) + identical(12) + identical(13, state="MX-NLE")
+    people = (
+        random_people(11, 120, years=(2024,))
+        + identical_people(12)
+        + identical_people(13, state="MX-NLE")
+    )
     return store(app, people, screener.id)
 
 
 def exports(app) -> list[AuditEvent]:
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         return list(
             session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
         )
 
 
 def releases_made(app) -> list[PrivacyRelease]:
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         return list(session.exec(select(PrivacyRelease)).all())
 
 

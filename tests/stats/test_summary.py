@@ -8,15 +8,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral.audit.models import AuditEvent
 from referral.casework.models import Gap
 from referral.db import get_db
 from referral.stats.models import PrivacyRelease
 from referral.stats.operations import CATEGORIES, RECEIVED
-from tests.rules.rules_helpers import record_data
-from tests.stats.helpers import Person, random_people, store
+from tests.factories import Person, random_people, record_data, store
 
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
@@ -168,7 +167,7 @@ def test_gaps_are_counted_by_kind_need_and_reason(app, runner, screener) -> None
     stored = store(app, people, screener.id)
     got = summary(runner, "--year", "2024")["gaps"]
     # Counted here from the stored gap records, one by one.
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         stored_gaps = session.exec(select(Gap)).all()
         victim_cases = {
             row["case_id"] for row in stored if row["result"]["screening"]["status"] == "likely"
@@ -252,7 +251,7 @@ def test_public_summary_is_a_stored_differentially_private_release(app, runner, 
     assert public["victims"]["by_form"] != internal["victims"]["by_form"]
     # Asking again gives the same numbers, and spends nothing.
     assert summary(runner, "--year", "2024", "--public") == public
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         made = session.exec(select(PrivacyRelease)).all()
     assert [(r.scope, r.edition, r.epsilon, len(r.states)) for r in made] == [
         ("national", 1, 2.0, 33)
@@ -274,7 +273,7 @@ def test_the_ledger_refuses_what_the_budget_does_not_allow(app, runner, screener
     # Another year has its own budget; a smaller epsilon still fits.
     summary(runner, "--year", "2023", "--public", "--state", "MX-CHP")
     summary(runner, "--year", "2024", "--public", "--state", "MX-CHP", "--epsilon", "2")
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         assert len(session.exec(select(PrivacyRelease)).all()) == 3
 
 
@@ -293,12 +292,12 @@ def test_later_cases_go_into_a_later_edition(app, runner, screener) -> None:
     updated = summary(runner, "--year", "2024", "--public", "--state", "MX-CHP", "--update")
     assert updated["disclosure"]["newer_cases"] is False
     assert updated["privacy"]["releases"][0]["edition"] == 2
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         made = session.exec(select(PrivacyRelease)).all()
     assert [(r.scope, r.edition) for r in made] == [("MX-CHP", 1), ("MX-CHP", 2)]
     # Nothing new since the second edition: --update spends nothing more.
     summary(runner, "--year", "2024", "--public", "--state", "MX-CHP", "--update")
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         assert len(session.exec(select(PrivacyRelease)).all()) == 2
 
 
@@ -320,7 +319,7 @@ def test_several_states_are_assembled_from_per_state_releases(app, runner, scree
         both["privacy"]["margins"]["victims"]["total"]
         > chiapas["privacy"]["margins"]["victims"]["total"]
     )
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         made = session.exec(select(PrivacyRelease)).all()
     assert sorted(r.scope for r in made) == ["MX-CHP", "MX-GRO"]
 
@@ -368,7 +367,7 @@ def test_cli_exports_are_audited(app, runner, screener) -> None:
         runner, "--year", "2024", "--public", "--epsilon", "1", "--state", "MX-CHP",
         "--state", "MX-GRO",
     )  # fmt: skip
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "export_made")).all()
     assert sorted((e.object_id, e.state) for e in events) == [
         ("release:summary:2024:e1:MX-CHP:ed1", "MX-CHP"),

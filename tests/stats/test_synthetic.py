@@ -6,14 +6,14 @@ import csv
 import io
 import json
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from referral.db import get_db
 from referral.stats.microdata import COLUMNS, EXPLOITATION_NAMES
 from referral.stats.models import PrivacyRelease
 from referral.stats.synthetic import AGES, GENDERS, MINOR_AGES
 from tests.conftest import csrf_token
-from tests.stats.helpers import download, random_people, store
+from tests.factories import download, random_people, store
 
 
 def synthetic(runner, *args: str) -> tuple[str, dict]:
@@ -42,7 +42,7 @@ def test_synthetic_rows_have_ctdc_columns_and_are_stored(app, runner, make_user)
     # Asked again: the same file, from the stored release; nothing more spent.
     again, _report = synthetic(runner)
     assert again == text
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         made = session.exec(select(PrivacyRelease)).all()
     assert [(r.table_name, r.scope, r.edition) for r in made] == [("synthetic", "national", 1)]
 
@@ -69,7 +69,7 @@ def test_supervisor_makes_and_downloads_synthetic_microdata(app, client, make_us
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {row["region"] for row in rows} <= {"south", "unknown"}
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         made = session.exec(select(PrivacyRelease)).all()
     assert sorted((r.table_name, r.scope) for r in made) == [
         ("synthetic", "MX-CHP"),

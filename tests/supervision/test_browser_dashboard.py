@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.conftest import axe_violations
 from tests.conftest import PASSWORD
-from tests.supervision.helpers import generate
+from tests.factories import generate_dashboard_data
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def test_dashboard_in_both_languages(
 ) -> None:
     supervisor = make_user("supervisor", ("MX-GRO", "MX-CHP", "MX-TLA"), language=language)
     screener = make_user("screener", ("MX-GRO", "MX-CHP", "MX-TLA"))
-    generate(app, screener.id, count=25, seed=5)
+    generate_dashboard_data(app, screener.id, count=25, seed=5)
     scenario(page, live_server, supervisor, language, heading, chart, what_if)
 
 

@@ -6,30 +6,56 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
 from referral.access import Reach
 from referral.db import get_db
 from referral.supervision import queries
-from tests.supervision.helpers import STATES, DataSet, ExpectedGap, generate
+from tests.conftest import bound_app, rolled_back
+from tests.factories import (
+    DASHBOARD_STATES,
+    DataSet,
+    ExpectedGap,
+    create_user,
+    generate_dashboard_data,
+)
+
+
+@pytest.fixture(scope="module")
+def db_connection(test_engine) -> Iterator[Connection]:
+    """One transaction for the module: the data set is stored once; each test runs in a
+    savepoint of its own, rolled back after it."""
+    with rolled_back(test_engine) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def stored(db_connection, seeded_database, tmp_path_factory) -> tuple[dict[str, Any], DataSet]:
+    instance = tmp_path_factory.mktemp("instance")
+    with bound_app(seeded_database, instance, db_connection) as app:
+        people = {
+            "screener": create_user(app, "screener", DASHBOARD_STATES, email="s@example.org"),
+            "admin": create_user(app, "admin", (), national=True, email="a@example.org"),
+            "gro": create_user(app, "supervisor", ("MX-GRO",), email="gro@example.org"),
+            "chp": create_user(app, "supervisor", ("MX-CHP",), email="chp@example.org"),
+        }
+        data = generate_dashboard_data(app, people["screener"].id, count=60, seed=11)
+    return people, data
 
 
 @pytest.fixture
-def people(make_user) -> dict[str, Any]:
-    return {
-        "screener": make_user("screener", STATES),
-        "admin": make_user("admin", (), national=True),
-        "gro": make_user("supervisor", ("MX-GRO",)),
-        "chp": make_user("supervisor", ("MX-CHP",)),
-    }
+def people(stored) -> dict[str, Any]:
+    return stored[0]
 
 
 @pytest.fixture
-def data(app, people) -> DataSet:
-    return generate(app, people["screener"].id, count=60, seed=11)
+def data(stored) -> DataSet:
+    return stored[1]
 
 
 def month(moment) -> str:
@@ -223,19 +249,19 @@ def test_the_dashboard_speaks_both_languages(client, login, people, data) -> Non
 def test_the_dashboard_says_from_when_gap_reasons_follow_v4(
     app, client, login, people, data
 ) -> None:
-    from sqlmodel import Session, select
+    from sqlmodel import select
 
     from referral.casework.models import Screening
     from referral.db import get_db
 
     login(client, people["admin"])
     client.get("/language/en")
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         screenings = session.exec(select(Screening)).all()
         assert any(s.rules_version.startswith("4/") for s in screenings)
     html = client.get("/supervision").get_data(as_text=True)
     assert 'id="v4-since"' in html and "contract v4 from" in html
-    with Session(get_db(app).writer) as session:
+    with get_db(app).session() as session:
         for s in session.exec(select(Screening)).all():
             s.rules_version = "6df6216bc68d/17"  # as v3 stored it
             session.add(s)

@@ -18,7 +18,7 @@ from referral.directory.catalogue import catalogue_cache
 from referral.directory.models import DirectoryVersion
 from referral.rules import route_case, validate_record
 from referral.supervision import whatif
-from tests.supervision.helpers import record_data
+from tests.factories import random_dashboard_record
 
 BASE = {
     "clearly_adult": False, "nationality": "MX", "setting": "urban", "languages": ["es"],
@@ -127,7 +127,7 @@ def test_raising_an_age_limit_and_adding_a_language(app) -> None:
 
 def test_compare_matches_route_case_on_random_records(app) -> None:
     rng = random.Random(3)
-    records = [record_data(rng) for _ in range(200)]
+    records = [random_dashboard_record(rng) for _ in range(200)]
     with app.app_context(), get_db(app).transaction(write=False) as session:
         today = catalogue_cache(app).get(session)
     comparison = whatif.compare(records, today, today)
