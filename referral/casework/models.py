@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from referral.db import datetime_column, timestamp_column, user_fk
+
+
+class EventChannel(StrEnum):
+    """Who gave a referral's answer: the screener recording it, or the service itself."""
+
+    screener = "screener"  # the screener recorded what the service said
+    provider = "provider"  # the service, signed in to its own account
+    link = "link"  # the service, through the answer link on its copy of the referral
+    api = "api"  # a system of the service's, through the JSON API
 
 
 class Case(SQLModel, table=True):
@@ -135,7 +145,8 @@ class Referral(SQLModel, table=True):
     reason_code: str | None = Field(default=None, max_length=40)
     version: int = Field(default=1)
     created_by: int = user_fk(nullable=False)
-    updated_by: int = user_fk(nullable=False)
+    # None when the last change came from outside any account (the service's answer link).
+    updated_by: int | None = user_fk(nullable=True)
     created_at: datetime = timestamp_column(nullable=False)
     updated_at: datetime = timestamp_column(nullable=False)
     accepted_at: datetime | None = datetime_column(nullable=True)
@@ -154,7 +165,17 @@ class ReferralEvent(SQLModel, table=True):
     status: str = Field(max_length=20)
     reason_code: str | None = Field(default=None, max_length=40)
     at: datetime = timestamp_column(nullable=False)
-    by_user_id: int = user_fk(nullable=False)
+    # Who acted: an account (by_user_id), or, through the service's answer link, the name
+    # and role the person answering gave (then by_user_id is None).
+    by_user_id: int | None = user_fk(nullable=True)
+    channel: str = Field(
+        default=EventChannel.screener,
+        sa_column=Column(String(10), nullable=False, server_default=EventChannel.screener.value),
+    )
+    responder_name: str | None = Field(default=None, max_length=200)
+    responder_role: str | None = Field(default=None, max_length=200)
+    # A note on this change: kept with the case like the case notes, never exported.
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Gap(SQLModel, table=True):

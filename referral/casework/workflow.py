@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
@@ -10,6 +11,7 @@ from sqlmodel import Session, select
 from referral.audit.operations import record_audit
 from referral.casework.models import (
     Case,
+    EventChannel,
     Gap,
     GapReason,
     Referral,
@@ -76,7 +78,23 @@ class ReferralConflict(Exception):
         self.referral = referral
 
 
-def _event(session: Session, referral: Referral, user_id: int) -> None:
+@dataclass(frozen=True)
+class Answer:
+    """Who gives a status change and how: an account by default, or the service's answer
+    link, where the person answering gives a name and role instead of an account."""
+
+    channel: EventChannel = EventChannel.screener
+    note: str | None = None
+    responder_name: str | None = None
+    responder_role: str | None = None
+
+
+SCREENER = Answer()
+
+
+def _event(
+    session: Session, referral: Referral, user_id: int | None, answer: Answer = SCREENER
+) -> None:
     session.add(
         ReferralEvent(
             referral_id=referral.id,
@@ -84,6 +102,10 @@ def _event(session: Session, referral: Referral, user_id: int) -> None:
             reason_code=referral.reason_code,
             at=referral.updated_at,
             by_user_id=user_id,
+            channel=answer.channel,
+            note=(answer.note or "").strip() or None,
+            responder_name=answer.responder_name,
+            responder_role=answer.responder_role,
         )
     )
 
@@ -194,9 +216,13 @@ def change_status(
     status: str,
     reason_code: str | None,
     expected_version: int,
-    user_id: int,
+    user_id: int | None,
+    answer: Answer = SCREENER,
 ) -> Referral:
-    """Move a referral to ``status``; refuse a stale ``expected_version`` (ReferralConflict)."""
+    """Move a referral to ``status``; refuse a stale ``expected_version`` (ReferralConflict).
+
+    ``user_id`` is None only for an answer through the service's link (``answer`` says who).
+    """
     if referral.version != expected_version:
         raise ReferralConflict(referral)
     if status not in STATUSES:
@@ -227,7 +253,7 @@ def change_status(
         referral.accepted_at = now
     session.add(referral)
     session.flush()
-    _event(session, referral, user_id)
+    _event(session, referral, user_id, answer)
     case = session.get(Case, referral.case_id)
     assert case is not None
     if status == ReferralStatus.accepted:
