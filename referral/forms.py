@@ -14,6 +14,7 @@ and what they typed stays in the field to fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -22,6 +23,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as wtforms_translations
 from wtforms import Field, PasswordField, StringField, ValidationError
 from wtforms import Form as PlainForm
+from wtforms.fields import choices as _choices
 
 HIDDEN_CONTROLS = re.compile("[\x00\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 FIRST_YEAR, LAST_YEAR = 1900, 2999  # dates a person may type; beyond, the database overflows
@@ -57,6 +59,11 @@ def page_in_range(_form: Any, field: Field) -> None:
         raise ValidationError(PAGE_RANGE_MESSAGE)
 
 
+# One option of a select field (WTForms 3.2). types-WTForms does not know it yet; the rest
+# of the package imports it from here.
+SelectChoice: Any = _choices.SelectChoice  # type: ignore[attr-defined]
+
+
 def is_free_text(field: Field) -> bool:
     """Text a person types (names, notes, reasons…); passwords are secrets, not text shown."""
     return isinstance(field, StringField) and not isinstance(field, PasswordField)
@@ -67,7 +74,7 @@ class SafeText:
 
     _fields: dict[str, Field]
 
-    def validate(self, extra_validators: dict[str, list[Any]] | None = None) -> bool:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
         for name, field in self._fields.items():
             if is_free_text(field):

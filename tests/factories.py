@@ -40,35 +40,10 @@ from referral.directory.catalogue import current_catalogue
 from referral.rules import validate_record
 from tests.conftest import PASSWORD, audit_guard_lifted, csrf_token
 
+# The pure builder of records lives with the rules tests (they import no Flask); shared here.
+from tests.rules.rules_helpers import record_data
+
 # --- screening records -----------------------------------------------------------------------
-
-
-def record_data(**overrides: Any) -> dict[str, Any]:
-    """A complete, valid record of an adult Mexican woman in Tlaxcala with no indicators."""
-    data: dict[str, Any] = {
-        "age": 30,
-        "clearly_adult": False,
-        "sex": "female",
-        "nationality": "MX",
-        "state": "MX-TLA",
-        "setting": "urban",
-        "languages": ["es"],
-        "migration_status": "national",
-        "encounter": "hotline",
-        "indicators": [],
-        "sector": None,
-        "vulnerabilities": [],
-        "companions": [],
-        "needs": [],
-        "immediate_danger": False,
-        "complaint_filed": False,
-        "victim_status": False,
-        "cross_border": False,
-        "organized_crime": False,
-        "official_involvement": False,
-    }
-    data.update(overrides)
-    return data
 
 
 MAN_IN_GUERRERO = {

@@ -15,14 +15,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table
 from sqlmodel import SQLModel, select
 from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from referral import db
 from referral.access import current_reach, requires
 from referral.audit.models import AuditEvent
 from referral.audit.operations import ACTIONS, OBJECT_KINDS
-from referral.forms import QueryForm, date_in_range, page_in_range
+from referral.forms import QueryForm, SelectChoice, date_in_range, page_in_range
 from referral.i18n import local_timezone
 
 blueprint = Blueprint("audit", __name__, template_folder="templates")

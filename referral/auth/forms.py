@@ -14,11 +14,10 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from referral.auth.operations import PASSWORD_MAX, PASSWORD_MIN
-from referral.forms import Form
+from referral.forms import Form, SelectChoice
 from referral.i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name
 
 REQUIRED = _l("This field is required.")
@@ -127,9 +126,10 @@ class UserForm(Form):
 
 
 class UserEditForm(UserForm):
-    email = None  # the sign-in name stays as created
-    password = None
-    confirm = None
+    # WTForms removes an inherited field that a subclass sets to None.
+    email = None  # type: ignore[assignment]  # the sign-in name stays as created
+    password = None  # type: ignore[assignment]
+    confirm = None  # type: ignore[assignment]
 
 
 class CodeForm(Form):

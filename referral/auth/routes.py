@@ -35,7 +35,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlmodel import select
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
 from referral import db
 from referral.access import current_reach, load_or_404, requires
@@ -53,6 +52,7 @@ from referral.auth.forms import (
 )
 from referral.auth.models import ROLES, User
 from referral.directory.models import State
+from referral.forms import SelectChoice
 from referral.i18n import current_language
 from referral.security import limit_guessing
 from referral.urls import safe_next

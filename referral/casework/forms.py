@@ -6,7 +6,7 @@ Every field keeps what was typed when validation fails; messages are in the user
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -222,7 +222,7 @@ def section_values(form: FlaskForm, section: str) -> dict[str, Any]:
         if name == "companions":
             values[name] = [
                 {"age": raw_value(entry.form.age), "sex": entry.form.sex.data or ""}
-                for entry in field
+                for entry in cast(FieldList, field)
             ]
         elif isinstance(field, IntegerField):
             values[name] = raw_value(field)

@@ -446,8 +446,8 @@ def refer(code: str) -> Response:
         workflow.refer(
             db_session(),
             case,
-            need=form.need.data,
-            service_id=form.service_id.data,
+            need=str(form.need.data),
+            service_id=str(form.service_id.data),
             catalogue=current_catalogue(db_session()),
             user_id=current_user.id,
         )
@@ -471,9 +471,9 @@ def refer_ad_hoc(code: str) -> Response | str:
         workflow.refer_ad_hoc(
             db_session(),
             case,
-            need=form.need.data,
-            provider=form.provider.data,
-            reason=form.reason.data,
+            need=str(form.need.data),
+            provider=str(form.provider.data),
+            reason=str(form.reason.data),
             user_id=current_user.id,
         )
     except workflow.ReferralError as exc:
@@ -504,7 +504,7 @@ def referral_status(referral_id: int) -> Response | tuple[str, int]:
             referral,
             status=form.status.data,
             reason_code=form.reason_code.data or None,
-            expected_version=form.version.data,
+            expected_version=int(form.version.data or 0),
             user_id=current_user.id,
         )
     except workflow.ReferralConflict as conflict:

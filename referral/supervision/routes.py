@@ -16,7 +16,6 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from referral import db
@@ -25,7 +24,7 @@ from referral.audit.operations import as_code, record_audit
 from referral.casework import queries as case_queries
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
-from referral.forms import MAX_PAGE, QueryForm, date_in_range
+from referral.forms import MAX_PAGE, QueryForm, SelectChoice, date_in_range
 from referral.i18n import current_language
 from referral.labels import reason_label
 from referral.rules import Catalogue, SeedErrors
