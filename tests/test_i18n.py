@@ -136,6 +136,23 @@ def test_spanish_is_complete_and_not_fuzzy() -> None:
     assert not fuzzy, f"fuzzy: {fuzzy[:10]}"
 
 
+# Mexico's protocols name each thing one way: detección (screening), primer contacto
+# (screener), supervisión (supervisor), canalización (referral). These words are the ones
+# they replace.
+OFF_PROTOCOL = re.compile(r"tamiz|entrevist|derivaci|remisi[oó]n", re.IGNORECASE)
+
+
+def test_spanish_uses_the_words_of_mexicos_protocols() -> None:
+    off = []
+    for message in catalog("es"):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and any(OFF_PROTOCOL.search(s or "") for s in strings):
+            off.append(message.id)
+    seeds = ROOT / "referral" / "seeds" / "data"
+    off += [p.name for p in sorted(seeds.glob("*.yaml")) if OFF_PROTOCOL.search(p.read_text())]
+    assert not off, f"off the protocol vocabulary: {off[:10]}"
+
+
 def test_placeholders_match() -> None:
     for language in ("es", "en"):
         for message in catalog(language):

@@ -7,7 +7,7 @@ from referral.security import CONTENT_SECURITY_POLICY
 
 def test_home_says_what_the_app_is_in_both_languages(client) -> None:
     spanish = client.get("/").get_data(as_text=True)
-    assert "Tamizaje" in spanish or "tamizaje" in spanish
+    assert "Detección" in spanish or "detección" in spanish
     client.get("/language/en")
     english = client.get("/").get_data(as_text=True)
     assert "screening" in english.lower()

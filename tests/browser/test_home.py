@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 def test_language_switch_changes_and_keeps_the_language(live_server, page) -> None:
     page.goto(live_server.url + "/")
     assert page.get_attribute("html", "lang") == "es"
-    assert page.locator("h1").inner_text().startswith("Ruta: tamizaje")
+    assert page.locator("h1").inner_text().startswith("Ruta: detección")
     page.get_by_role("link", name="English").click()
     page.wait_for_url(live_server.url + "/")
     assert page.get_attribute("html", "lang") == "en"
