@@ -17,7 +17,7 @@ from flask import (
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from referral.i18n import LANGUAGE_COOKIE, languages
+from referral.i18n import LANGUAGE_COOKIE, current_language, languages
 from referral.seeds.loader import seed_store
 from referral.urls import safe_next
 
@@ -66,8 +66,25 @@ def cite(source: str) -> Markup:
     parts: list[Markup] = []
     position = 0
     for match in _CITATION.finditer(source):
-        parts.append(escape(source[position : match.start()]))
+        parts.append(_quoted(source[position : match.start()]))
         parts.append(link.format(report, match.group(1), match.group(2), match.group(0)))
         position = match.end()
-    parts.append(escape(source[position:]))
+    parts.append(_quoted(source[position:]))
+    return Markup("").join(parts)
+
+
+_QUOTE = re.compile(r'"([^"]+)"')
+
+
+def _quoted(text: str) -> Markup:
+    """Text whose quotations of the (English) report are marked as English on other pages."""
+    if current_language() == "en":
+        return escape(text)
+    parts: list[Markup] = []
+    position = 0
+    for match in _QUOTE.finditer(text):
+        parts.append(escape(text[position : match.start()]))
+        parts.append(Markup('<q lang="en">{}</q>').format(match.group(1)))
+        position = match.end()
+    parts.append(escape(text[position:]))
     return Markup("").join(parts)

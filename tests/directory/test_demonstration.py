@@ -104,7 +104,8 @@ def new_case(client) -> str:
 
 def option_items(page: str) -> dict[str, str]:
     """Each option on the case page, keyed by the service id its refer form posts."""
-    items = re.findall(r"<li>\s*<strong>(.*?)</li>\s*(?=<li>\s*<strong>|</ol>)", page, re.S)
+    start = r'<li class="option">'
+    items = re.findall(start + r"(.*?)</li>\s*(?=" + start + "|</ol>)", page, re.S)
     out = {}
     for item in items:
         found = re.search(r'name="service_id" value="([^"]+)"', item)
