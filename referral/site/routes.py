@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
@@ -53,6 +54,16 @@ def report() -> str:
     return render_template("site/report.html", paragraphs=list(paragraphs.values()))
 
 
+# The report's sections, named in the reader's language (the anchors keep the English ids).
+REPORT_SECTIONS = {
+    "SUMMARY": _l("SUMMARY"),
+    "RECOMMENDATIONS": _l("RECOMMENDATIONS"),
+    "PROSECUTION": _l("PROSECUTION"),
+    "PROTECTION": _l("PROTECTION"),
+    "PREVENTION": _l("PREVENTION"),
+    "PROFILE": _l("PROFILE"),
+}
+
 _CITATION = re.compile(
     r"\b(SUMMARY|RECOMMENDATIONS|PROSECUTION|PROTECTION|PREVENTION|PROFILE) ¶(\d+)"
 )
@@ -67,7 +78,9 @@ def cite(source: str) -> Markup:
     position = 0
     for match in _CITATION.finditer(source):
         parts.append(_quoted(source[position : match.start()]))
-        parts.append(link.format(report, match.group(1), match.group(2), match.group(0)))
+        section, paragraph = match.group(1), match.group(2)
+        text = f"{REPORT_SECTIONS[section]} ¶{paragraph}"
+        parts.append(link.format(report, section, paragraph, text))
         position = match.end()
     parts.append(_quoted(source[position:]))
     return Markup("").join(parts)

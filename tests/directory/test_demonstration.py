@@ -125,7 +125,7 @@ def test_case_options_mark_demonstration_and_unverified_entries(
     assert NETWORK in options
     network = options[NETWORK]
     assert 'class="badge badge-demo"' in network and 'class="badge badge-unverified"' in network
-    assert "PROFILE ¶4" in network  # the caveat, with its source
+    assert 'href="/sources/report#PROFILE-4"' in network  # the caveat, with its source
     if who == "screener_en":
         assert '<html lang="en">' in page and BANNER_EN in page
         assert ">demonstration</span>" in network and ">not verified</span>" in network

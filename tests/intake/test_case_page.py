@@ -179,3 +179,19 @@ def test_the_rights_sheet_is_out_of_reach_of_other_screeners(app, signed_in, mak
     other = app.test_client()
     login(other, make_user("screener", ("MX-CHP",)))
     assert other.get(f"/cases/{code}/rights").status_code == 404
+
+
+def test_report_citations_link_the_paragraph_and_name_the_section_in_the_reader_language(
+    app,
+) -> None:
+    from flask_babel import force_locale
+
+    from referral.site.routes import cite
+
+    with app.test_request_context("/"), force_locale("en"):
+        english = str(cite("the report, PROFILE ¶4"))
+    assert english == 'the report, <a href="/sources/report#PROFILE-4">PROFILE ¶4</a>'
+    with app.test_request_context("/"), force_locale("es"):
+        spanish = str(cite('el informe (en inglés: "a reflection period", un periodo), PROFILE ¶4'))
+    assert '<a href="/sources/report#PROFILE-4">' in spanish
+    assert '<q lang="en">a reflection period</q>' in spanish
