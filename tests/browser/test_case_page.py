@@ -214,6 +214,7 @@ def test_case_page_walkthrough(live_server, browser, cases, name: str, lang: str
     assert page.locator(".right").count() >= (2 if name != "man" else 1)
     assert axe_violations(page) == [], (name, lang, "sheet")
     page.emulate_media(media="print")
+    shoot(page, f"rights-{name}-{sheet_lang}")
     assert page.locator(".no-print").first.is_hidden()
     assert page.locator(".site-header").count() == 0 or page.locator(".site-header").is_hidden()
     assert page.pdf(format="A4")[:4] == b"%PDF"
