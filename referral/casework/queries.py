@@ -19,8 +19,6 @@ from referral.casework.models import (
     Screening,
 )
 from referral.db import session, utcnow
-from referral.rules import Catalogue, route_case, validate_record
-from referral.rules.contract import CONTRACT_VERSION, contract_version_of
 
 PAGE_SIZE = 50
 
@@ -113,26 +111,6 @@ def timeline(session: Session, case: Case) -> list[TimelineEntry]:
             entries.append(TimelineEntry(gap.closed_at, "gap_closed", gap))
     order = {"screening": 0, "gap_opened": 1, "referral": 2, "gap_closed": 3}
     return sorted(entries, key=lambda e: (e.at, order[e.kind]), reverse=True)
-
-
-def displayed_result(screening: Screening, catalogue: Catalogue, lang: str) -> tuple[dict, bool]:
-    """The stored result in ``lang``: stored texts when they are in ``lang``; otherwise the
-    same record routed again when the rules and directory are unchanged (same decisions).
-
-    The flag says whether the texts shown are in another language than asked for.
-    """
-    if screening.lang == lang:
-        return screening.result, False
-    if screening.rules_version == catalogue.rules_version:
-        record = validate_record(screening.record, catalogue.codes)
-        result = route_case(record, catalogue, include_excluded=False)
-        return result.to_json(lang), False
-    return screening.result, True
-
-
-def made_with_earlier_rules(screening: Screening) -> bool:
-    """The stored result was made under an earlier contract (its rules_version says which)."""
-    return contract_version_of(screening.rules_version) != CONTRACT_VERSION
 
 
 def v4_reasons_since(session: Session) -> datetime | None:

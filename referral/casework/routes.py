@@ -10,6 +10,7 @@ URL rules of this feature:
     POST     /cases/<code>/rescreen         intake.rescreen
 and of the case pages (blueprint "cases"), among them:
     POST     /cases/<code>/route-again      cases.route_again   (same answers, today's rules)
+    GET      /cases/<code>/rights           cases.rights        (the person's rights sheet)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from werkzeug.wrappers import Response
 from referral.access import current_reach
 from referral.audit.operations import record_audit
 from referral.casework import drafts, forms, queries, workflow
+from referral.casework.case_page import case_page, rights_sheet
 from referral.casework.forms import AdHocReferralForm, ReferForm, StatusForm, status_choices
 from referral.casework.models import Case, Draft, Referral
 from referral.casework.queries import latest_screening, load_case, load_referral
@@ -360,10 +362,8 @@ def show(code: str) -> str:
     catalogue = current_catalogue(session)
     language = current_language()
     screening = latest_screening(session, case)
-    result, other_language = (
-        queries.displayed_result(screening, catalogue, language) if screening else ({}, False)
-    )
     case_referrals = queries.case_referrals(session, case)
+    page = case_page(screening, catalogue, language, case_referrals) if screening else None
     tried = {(r.need, r.service_id) for r in case_referrals}
     declined = {(r.need, r.service_id) for r in case_referrals if r.status in DECLINED_STATUSES}
     record_audit(
@@ -378,9 +378,7 @@ def show(code: str) -> str:
         "cases/show.html",
         case=case,
         screening=screening,
-        result=result,
-        other_language=other_language,
-        earlier_rules=screening is not None and queries.made_with_earlier_rules(screening),
+        page=page,
         referrals=case_referrals,
         tried=tried,
         declined=declined,
@@ -392,6 +390,9 @@ def show(code: str) -> str:
         status_choices=status_choices,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
         can_see_notes=case.screener_id == current_user.id or reach.can_see_state(case.state),
+        # A confidential service's location and line: administrators only.
+        location_shown=lambda svc: shows_location(svc, is_admin=reach.is_admin),
+        contact_through=_(CONTACT_THROUGH),
     )
 
 
@@ -555,4 +556,26 @@ def referral_sheet(referral_id: int) -> str:
             # A confidential service's location and line: administrators only.
             shows_location=service is None or shows_location(service, is_admin=reach.is_admin),
             contact_through=_(CONTACT_THROUGH),
+        )
+
+
+@blueprint.get("/cases/<code>/rights")
+@login_required
+def rights(code: str) -> str:
+    """The rights the case's alerts name, for the person to keep (LGPSEDMTP Art. 62 II):
+    in the language chosen on the page (default the screening's), nothing about the case."""
+    case = load_case(code, current_reach())
+    session = db_session()
+    screening = latest_screening(session, case)
+    sheet_lang = request.args.get("lang")
+    if sheet_lang not in languages():
+        sheet_lang = screening.lang if screening and screening.lang in languages() else "es"
+    rights = rights_sheet(screening, current_catalogue(session), sheet_lang) if screening else ()
+    with force_locale(sheet_lang):  # the template's lang and messages follow
+        return render_template(
+            "cases/rights.html",
+            case=case,
+            rights=rights,
+            sheet_lang=sheet_lang,
+            sheet_languages=languages(),
         )

@@ -540,11 +540,13 @@ def _contract_source(
 
 class AlertEntry(CodeEntry):
     # The source in the reader's language; if_foreign_text: the alert's text when it holds
-    # only because the person is possibly foreign ("if the person is not Mexican...").
-    EXTRA = ("source", "text", "if_foreign_text")
+    # only because the person is possibly foreign ("if the person is not Mexican...");
+    # right: the right the alert names, in plain words for the person (the rights sheet).
+    EXTRA = ("source", "text", "if_foreign_text", "right")
     source: Label
     text: Label
     if_foreign_text: Label | None = None
+    right: Label | None = None
 
     @model_validator(mode="wrap")
     @classmethod

@@ -14,10 +14,11 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from referral.i18n import LANGUAGE_COOKIE, languages
+from referral.i18n import LANGUAGE_COOKIE, current_language, languages
 from referral.seeds.loader import seed_store
 from referral.urls import safe_next
 
@@ -53,6 +54,16 @@ def report() -> str:
     return render_template("site/report.html", paragraphs=list(paragraphs.values()))
 
 
+# The report's sections, named in the reader's language (the anchors keep the English ids).
+REPORT_SECTIONS = {
+    "SUMMARY": _l("SUMMARY"),
+    "RECOMMENDATIONS": _l("RECOMMENDATIONS"),
+    "PROSECUTION": _l("PROSECUTION"),
+    "PROTECTION": _l("PROTECTION"),
+    "PREVENTION": _l("PREVENTION"),
+    "PROFILE": _l("PROFILE"),
+}
+
 _CITATION = re.compile(
     r"\b(SUMMARY|RECOMMENDATIONS|PROSECUTION|PROTECTION|PREVENTION|PROFILE) ¶(\d+)"
 )
@@ -66,8 +77,27 @@ def cite(source: str) -> Markup:
     parts: list[Markup] = []
     position = 0
     for match in _CITATION.finditer(source):
-        parts.append(escape(source[position : match.start()]))
-        parts.append(link.format(report, match.group(1), match.group(2), match.group(0)))
+        parts.append(_quoted(source[position : match.start()]))
+        section, paragraph = match.group(1), match.group(2)
+        text = f"{REPORT_SECTIONS[section]} ¶{paragraph}"
+        parts.append(link.format(report, section, paragraph, text))
         position = match.end()
-    parts.append(escape(source[position:]))
+    parts.append(_quoted(source[position:]))
+    return Markup("").join(parts)
+
+
+_QUOTE = re.compile(r'"([^"]+)"')
+
+
+def _quoted(text: str) -> Markup:
+    """Text whose quotations of the (English) report are marked as English on other pages."""
+    if current_language() == "en":
+        return escape(text)
+    parts: list[Markup] = []
+    position = 0
+    for match in _QUOTE.finditer(text):
+        parts.append(escape(text[position : match.start()]))
+        parts.append(Markup('<q lang="en">{}</q>').format(match.group(1)))
+        position = match.end()
+    parts.append(escape(text[position:]))
     return Markup("").join(parts)

@@ -230,6 +230,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/referrals/{o['referral'].id}/status",
         row("login", 302, 302, 404, 302),
     ),
+    "cases.rights": (
+        "GET",
+        lambda o: f"/cases/{o['case'].code}/rights",
+        row("login", 200, 200, 404, 200),
+    ),
     "cases.referral_sheet": (
         "GET",
         lambda o: f"/referrals/{o['referral'].id}/sheet",

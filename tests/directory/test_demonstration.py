@@ -104,7 +104,8 @@ def new_case(client) -> str:
 
 def option_items(page: str) -> dict[str, str]:
     """Each option on the case page, keyed by the service id its refer form posts."""
-    items = re.findall(r"<li>\s*<strong>(.*?)</li>\s*(?=<li>\s*<strong>|</ol>)", page, re.S)
+    start = r'<li class="option">'
+    items = re.findall(start + r"(.*?)</li>\s*(?=" + start + "|</ol>)", page, re.S)
     out = {}
     for item in items:
         found = re.search(r'name="service_id" value="([^"]+)"', item)
@@ -124,7 +125,7 @@ def test_case_options_mark_demonstration_and_unverified_entries(
     assert NETWORK in options
     network = options[NETWORK]
     assert 'class="badge badge-demo"' in network and 'class="badge badge-unverified"' in network
-    assert "PROFILE ¶4" in network  # the caveat, with its source
+    assert 'href="/sources/report#PROFILE-4"' in network  # the caveat, with its source
     if who == "screener_en":
         assert '<html lang="en">' in page and BANNER_EN in page
         assert ">demonstration</span>" in network and ">not verified</span>" in network

@@ -224,8 +224,12 @@ def test_stored_result_is_shown_in_the_other_language(app, signed_in) -> None:
     spanish = signed_in.get(location).get_data(as_text=True)
     signed_in.get("/language/en")
     english = signed_in.get(location).get_data(as_text=True)
-    assert "Alertas" in spanish and "Alerts" in english
-    assert "Where to refer" in english
+    assert "A dónde canalizar" in spanish and "Where to refer" in english
+    # The alerts are rendered from their codes in the reader's language, not the stored one.
+    assert "Peligro inmediato" in spanish and "Immediate danger" not in spanish
+    assert "Immediate danger" in english and "Peligro inmediato" not in english
+    assert "call 911 first" in english and "llame primero al 911" not in english
+    assert 'id="earlier-rules"' not in english  # a language is not an earlier version
 
 
 def test_rescreening_keeps_the_earlier_screening(app, signed_in) -> None:

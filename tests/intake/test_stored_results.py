@@ -65,7 +65,9 @@ def test_a_v3_result_opens_in_its_stored_language_and_offers_routing_again(app, 
     make_v3(app, code, lang="en")
     page = signed_in.get(f"/cases/{code}?lang=es").get_data(as_text=True)
     assert 'id="earlier-rules"' in page
-    assert 'lang="en"' in page  # the stored texts, marked with their language
+    # The stored codes in the reader's language: no stored English "why" or alert text.
+    assert "Immediate danger" not in page and "Peligro inmediato" in page
+    assert 'class="why"' not in page
     token = csrf_token(signed_in, f"/cases/{code}")
     response = signed_in.post(f"/cases/{code}/route-again", data={"csrf_token": token})
     assert response.status_code == 302 and code in response.headers["Location"]
