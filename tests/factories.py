@@ -129,8 +129,9 @@ def create_user(
     language: str = "es",
     password: str = PASSWORD,
     active: bool = True,
+    services: tuple[str, ...] | list[str] = (),
 ) -> Any:
-    """An account created as the CLI creates it."""
+    """An account created as the CLI creates it (a provider's with its ``services``)."""
     data = auth_operations.AccountData(
         email=email,
         role=role,
@@ -138,6 +139,7 @@ def create_user(
         national=national,
         language=language,
         active=active,
+        services=list(services),
     )
     with app.app_context(), get_db(app).transaction() as session:
         return auth_operations.create_user(session, data, password, actor_id=None)
@@ -539,6 +541,30 @@ def generate_dashboard_data(
                     )
                 data.referrals.append(_referral_facts(referral))
     return data
+
+
+def refer_a_case(app: Flask, screener: Any, record: dict[str, Any] | None = None) -> Any:
+    """A case of ``screener``'s, stored and referred to its first option: (case, referral)."""
+    from referral.casework.screening import CaseDetails, store_screening
+    from referral.casework.workflow import refer
+    from referral.directory.catalogue import current_catalogue
+
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        checked = validate_record(record or GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, result = store_screening(
+            session, checked, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        need = next(n for n, options in result.options.items() if options)
+        referral = refer(
+            session,
+            case,
+            need=need,
+            service_id=result.options[need][0].service,
+            catalogue=catalogue,
+            user_id=screener.id,
+        )
+        return case, referral
 
 
 def _referral_facts(referral: Referral) -> dict[str, Any]:

@@ -188,6 +188,22 @@ def update_capacity(
     _changed(session, row, actor_id, reason=CAPACITY_CHANGE)
 
 
+def set_capacity(
+    session: Session,
+    row: ServiceRow,
+    available: int | None,
+    maximum: int | None,
+    *,
+    actor_id: int | None,
+) -> None:
+    """Free places now and in all (HSDS 3.1 service_capacity), stamped with when they were set."""
+    update_capacity(session, row, available, actor_id=actor_id)
+    row.capacity_maximum = maximum
+    row.capacity_updated = utcnow()
+    session.add(row)
+    session.flush()
+
+
 @dataclass
 class SeedReport:
     """What `flask seed` did; ``differs``: admin-edited services the seeds disagree with."""

@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import csrf_token
 
 PERSONAS = ("anonymous", "screener", "supervisor_same", "supervisor_other", "admin")
+# Receiving services (issue 14): the referral's service, and another service.
+PROVIDERS = ("provider", "provider_other")
 STATE, OTHER_STATE = "MX-CHP", "MX-GRO"
 
 
@@ -235,7 +237,64 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/referrals/{o['referral'].id}/sheet",
         row("login", 200, 200, 404, 200),
     ),
+    # The receiving service (issue 14): providers only, and only their services' referrals.
+    "provider.inbox": ("GET", lambda o: "/provider", row("login", 404, 404, 404, 404)),
+    "provider.referral": (
+        "GET",
+        lambda o: f"/provider/referrals/{o['referral'].id}",
+        row("login", 404, 404, 404, 404),
+    ),
+    "provider.status": (
+        "POST",
+        lambda o: f"/provider/referrals/{o['referral'].id}/status",
+        row("login", 404, 404, 404, 404),
+    ),
+    "provider.capacity": (
+        "POST",
+        lambda o: f"/provider/services/{o['referral'].service_id}/capacity",
+        row("login", 404, 404, 404, 404),
+    ),
+    # The answer link: whoever holds it sees the minimal view; an empty answer is refused.
+    "answer.link": ("GET", lambda o: f"/r/{o['answer_token']}", row(*[200] * 5)),
+    "answer.link_answer": ("POST", lambda o: f"/r/{o['answer_token']}", row(*[400] * 5)),
+    "answer.service_copy": (
+        "GET",
+        lambda o: f"/referrals/{o['referral'].id}/service-copy",
+        row("login", 200, 200, 404, 200),
+    ),
+    "answer.service_copy_new": (
+        "POST",
+        lambda o: f"/referrals/{o['referral'].id}/service-copy",
+        row("login", 200, 200, 404, 200),
+    ),
+    "answer.service_copy_revoke": (
+        "POST",
+        lambda o: f"/referrals/{o['referral'].id}/service-copy/revoke",
+        row("login", 302, 302, 404, 302),
+    ),
 }
+
+# A provider's answers where they differ from the rule in ``provider_expected``.
+PROVIDER_ANSWERS: dict[str, tuple[Any, Any]] = {
+    "provider.inbox": (200, 200),
+    "provider.referral": (200, 404),
+    "provider.status": (400, 404),  # no version posted: the answer is refused, nothing changes
+    "provider.capacity": (302, 404),
+    "answer.link": (200, 200),
+    "answer.link_answer": (400, 400),
+}
+
+
+def provider_expected(endpoint: str, persona: str) -> Any:
+    """Account pages and public pages answer a provider as a screener; the API wants a token;
+    every other page (cases, intake, supervision, directory...) answers 404."""
+    if endpoint in PROVIDER_ANSWERS:
+        return PROVIDER_ANSWERS[endpoint][PROVIDERS.index(persona)]
+    if endpoint.startswith(("auth.", "site.")) or endpoint == "static":
+        return MATRIX[endpoint][2]["screener"]
+    if endpoint.startswith("api."):
+        return 401
+    return 404
 
 
 def test_every_route_has_a_row(app) -> None:
@@ -253,11 +312,24 @@ def world(app, make_user) -> dict[str, Any]:
         "admin": make_user("admin", (), national=True),
         "target_user": make_user("screener", (STATE,)),
     }
+    objects = case_objects(app, people["screener"])
+    service = objects["referral"].service_id
+    people["provider"] = make_user("provider", (), services=[service])
+    people["provider_other"] = make_user("provider", (), services=["svc-hotline-legal"])
     return {
         **people,
-        **case_objects(app, people["screener"]),
+        **objects,
         "target_session": session_of(app, people["target_user"]),
+        "answer_token": answer_token(app, objects["referral"], people["screener"]),
     }
+
+
+def answer_token(app, referral, screener) -> str:
+    from referral.db import get_db
+    from referral.provider.operations import issue_answer_link
+
+    with app.app_context(), get_db(app).transaction() as session:
+        return issue_answer_link(session, referral, user_id=screener.id, days=14)[0]
 
 
 def session_of(app, user) -> int:
@@ -318,10 +390,13 @@ def answer(response: Any) -> Any:
     return response.status_code
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", PERSONAS + PROVIDERS)
 def test_access_matrix(app, world, login, persona) -> None:
     failures = []
-    for endpoint, (method, path_of, expected) in sorted(MATRIX.items()):
+    for endpoint, (method, path_of, answers) in sorted(MATRIX.items()):
+        expected = (
+            answers if persona in answers else {persona: provider_expected(endpoint, persona)}
+        )
         client = app.test_client()
         if persona != "anonymous":
             login(client, world[persona])
