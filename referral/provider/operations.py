@@ -11,9 +11,10 @@ from flask import abort
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from referral.access import Reach
 from referral.audit.operations import record_audit
 from referral.auth.operations import account_services
-from referral.casework.models import Referral
+from referral.casework.models import Case, Referral
 from referral.db import utcnow
 from referral.provider.models import AnswerToken
 from referral.rules.contract import FINAL_STATUSES
@@ -43,6 +44,7 @@ def inbox(
     status: str | None = None,
     limit: int = INBOX_SIZE,
     before_id: int | None = None,
+    offset: int = 0,
 ) -> list[Referral]:
     """Referrals to ``services``, newest first (by creation), ``limit`` of them."""
     if not services:
@@ -52,8 +54,28 @@ def inbox(
         query = query.where(Referral.status == status)
     if before_id is not None:
         query = query.where(col(Referral.id) < before_id)
-    query = query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc()).limit(limit)
-    return list(session.exec(query).all())
+    query = query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc())
+    return list(session.exec(query.offset(offset).limit(limit)).all())
+
+
+def referrals_in_reach(
+    session: Session,
+    reach: Reach,
+    *,
+    status: str | None = None,
+    limit: int = INBOX_SIZE,
+    offset: int = 0,
+) -> list[Referral]:
+    """Referrals a screener (own cases), supervisor (their states) or admin sees, newest first."""
+    query = reach.filter(
+        select(Referral).join(Case, col(Case.id) == Referral.case_id),
+        Case.state,
+        Case.screener_id,
+    )
+    if status:
+        query = query.where(Referral.status == status)
+    query = query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc())
+    return list(session.exec(query.offset(offset).limit(limit)).all())
 
 
 # --- answer links ------------------------------------------------------------------------
