@@ -20,7 +20,11 @@ from referral.casework.models import (
     ScreeningForm,
 )
 from referral.directory.models import DirectoryVersion, Service, State
-from referral.provider.models import PROVIDER_INDEXES, AnswerToken  # noqa: F401
+from referral.provider.models import (  # noqa: F401  (PROVIDER_INDEXES: indexes, 0011)
+    PROVIDER_INDEXES,
+    AnswerToken,
+    ServiceEntryEdit,
+)
 from referral.stats.models import PrivacyRelease
 from referral.supervision.models import SUPERVISION_INDEXES  # noqa: F401  (indexes, 0004)
 
@@ -41,6 +45,7 @@ __all__ = [
     "ScreeningForm",
     "Service",
     "ServiceAccount",
+    "ServiceEntryEdit",
     "SetupToken",
     "State",
     "User",

@@ -94,3 +94,69 @@ class CapacityForm(Form):
         maximum = self.capacity_maximum.data
         if field.data is not None and maximum is not None and field.data > maximum:
             raise ValidationError(_l("There cannot be more free places than places in all."))
+
+
+def _text(label: Any) -> TextAreaField:
+    return TextAreaField(label, validators=[Optional(), Length(max=1000)])
+
+
+class EntryForm(Form):
+    """The parts of its directory entry a service keeps true itself, in both languages."""
+
+    how_to_refer_es = _text(_l("How to refer, in Spanish"))
+    how_to_refer_en = _text(_l("How to refer, in English"))
+    contact_es = _text(_l("Contact, in Spanish"))
+    contact_en = _text(_l("Contact, in English"))
+    hours_es = _text(_l("Hours, in Spanish"))
+    hours_en = _text(_l("Hours, in English"))
+    documents_es = TextAreaField(
+        _l("Documents to bring, in Spanish (one a line)"),
+        validators=[Optional(), Length(max=4000)],
+    )
+    documents_en = TextAreaField(
+        _l("Documents to bring, in English (one a line, in the same order)"),
+        validators=[Optional(), Length(max=4000)],
+    )
+
+    def validate_documents_en(self, field: Any) -> None:
+        if len(_lines(field.data)) != len(_lines(self.documents_es.data)):
+            raise ValidationError(_l("Write each document in both languages, one a line."))
+
+    def pair_errors(self) -> None:
+        """Each text in both languages or in neither."""
+        for name in ("how_to_refer", "contact", "hours"):
+            es, en = getattr(self, f"{name}_es"), getattr(self, f"{name}_en")
+            if bool((es.data or "").strip()) != bool((en.data or "").strip()):
+                target = en if (es.data or "").strip() else es
+                target.errors = [*target.errors, str(_l("Write it in both languages."))]
+
+    def changes(self) -> dict[str, Any]:
+        def pair(name: str) -> dict[str, str] | None:
+            es = (getattr(self, f"{name}_es").data or "").strip()
+            en = (getattr(self, f"{name}_en").data or "").strip()
+            return {"es": es, "en": en} if es and en else None
+
+        docs_es, docs_en = _lines(self.documents_es.data), _lines(self.documents_en.data)
+        return {
+            "how_to_refer": pair("how_to_refer"),
+            "contact": pair("contact"),
+            "hours": pair("hours"),
+            "required_documents": [
+                {"es": es, "en": en} for es, en in zip(docs_es, docs_en, strict=True)
+            ],
+        }
+
+    @classmethod
+    def of_entry(cls, entry: dict[str, Any]) -> EntryForm:
+        data: dict[str, Any] = {}
+        for name in ("how_to_refer", "contact", "hours"):
+            value = entry.get(name) or {}
+            data[f"{name}_es"], data[f"{name}_en"] = value.get("es", ""), value.get("en", "")
+        documents = entry.get("required_documents") or []
+        data["documents_es"] = "\n".join(d["es"] for d in documents)
+        data["documents_en"] = "\n".join(d["en"] for d in documents)
+        return cls(formdata=None, data=data)
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from referral.casework.models import Referral
@@ -42,3 +42,20 @@ PROVIDER_INDEXES = (
     Index("ix_referral_service_created", *_columns(Referral, "service_id", "created_at", "id")),
     Index("ix_referral_created_by_created", *_columns(Referral, "created_by", "created_at", "id")),
 )
+
+
+class ServiceEntryEdit(SQLModel, table=True):
+    """A provider's edit of its own directory entry: the entry before and after, so an admin
+    can see it and undo it (the directory's own version and audit event are made as well)."""
+
+    __tablename__ = "service_entry_edit"
+    __table_args__ = (Index("ix_service_entry_edit_service", "service_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: str = Field(sa_column=Column(String(120), ForeignKey("service.id"), nullable=False))
+    user_id: int = user_fk(nullable=False)
+    at: datetime = timestamp_column(nullable=False)
+    before: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    undone_at: datetime | None = datetime_column(nullable=True)
+    undone_by: int | None = user_fk(nullable=True)

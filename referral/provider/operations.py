@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import abort
 from sqlalchemy import update
@@ -16,7 +18,10 @@ from referral.audit.operations import record_audit
 from referral.auth.operations import account_services
 from referral.casework.models import Case, Referral
 from referral.db import utcnow
-from referral.provider.models import AnswerToken
+from referral.directory.models import Service as ServiceRow
+from referral.directory.operations import save_service
+from referral.provider.models import AnswerToken, ServiceEntryEdit
+from referral.rules import RuleSeeds
 from referral.rules.contract import FINAL_STATUSES
 
 INBOX_SIZE = 50
@@ -199,3 +204,73 @@ def close_links_if_final(session: Session, referral: Referral, actor_id: int | N
     """A referral that has closed revokes its answer links."""
     if referral.status in FINAL_STATUSES:
         revoke_answer_links(session, referral.id or 0, actor_id=actor_id)
+
+
+# --- the service keeps its own entry true --------------------------------------------------
+
+# What a provider may change in its own entry (CONTRACT 4); eligibility stays the admins'.
+PROVIDER_FIELDS = ("how_to_refer", "contact", "hours", "required_documents")
+
+
+class EditNotUndoable(ValueError):
+    """The entry changed again after this edit, or the edit was already undone."""
+
+
+def edit_entry(
+    session: Session,
+    row: ServiceRow,
+    changes: dict[str, Any],
+    *,
+    user_id: int,
+    rules: RuleSeeds,
+    states: Iterable[str],
+) -> ServiceEntryEdit:
+    """Save the provider's changes and confirm the entry (``last_verified`` today), versioned
+    and audited as an admin's edit is; raises SeedErrors. Kept for an admin to undo."""
+    unknown = set(changes) - set(PROVIDER_FIELDS)
+    if unknown:
+        raise ValueError(f"a provider cannot change {sorted(unknown)}")
+    before = dict(row.entry)
+    entry = {**before, **changes, "last_verified": date.today().isoformat()}
+    for name, value in changes.items():  # an emptied text leaves the entry (CONTRACT 4)
+        if not value:
+            entry.pop(name, None)
+    saved = save_service(session, entry, rules=rules, states=states, actor_id=user_id, create=False)
+    edit = ServiceEntryEdit(
+        service_id=saved.id, user_id=user_id, before=before, after=dict(saved.entry)
+    )
+    session.add(edit)
+    session.flush()
+    return edit
+
+
+def entry_edits(session: Session, service_id: str) -> list[ServiceEntryEdit]:
+    return list(
+        session.exec(
+            select(ServiceEntryEdit)
+            .where(ServiceEntryEdit.service_id == service_id)
+            .order_by(col(ServiceEntryEdit.id).desc())
+        ).all()
+    )
+
+
+def undo_entry_edit(
+    session: Session,
+    edit: ServiceEntryEdit,
+    *,
+    admin_id: int,
+    rules: RuleSeeds,
+    states: Iterable[str],
+) -> None:
+    """Put the entry back as it was before this edit (a new directory version, audited);
+    only while nothing has changed it since."""
+    row = session.get(ServiceRow, edit.service_id)
+    if row is None or edit.undone_at is not None or row.entry != edit.after:
+        raise EditNotUndoable(edit.service_id)
+    save_service(
+        session, dict(edit.before), rules=rules, states=states, actor_id=admin_id, create=False
+    )
+    edit.undone_at = utcnow()
+    edit.undone_by = admin_id
+    session.add(edit)
+    session.flush()

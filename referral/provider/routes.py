@@ -5,6 +5,10 @@ URL rules of this feature:
     GET   /provider/referrals/<id>                  provider.referral       (providers)
     POST  /provider/referrals/<id>/status           provider.status         (providers)
     POST  /provider/services/<id>/capacity          provider.capacity       (providers)
+    GET   /provider/services/<id>                   provider.entry          (providers)
+    POST  /provider/services/<id>                   provider.entry_save     (providers)
+    GET   /directory/<id>/service-edits             provider.entry_edits    (admins)
+    POST  /directory/service-edits/<edit>/undo      provider.entry_undo     (admins)
     GET   /r/<token>                                answer.link             (anyone with it)
     POST  /r/<token>                                answer.link_answer      (anyone with it)
     GET   /referrals/<id>/service-copy              answer.service_copy     (the case's reach)
@@ -42,8 +46,10 @@ from referral.casework.routes import referral_error
 from referral.db import session as db_session
 from referral.db import utcnow
 from referral.directory import operations as directory_ops
-from referral.directory.catalogue import current_catalogue
+from referral.directory.catalogue import catalogue_cache, current_catalogue
+from referral.directory.forms import error_message as directory_error_message
 from referral.directory.models import Service as ServiceRow
+from referral.directory.routes import verification
 from referral.i18n import current_language
 from referral.provider import operations as ops
 from referral.provider.forms import (
@@ -51,10 +57,12 @@ from referral.provider.forms import (
     PROVIDER_STATUSES,
     AnswerForm,
     CapacityForm,
+    EntryForm,
     LinkAnswerForm,
     provider_choices,
     reason_choices,
 )
+from referral.provider.models import ServiceEntryEdit
 from referral.provider.views import MinimalReferral, minimal_views
 from referral.rules import SeedErrors
 
@@ -202,6 +210,93 @@ def capacity(service_id: str) -> Response:
     else:
         flash(_("Free places saved."), "success")
     return redirect(url_for("provider.inbox") + "#places")
+
+
+# --- the service keeps its own entry true -------------------------------------------------
+
+
+def own_service(service_id: str) -> ServiceRow:
+    row = db_session().get(ServiceRow, service_id)
+    if row is None or service_id not in my_services():
+        abort(404)
+    return row
+
+
+def _entry_page(row: ServiceRow, form: EntryForm) -> str:
+    verified, stale = verification(row.entry)
+    return render_template(
+        "provider/entry.html", row=row, form=form, verified=verified, stale=stale
+    )
+
+
+@blueprint.get("/provider/services/<service_id>")
+@requires("provider")
+def entry(service_id: str) -> str:
+    row = own_service(service_id)
+    return _entry_page(row, EntryForm.of_entry(row.entry))
+
+
+@blueprint.post("/provider/services/<service_id>")
+@requires("provider")
+def entry_save(service_id: str) -> Response | tuple[str, int]:
+    """Save the service's texts and confirm the entry is true (last verified today)."""
+    row = own_service(service_id)
+    form = EntryForm()
+    valid = form.validate()
+    form.pair_errors()
+    if not valid or any(form.errors.values()):
+        return _entry_page(row, form), 422
+    cache = catalogue_cache()
+    try:
+        ops.edit_entry(
+            db_session(),
+            row,
+            form.changes(),
+            user_id=current_user.id,
+            rules=cache.rules,
+            states=[s.code for s in cache.states],
+        )
+    except SeedErrors as exc:
+        for error in exc.errors:
+            flash(directory_error_message(error), "error")
+        return _entry_page(row, form), 422
+    flash(_("Your entry was saved and confirmed as true today."), "success")
+    return redirect(url_for("provider.entry", service_id=service_id))
+
+
+@blueprint.get("/directory/<service_id>/service-edits")
+@requires("admin")
+def entry_edits(service_id: str) -> str:
+    row = db_session().get(ServiceRow, service_id)
+    if row is None:
+        abort(404)
+    return render_template(
+        "provider/entry_edits.html",
+        row=row,
+        edits=ops.entry_edits(db_session(), service_id),
+    )
+
+
+@blueprint.post("/directory/service-edits/<int:edit_id>/undo")
+@requires("admin")
+def entry_undo(edit_id: int) -> Response:
+    edit = db_session().get(ServiceEntryEdit, edit_id)
+    if edit is None:
+        abort(404)
+    cache = catalogue_cache()
+    try:
+        ops.undo_entry_edit(
+            db_session(),
+            edit,
+            admin_id=current_user.id,
+            rules=cache.rules,
+            states=[s.code for s in cache.states],
+        )
+    except ops.EditNotUndoable:
+        flash(_("The entry has changed since this edit: edit it by hand instead."), "error")
+    else:
+        flash(_("The service's edit was undone."), "success")
+    return redirect(url_for("provider.entry_edits", service_id=edit.service_id))
 
 
 # --- the answer link (no account) ---------------------------------------------------------

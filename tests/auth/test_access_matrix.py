@@ -130,6 +130,12 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     # The API ignores session cookies: without a bearer token everyone gets 401.
     "api.route": ("POST", lambda o: "/api/v1/route", row(*[401] * 5)),
     "api.codes": ("GET", lambda o: "/api/v1/codes", row(*[401] * 5)),
+    "api.referrals": ("GET", lambda o: "/api/v1/referrals", row(*[401] * 5)),
+    "api.referral_status": (
+        "POST",
+        lambda o: f"/api/v1/referrals/{o['referral'].id}/status",
+        row(*[401] * 5),
+    ),
     # Supervision (issue 6): supervisors of any state and admins; numbers are scoped inside.
     "supervision.dashboard": ("GET", lambda o: "/supervision", row("login", 404, 200, 200, 200)),
     "supervision.cases": (
@@ -254,6 +260,27 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/provider/services/{o['referral'].service_id}/capacity",
         row("login", 404, 404, 404, 404),
     ),
+    "provider.entry": (
+        "GET",
+        lambda o: f"/provider/services/{o['referral'].service_id}",
+        row("login", 404, 404, 404, 404),
+    ),
+    "provider.entry_save": (
+        "POST",
+        lambda o: f"/provider/services/{o['referral'].service_id}",
+        row("login", 404, 404, 404, 404),
+    ),
+    # A service's own edits of its entry: admins see and undo them.
+    "provider.entry_edits": (
+        "GET",
+        lambda o: f"/directory/{o['referral'].service_id}/service-edits",
+        row("login", 404, 404, 404, 200),
+    ),
+    "provider.entry_undo": (
+        "POST",
+        lambda o: f"/directory/service-edits/{o['entry_edit']}/undo",
+        row("login", 404, 404, 404, 302),
+    ),
     # The answer link: whoever holds it sees the minimal view; an empty answer is refused.
     "answer.link": ("GET", lambda o: f"/r/{o['answer_token']}", row(*[200] * 5)),
     "answer.link_answer": ("POST", lambda o: f"/r/{o['answer_token']}", row(*[400] * 5)),
@@ -280,6 +307,8 @@ PROVIDER_ANSWERS: dict[str, tuple[Any, Any]] = {
     "provider.referral": (200, 404),
     "provider.status": (400, 404),  # no version posted: the answer is refused, nothing changes
     "provider.capacity": (302, 404),
+    "provider.entry": (200, 404),
+    "provider.entry_save": (302, 404),  # an empty form empties the service's own texts
     "answer.link": (200, 200),
     "answer.link_answer": (400, 400),
 }
@@ -321,7 +350,24 @@ def world(app, make_user) -> dict[str, Any]:
         **objects,
         "target_session": session_of(app, people["target_user"]),
         "answer_token": answer_token(app, objects["referral"], people["screener"]),
+        "entry_edit": entry_edit(app, service, people["provider"]),
     }
+
+
+def entry_edit(app, service_id, provider) -> int:
+    """A provider's edit of its entry that changed nothing (undoing it changes nothing)."""
+    from referral.db import get_db
+    from referral.directory.models import Service
+    from referral.provider.models import ServiceEntryEdit
+
+    with app.app_context(), get_db(app).transaction() as session:
+        entry = session.get(Service, service_id).entry
+        edit = ServiceEntryEdit(
+            service_id=service_id, user_id=provider.id, before=entry, after=entry
+        )
+        session.add(edit)
+        session.flush()
+        return edit.id
 
 
 def answer_token(app, referral, screener) -> str:

@@ -319,3 +319,96 @@ def test_a_revoked_or_expired_link_says_so(app, client, login, screener, referre
     expired = app.test_client().get(link, headers={"Accept-Language": "en"})
     assert expired.status_code == 410 and "expired" in expired.get_data(as_text=True)
     assert app.test_client().get("/r/not-a-token").status_code == 410
+
+
+# --- the service keeps its entry true ---------------------------------------------------------
+
+
+def test_a_provider_edits_and_confirms_its_entry_and_an_admin_undoes_it(
+    app, client, login, make_user, provider, referred
+) -> None:
+    from referral.audit.models import AuditEvent
+    from referral.directory.models import DirectoryVersion, Service
+    from referral.provider.models import ServiceEntryEdit
+
+    service = referred[1].service_id
+    with get_db(app).session() as session:
+        before = dict(session.get(Service, service).entry)
+        versions = len(session.exec(select(DirectoryVersion)).all())
+    login(client, provider)
+    page = client.get(f"/provider/services/{service}")
+    assert page.status_code == 200
+    half = answer(client, f"/provider/services/{service}", contact_es="Tel. 55 1234 5678")
+    assert half.status_code == 422  # both languages, or neither
+    saved = answer(
+        client,
+        f"/provider/services/{service}",
+        contact_es="Tel. 55 1234 5678",
+        contact_en="Phone 55 1234 5678",
+        hours_es="Lunes a viernes",
+        hours_en="Monday to Friday",
+        documents_es="Identificación",
+        documents_en="Identity document",
+    )
+    assert saved.status_code == 302, re.findall(
+        r"(?:error|flash)[^>]*>([^<]*)", saved.get_data(as_text=True)
+    )
+    with get_db(app).session() as session:
+        entry = session.get(Service, service).entry
+        assert entry["contact"] == {"es": "Tel. 55 1234 5678", "en": "Phone 55 1234 5678"}
+        assert entry["last_verified"] == utc_today()
+        assert entry["min_age"] == before["min_age"]  # eligibility is not the provider's
+        assert len(session.exec(select(DirectoryVersion)).all()) == versions + 1
+        assert session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "directory_changed", AuditEvent.actor_id == provider.id
+            )
+        ).first()
+        edit = session.exec(select(ServiceEntryEdit)).one()
+    assert answer(client, "/provider/services/svc-hotline-legal").status_code == 404
+    assert client.get(f"/directory/{service}/service-edits").status_code == 404
+
+    admin = make_user("admin", (), national=True)
+    admin_client = app.test_client()
+    login(admin_client, admin)
+    listing = admin_client.get(f"/directory/{service}/service-edits")
+    assert listing.status_code == 200 and "contact" in listing.get_data(as_text=True)
+    undone = answer(admin_client, f"/directory/service-edits/{edit.id}/undo")
+    assert undone.status_code == 302
+    with get_db(app).session() as session:
+        assert session.get(Service, service).entry == before
+        assert session.get(ServiceEntryEdit, edit.id).undone_by == admin.id
+    again = answer(admin_client, f"/directory/service-edits/{edit.id}/undo")
+    assert again.status_code == 302  # refused with a message: already undone
+
+
+def utc_today() -> str:
+    import datetime as dt
+
+    return dt.date.today().isoformat()
+
+
+def test_the_hsds_export_writes_the_service_capacity(
+    app, runner, client, login, provider, referred
+) -> None:
+    import json
+
+    service = referred[1].service_id
+    login(client, provider)
+    answer(
+        client,
+        f"/provider/services/{service}/capacity",
+        capacity_available="2",
+        capacity_maximum="10",
+    )
+    result = runner.invoke(args=["directory", "export", "--format", "hsds"])
+    assert result.exit_code == 0, result.output
+    services = json.loads(result.output)
+    mine = next(s for s in services if any(a.get("value") == service for a in s["attributes"]))
+    (capacity,) = mine["capacities"]
+    assert (capacity["available"], capacity["maximum"], capacity["unit"]["name"]) == (
+        2,
+        10,
+        "place",
+    )
+    assert capacity["updated"]

@@ -1,4 +1,5 @@
 """The receiving service answers: provider accounts attached to services, answer links,
+providers' edits of their own directory entries (for an admin to undo),
 the service's capacity maximum and when its free places were set, and inbox indexes.
 
 Revision ID: 0011_provider
@@ -38,6 +39,18 @@ def upgrade() -> None:
         _when("revoked_at", True),
     )
     op.create_index("ix_answer_token_referral", "answer_token", ["referral_id"])
+    op.create_table(
+        "service_entry_edit",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("service_id", sa.String(120), sa.ForeignKey("service.id"), nullable=False),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=False),
+        _when("at", False),
+        sa.Column("before", sa.JSON(), nullable=False),
+        sa.Column("after", sa.JSON(), nullable=False),
+        _when("undone_at", True),
+        sa.Column("undone_by", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=True),
+    )
+    op.create_index("ix_service_entry_edit_service", "service_entry_edit", ["service_id", "at"])
     with op.batch_alter_table("service") as batch:
         batch.add_column(_when("capacity_updated", True))
         batch.add_column(sa.Column("capacity_maximum", sa.Integer(), nullable=True))
@@ -53,6 +66,8 @@ def downgrade() -> None:
     with op.batch_alter_table("service") as batch:
         batch.drop_column("capacity_maximum")
         batch.drop_column("capacity_updated")
+    op.drop_index("ix_service_entry_edit_service", table_name="service_entry_edit")
+    op.drop_table("service_entry_edit")
     op.drop_index("ix_answer_token_referral", table_name="answer_token")
     op.drop_table("answer_token")
     op.drop_index("ix_service_account_service", table_name="service_account")
