@@ -543,6 +543,21 @@ def generate_dashboard_data(
     return data
 
 
+def store_case(app: Flask, screener: Any, record: dict[str, Any] | None = None) -> Any:
+    """A case of ``screener``'s, screened and routed: (case, need, first option's service)."""
+    from referral.casework.screening import CaseDetails, store_screening
+    from referral.directory.catalogue import current_catalogue
+
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        checked = validate_record(record or GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, result = store_screening(
+            session, checked, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        need = next(n for n, options in result.options.items() if options)
+        return case, need, result.options[need][0].service
+
+
 def refer_a_case(app: Flask, screener: Any, record: dict[str, Any] | None = None) -> Any:
     """A case of ``screener``'s, stored and referred to its first option: (case, referral)."""
     from referral.casework.screening import CaseDetails, store_screening
