@@ -303,7 +303,9 @@ def entry_undo(edit_id: int) -> Response:
 
 
 def link_closed_page(state: str) -> tuple[str, int]:
-    return render_template("provider/link_closed.html", state=state), 410
+    """One sentence in the reader's language: 410 for a link that was valid, else 404."""
+    status = 404 if state == ops.LinkState.unknown else 410
+    return render_template("provider/link_closed.html", state=state), status
 
 
 @answer_blueprint.get("/r/<token>")

@@ -318,7 +318,7 @@ def test_a_revoked_or_expired_link_says_so(app, client, login, screener, referre
         session.add(row)
     expired = app.test_client().get(link, headers={"Accept-Language": "en"})
     assert expired.status_code == 410 and "expired" in expired.get_data(as_text=True)
-    assert app.test_client().get("/r/not-a-token").status_code == 410
+    assert app.test_client().get("/r/not-a-token").status_code == 404
 
 
 # --- the service keeps its entry true ---------------------------------------------------------
