@@ -455,6 +455,14 @@ def keep_providers_in_their_pages() -> None:
     abort(404)
 
 
+@answer_blueprint.after_request
+def private_link_page(response: Response) -> Response:
+    """A link's page holds a referral's minimal view: never stored, never indexed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def init_app(app: Flask) -> None:
     from referral.security import LIMITER_KEY
 

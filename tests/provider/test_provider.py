@@ -258,6 +258,8 @@ def test_the_link_shows_changes_nothing_and_is_used_up(
     for _ in range(2):  # a link preview uses nothing up
         page = stranger.get(link)
         assert page.status_code == 200 and case.code in page.get_data(as_text=True)
+        assert page.headers["Cache-Control"] == "no-store"
+        assert "noindex" in page.headers["X-Robots-Tag"]
     assert fresh(app, referral.id).status == "requested"
     token = csrf_token(stranger, link)
     refused = stranger.post(
