@@ -63,7 +63,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_referral_created_by_created", table_name="referral")
     op.drop_index("ix_referral_service_created", table_name="referral")
-    with op.batch_alter_table("service") as batch:
+    # Not recreated on SQLite (3.35+ drops a column in place): referrals point at services.
+    with op.batch_alter_table("service", recreate="never") as batch:
         batch.drop_column("capacity_maximum")
         batch.drop_column("capacity_updated")
     op.drop_index("ix_service_entry_edit_service", table_name="service_entry_edit")
