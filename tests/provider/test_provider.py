@@ -414,3 +414,20 @@ def test_the_hsds_export_writes_the_service_capacity(
         "place",
     )
     assert capacity["updated"]
+
+
+def test_a_confidential_location_stays_off_the_copy_and_the_link(
+    app, client, login, screener, make_user
+) -> None:
+    from tests.test_security import refer_to_a_shelter
+
+    _case, referral, service = refer_to_a_shelter(app, screener)
+    secret = service.contact["es"]
+    login(client, screener)
+    copy = answer(client, f"/referrals/{referral.id}/service-copy")
+    assert secret not in copy.get_data(as_text=True)
+    link = re.search(r"/r/([A-Za-z0-9_-]+)", copy.get_data(as_text=True)).group(0)
+    assert secret not in app.test_client().get(link).get_data(as_text=True)
+    own = app.test_client()
+    login(own, make_user("provider", (), services=[service.id]))
+    assert secret in own.get(f"/provider/referrals/{referral.id}").get_data(as_text=True)
