@@ -52,7 +52,7 @@ from referral.auth.forms import (
     UserForm,
 )
 from referral.auth.models import ROLES, User
-from referral.directory.models import Service, State
+from referral.directory.models import State
 from referral.i18n import current_language
 from referral.security import limit_guessing
 from referral.urls import safe_next
@@ -362,6 +362,8 @@ def _state_names(user: Any) -> list[str]:
 def _prepare(form: UserForm) -> UserForm:
     form.role.choices = [SelectChoice(role, str(ROLE_LABELS[role])) for role in ROLES]
     form.states.choices = [SelectChoice(code, name) for code, name in _state_labels().items()]
+    from referral.directory.models import Service  # a provider's services (referral/provider)
+
     english = current_language() == "en"
     form.services.choices = [
         SelectChoice(row.id, f"{row.name_en if english else row.name_es} ({row.id})")
