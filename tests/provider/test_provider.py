@@ -431,3 +431,30 @@ def test_a_confidential_location_stays_off_the_copy_and_the_link(
     own = app.test_client()
     login(own, make_user("provider", (), services=[service.id]))
     assert secret in own.get(f"/provider/referrals/{referral.id}").get_data(as_text=True)
+
+
+def test_the_admin_form_makes_a_provider_of_some_services(app, client, make_user, login) -> None:
+    from referral.auth.models import User
+
+    login(client, make_user("admin", (), national=True))
+    form = {
+        "csrf_token": csrf_token(client, "/admin/users/new"),
+        "email": "refugio@example.org",
+        "role": "provider",
+        "language": "es",
+        "active": "y",
+        "password": "long enough password",
+        "confirm": "long enough password",
+    }
+    refused = client.post("/admin/users/new", data=form)
+    assert refused.status_code == 400  # a provider without a service
+    made = client.post("/admin/users/new", data={**form, "services": ["svc-hotline-legal"]})
+    assert made.status_code == 302
+    with get_db(app).session() as session:
+        user = session.exec(select(User).where(User.email == "refugio@example.org")).one()
+        links = session.exec(select(ServiceAccount).where(ServiceAccount.user_id == user.id))
+        assert [row.service_id for row in links] == ["svc-hotline-legal"]
+    edit = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert (
+        'value="svc-hotline-legal" selected' in edit or 'selected value="svc-hotline-legal"' in edit
+    )
