@@ -72,5 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from referral.stats import routes as stats
 
     app.register_blueprint(stats.blueprint)
+
+    from referral.provider import routes as provider
+
+    provider.init_app(app)  # the receiving service's pages and answer links (issue 14)
     app.cli.add_command(stats_cli.stats_cli)
     return app

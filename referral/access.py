@@ -25,7 +25,9 @@ from sqlmodel import Session
 T = TypeVar("T")
 P = ParamSpec("P")
 R = TypeVar("R")
-ROLES = ("screener", "supervisor", "admin")  # the one list; auth.models re-exports it
+# The one list; auth.models re-exports it. A provider answers for directory services
+# (auth.models.ServiceAccount), not for states: it reaches no case (referral/provider).
+ROLES = ("screener", "supervisor", "admin", "provider")
 StateOf = str | Callable[[Any], str | None] | None
 
 

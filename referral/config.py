@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_MAX_HOURS": 12,
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     "REFERRAL_STALE_DAYS": 7,
+    "REFERRAL_ANSWER_LINK_DAYS": 14,  # a service's answer link expires after this
+    "ANSWER_LINK_RATE_LIMIT": "30 per hour",  # per address, on answer-link pages
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
     "SQLITE_BUSY_TIMEOUT": 30,
     "SETUP_LINK_MINUTES": 60,  # the first-run setup link expires after this
@@ -80,6 +82,8 @@ ENV_TYPES: dict[str, type] = {
     "SESSION_IDLE_MINUTES": int,
     "SESSION_MAX_HOURS": int,
     "REFERRAL_STALE_DAYS": int,
+    "REFERRAL_ANSWER_LINK_DAYS": int,
+    "ANSWER_LINK_RATE_LIMIT": str,
     "SQLITE_BUSY_TIMEOUT": int,
     "SETUP_LINK_MINUTES": int,
     "LOGIN_MAX_FAILURES": int,

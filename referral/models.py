@@ -1,7 +1,14 @@
 """Every table model, imported once so SQLModel.metadata (and Alembic) knows them all."""
 
 from referral.audit.models import AuditEvent
-from referral.auth.models import ApiToken, LoginThrottle, SetupToken, User, UserSession
+from referral.auth.models import (
+    ApiToken,
+    LoginThrottle,
+    ServiceAccount,
+    SetupToken,
+    User,
+    UserSession,
+)
 from referral.casework.models import (
     Case,
     Draft,
@@ -13,10 +20,16 @@ from referral.casework.models import (
     ScreeningForm,
 )
 from referral.directory.models import DirectoryVersion, Service, State
+from referral.provider.models import (  # noqa: F401  (PROVIDER_INDEXES: indexes, 0011)
+    PROVIDER_INDEXES,
+    AnswerToken,
+    ServiceEntryEdit,
+)
 from referral.stats.models import PrivacyRelease
 from referral.supervision.models import SUPERVISION_INDEXES  # noqa: F401  (indexes, 0004)
 
 __all__ = [
+    "AnswerToken",
     "ApiToken",
     "AuditEvent",
     "Case",
@@ -31,6 +44,8 @@ __all__ = [
     "Screening",
     "ScreeningForm",
     "Service",
+    "ServiceAccount",
+    "ServiceEntryEdit",
     "SetupToken",
     "State",
     "User",

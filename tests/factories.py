@@ -104,8 +104,9 @@ def create_user(
     language: str = "es",
     password: str = PASSWORD,
     active: bool = True,
+    services: tuple[str, ...] | list[str] = (),
 ) -> Any:
-    """An account created as the CLI creates it."""
+    """An account created as the CLI creates it (a provider's with its ``services``)."""
     data = auth_operations.AccountData(
         email=email,
         role=role,
@@ -113,6 +114,7 @@ def create_user(
         national=national,
         language=language,
         active=active,
+        services=list(services),
     )
     with app.app_context(), get_db(app).transaction() as session:
         return auth_operations.create_user(session, data, password, actor_id=None)
@@ -514,6 +516,45 @@ def generate_dashboard_data(
                     )
                 data.referrals.append(_referral_facts(referral))
     return data
+
+
+def store_case(app: Flask, screener: Any, record: dict[str, Any] | None = None) -> Any:
+    """A case of ``screener``'s, screened and routed: (case, need, first option's service)."""
+    from referral.casework.screening import CaseDetails, store_screening
+    from referral.directory.catalogue import current_catalogue
+
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        checked = validate_record(record or GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, result = store_screening(
+            session, checked, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        need = next(n for n, options in result.options.items() if options)
+        return case, need, result.options[need][0].service
+
+
+def refer_a_case(app: Flask, screener: Any, record: dict[str, Any] | None = None) -> Any:
+    """A case of ``screener``'s, stored and referred to its first option: (case, referral)."""
+    from referral.casework.screening import CaseDetails, store_screening
+    from referral.casework.workflow import refer
+    from referral.directory.catalogue import current_catalogue
+
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        checked = validate_record(record or GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, result = store_screening(
+            session, checked, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        need = next(n for n, options in result.options.items() if options)
+        referral = refer(
+            session,
+            case,
+            need=need,
+            service_id=result.options[need][0].service,
+            catalogue=catalogue,
+            user_id=screener.id,
+        )
+        return case, referral
 
 
 def _referral_facts(referral: Referral) -> dict[str, Any]:

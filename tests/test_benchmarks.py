@@ -42,6 +42,11 @@ def test_whatif_benchmark() -> None:
     assert "total" in run("whatif.py", "--cases", "150")
 
 
+def test_provider_benchmark() -> None:
+    output = run("provider.py", "--cases", "150", "--referrals", "400", "--requests", "5")
+    assert "provider inbox (page): p95" in output and "API list, provider" in output
+
+
 def test_stats_benchmark() -> None:
     assert "microdata" in run("stats.py", "--cases", "200")
 

@@ -46,6 +46,9 @@ ACTIONS: dict[str, Any] = {
     "service_location_viewed": _l("Confidential location viewed"),
     "case_changed": _l("Case changed"),
     "referral_status_changed": _l("Referral status changed"),
+    "answer_link_issued": _l("Answer link made for a service"),
+    "answer_link_revoked": _l("Answer link revoked"),
+    "answer_link_refused": _l("Answer link refused (expired, used or revoked)"),
     "export_made": _l("Export made"),
     "directory_changed": _l("Directory changed"),
 }

@@ -30,6 +30,8 @@ _ERRORS = {
 
 def _fail(exc: ops.AccountError) -> None:
     message = _ERRORS.get(exc.code) or f"invalid {exc.detail or 'account data'}"
+    if exc.detail == "services":
+        message = "a provider needs at least one --service (a directory service id)"
     click.echo(f"Error: {message}", err=True)
     sys.exit(2)
 
@@ -47,6 +49,12 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--state", "states", multiple=True, help="ISO 3166-2:MX code; repeat for several.")
 @click.option("--national", is_flag=True, help="Works in every state.")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="A provider's directory service id; repeat for several (providers only).",
+)
 @click.option("--name", default="", help="Display name.")
 @click.option("--lang", type=click.Choice(ops.LANGUAGES), default="es", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -55,6 +63,7 @@ def create_command(
     role: str,
     states: tuple[str, ...],
     national: bool,
+    services: tuple[str, ...],
     name: str,
     lang: str,
     password_stdin: bool,
@@ -68,6 +77,7 @@ def create_command(
         national=national,
         display_name=name,
         language=lang,
+        services=list(services),
     )
     try:
         with get_db().transaction() as session:

@@ -31,6 +31,7 @@ ROLE_LABELS: dict[str, Any] = {
     "screener": _l("Screener"),
     "supervisor": _l("Supervisor"),
     "admin": _l("Administrator"),
+    "provider": _l("Receiving service"),
 }
 
 
@@ -120,9 +121,22 @@ class UserForm(Form):
     password = _new_password()
     confirm = _confirm()
 
+    # A provider answers for directory services, not states (referral/provider).
+    services = SelectMultipleField(
+        _l("Services this account answers for (receiving services only)"),
+        choices=[],
+        validate_choice=True,
+    )
+
     def validate_states(self, field: Any) -> None:
-        if self.role.data != "admin" and not self.national.data and not field.data:
+        if self.role.data in ("admin", "provider"):
+            return
+        if not self.national.data and not field.data:
             raise ValidationError(_l("Choose at least one state, or national."))
+
+    def validate_services(self, field: Any) -> None:
+        if self.role.data == "provider" and not field.data:
+            raise ValidationError(_l("Choose at least one service for a receiving service."))
 
 
 class UserEditForm(UserForm):

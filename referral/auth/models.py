@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from referral.access import ROLES as ROLES  # defined once, where pages are limited to roles
@@ -20,7 +20,7 @@ def _user_fk(**kwargs: Any) -> Any:
 
 
 class User(SQLModel, table=True):
-    """A person who signs in: a screener, a supervisor or an admin."""
+    """A person who signs in: a screener, a supervisor, an admin, or a service's provider."""
 
     __tablename__ = "user_account"
 
@@ -60,6 +60,18 @@ class User(SQLModel, table=True):
 
     def state_codes(self) -> list[str]:
         return [NATIONAL] if self.national else list(self.states)
+
+
+class ServiceAccount(SQLModel, table=True):
+    """A provider account answers for these directory services (and for nothing else)."""
+
+    __tablename__ = "service_account"
+    __table_args__ = (Index("ix_service_account_service", "service_id"),)
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("user_account.id"), primary_key=True))
+    service_id: str = Field(
+        sa_column=Column(String(120), ForeignKey("service.id"), primary_key=True)
+    )
 
 
 class UserSession(SQLModel, table=True):

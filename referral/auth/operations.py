@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,12 +27,13 @@ from referral.auth.models import (
     ApiToken,
     LoginThrottle,
     PasswordResetToken,
+    ServiceAccount,
     SetupToken,
     User,
     UserSession,
 )
 from referral.db import utcnow
-from referral.directory.models import State
+from referral.directory.models import Service, State
 from referral.i18n import LANGUAGES
 
 PASSWORD_MIN = 12
@@ -297,6 +298,51 @@ class AccountData:
     display_name: str = ""
     language: str = "es"
     active: bool = True
+    # A provider's directory services (ids); providers have no states.
+    services: list[str] = field(default_factory=list)
+
+
+PROVIDER = "provider"
+
+
+def account_services(session: Session, user_id: int | None) -> list[str]:
+    """The directory services a provider account answers for, sorted."""
+    if user_id is None:
+        return []
+    rows = session.exec(
+        select(ServiceAccount.service_id)
+        .where(ServiceAccount.user_id == user_id)
+        .order_by(col(ServiceAccount.service_id))
+    ).all()
+    return list(rows)
+
+
+def _check_services(session: Session, data: AccountData) -> list[str]:
+    services = list(dict.fromkeys(s.strip() for s in data.services if s.strip()))
+    if data.role != PROVIDER:
+        return []
+    if not services:
+        raise InvalidAccountData("services")
+    known = set(session.exec(select(Service.id).where(col(Service.id).in_(services))).all())
+    unknown = sorted(set(services) - known)
+    if unknown:
+        raise InvalidAccountData("services:" + ",".join(unknown))
+    return services
+
+
+def _set_services(session: Session, user: User, services: list[str]) -> bool:
+    """Attach the account to exactly these services; whether anything changed."""
+    current = set(account_services(session, user.id))
+    if current == set(services):
+        return False
+    for row in session.exec(select(ServiceAccount).where(ServiceAccount.user_id == user.id)).all():
+        if row.service_id not in services:
+            session.delete(row)
+    for service_id in services:
+        if service_id not in current:
+            session.add(ServiceAccount(user_id=_id(user), service_id=service_id))
+    session.flush()
+    return True
 
 
 def _check_account_data(session: Session, data: AccountData) -> tuple[list[str], bool]:
@@ -304,6 +350,11 @@ def _check_account_data(session: Session, data: AccountData) -> tuple[list[str],
         raise InvalidAccountData("role")
     if data.language not in LANGUAGES:
         raise InvalidAccountData("language")
+    email = normalize_email(data.email)
+    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
+        raise InvalidAccountData("email")
+    if data.role == PROVIDER:  # answers for its services, wherever they are
+        return [], False
     states = [code for code in dict.fromkeys(data.states) if code != NATIONAL]
     national = data.national or NATIONAL in data.states
     unknown = sorted(set(states) - known_state_codes(session))
@@ -315,9 +366,6 @@ def _check_account_data(session: Session, data: AccountData) -> tuple[list[str],
         if data.role != "admin":
             raise InvalidAccountData("states")
         national = True
-    email = normalize_email(data.email)
-    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
-        raise InvalidAccountData("email")
     return states, national
 
 
@@ -325,6 +373,7 @@ def create_user(
     session: Session, data: AccountData, password: str, *, actor_id: int | None
 ) -> User:
     states, national = _check_account_data(session, data)
+    services = _check_services(session, data)
     if user_by_email(session, data.email) is not None:
         raise DuplicateEmail()
     user = User(
@@ -339,6 +388,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    _set_services(session, user, services)
     record_audit(session, "user_created", actor_id=actor_id, object_kind="user", object_id=user.id)
     return user
 
@@ -355,6 +405,7 @@ def admin_exists(session: Session) -> bool:
 def update_user(session: Session, user: User, data: AccountData, *, actor_id: int | None) -> User:
     """Change role, states, language, name or active flag; deactivation ends every session."""
     states, national = _check_account_data(session, data)
+    services = _check_services(session, data)
     was_admin = user.role == "admin" and user.active
     stays_admin = data.role == "admin" and data.active
     if was_admin and not stays_admin and active_admin_count(session) <= 1:
@@ -366,6 +417,7 @@ def update_user(session: Session, user: User, data: AccountData, *, actor_id: in
         or user.language != data.language
         or user.display_name != data.display_name.strip()[:120]
     )
+    changed = _set_services(session, user, services) or changed
     user.role, user.states, user.national = data.role, states, national
     user.language, user.display_name = data.language, data.display_name.strip()[:120]
     if changed:

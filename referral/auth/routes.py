@@ -362,6 +362,13 @@ def _state_names(user: Any) -> list[str]:
 def _prepare(form: UserForm) -> UserForm:
     form.role.choices = [SelectChoice(role, str(ROLE_LABELS[role])) for role in ROLES]
     form.states.choices = [SelectChoice(code, name) for code, name in _state_labels().items()]
+    from referral.directory.models import Service  # a provider's services (referral/provider)
+
+    english = current_language() == "en"
+    form.services.choices = [
+        SelectChoice(row.id, f"{row.name_en if english else row.name_es} ({row.id})")
+        for row in db.session().exec(select(Service).order_by(Service.id)).all()
+    ]
     return form
 
 
@@ -374,6 +381,7 @@ def _account_data(form: UserForm) -> ops.AccountData:
         display_name=form.display_name.data or "",
         language=form.language.data or "es",
         active=bool(form.active.data),
+        services=list(form.services.data or []),
     )
 
 
@@ -417,6 +425,7 @@ def user_edit(user_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form = _prepare(UserEditForm(obj=user))
         form.states.data = list(user.states)
+        form.services.data = ops.account_services(db.session(), user.id)
     else:
         form = _prepare(UserEditForm())
     problem = None

@@ -18,7 +18,7 @@ from referral.db import get_db
 from referral.directory.catalogue import catalogue_cache
 from referral.directory.confidential import withhold_location
 from referral.directory.hsds import export_hsds, import_entries, read_hsds
-from referral.directory.operations import export_entries
+from referral.directory.operations import export_entries, service_capacities
 from referral.i18n import gettext_for
 from referral.rules import SeedErrors
 
@@ -41,11 +41,12 @@ def export_command(fmt: str, withhold_confidential: bool) -> None:
     The full export holds confidential locations: it is the administrators' copy."""
     with get_db().transaction() as session:  # who ran it is the console: no user
         entries = export_entries(session)
+        capacities = service_capacities(session)
         what = f"directory:{fmt}" + (":shared" if withhold_confidential else ":full")
         record_audit(session, "export_made", actor_id=None, object_kind="export", object_id=what)
     if withhold_confidential:
         entries = [withhold_location(entry, gettext_for) for entry in entries]
-    document: Any = export_hsds(entries) if fmt == "hsds" else entries
+    document: Any = export_hsds(entries, capacities) if fmt == "hsds" else entries
     click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 

@@ -102,8 +102,12 @@ def _attribute(link_id: str, code: str, value: str, index: int = 0) -> dict[str,
     }
 
 
-def to_hsds(entry: dict[str, Any]) -> dict[str, Any]:
-    """One CONTRACT 4 entry as an HSDS 3.0 service."""
+PLACE_UNIT = {"id": str(uuid.uuid5(NAMESPACE, "unit/place")), "name": "place"}
+
+
+def to_hsds(entry: dict[str, Any], capacity: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One CONTRACT 4 entry as an HSDS 3.0 service; with ``capacity`` (available, maximum,
+    updated) also HSDS 3.1's ``capacities``, when free places are known."""
     sid = entry["id"]
     hid = _uuid("service", sid)
     attributes: list[tuple[str, str]] = [
@@ -174,11 +178,25 @@ def to_hsds(entry: dict[str, Any]) -> dict[str, Any]:
     service["attributes"] = [
         _attribute(hid, code, value, i) for i, (code, value) in enumerate(attributes)
     ]
+    if capacity is not None and capacity["available"] is not None:
+        facts: dict[str, Any] = {
+            "id": _uuid(hid, "capacity"),
+            "service_id": hid,
+            "unit": PLACE_UNIT,
+            "available": capacity["available"],
+            "updated": capacity["updated"].isoformat(timespec="milliseconds"),
+        }
+        if capacity["maximum"] is not None:
+            facts["maximum"] = capacity["maximum"]
+        service["capacities"] = [facts]
     return service
 
 
-def export_hsds(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [to_hsds(e) for e in sorted(entries, key=lambda e: e["id"])]
+def export_hsds(
+    entries: list[dict[str, Any]], capacities: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    known = capacities or {}
+    return [to_hsds(e, known.get(e["id"])) for e in sorted(entries, key=lambda e: e["id"])]
 
 
 class _Reader:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from referral.db import timestamp_column
+from referral.db import datetime_column, timestamp_column
 
 
 class State(SQLModel, table=True):
@@ -54,4 +54,8 @@ class Service(SQLModel, table=True):
     # so that `flask seed` never overwrites an admin's edit.
     seed_digest: str | None = Field(default=None, max_length=64)
     edited: bool = Field(default=False)
+    # HSDS 3.1 service_capacity beside ``entry["capacity_available"]``: when the free places
+    # were last set, and how many places there are in all (both unversioned, like capacity).
+    capacity_updated: datetime | None = datetime_column(nullable=True)
+    capacity_maximum: int | None = Field(default=None)
     updated_at: datetime = timestamp_column(nullable=False)

@@ -49,6 +49,19 @@ def export_entries(session: Session) -> list[dict[str, Any]]:
     return [row.entry for row in rows]
 
 
+def service_capacities(session: Session) -> dict[str, dict[str, Any]]:
+    """HSDS 3.1 service_capacity facts of the services whose places were set: id -> facts."""
+    rows = session.exec(select(ServiceRow).where(col(ServiceRow.capacity_updated).is_not(None)))
+    return {
+        row.id: {
+            "available": row.entry.get("capacity_available"),
+            "maximum": row.capacity_maximum,
+            "updated": row.capacity_updated,
+        }
+        for row in rows
+    }
+
+
 def check_entries(
     entries: list[dict[str, Any]], rules: RuleSeeds, states: Iterable[str], file: str = "directory"
 ) -> list[Service]:
@@ -186,6 +199,22 @@ def update_capacity(
     _replace_entry(row, {"capacity_available": capacity})
     session.add(row)
     _changed(session, row, actor_id, reason=CAPACITY_CHANGE)
+
+
+def set_capacity(
+    session: Session,
+    row: ServiceRow,
+    available: int | None,
+    maximum: int | None,
+    *,
+    actor_id: int | None,
+) -> None:
+    """Free places now and in all (HSDS 3.1 service_capacity), stamped with when they were set."""
+    update_capacity(session, row, available, actor_id=actor_id)
+    row.capacity_maximum = maximum
+    row.capacity_updated = utcnow()
+    session.add(row)
+    session.flush()
 
 
 @dataclass

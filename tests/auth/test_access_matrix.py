@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import csrf_token
 
 PERSONAS = ("anonymous", "screener", "supervisor_same", "supervisor_other", "admin")
+# Receiving services (issue 14): the referral's service, and another service.
+PROVIDERS = ("provider", "provider_other")
 STATE, OTHER_STATE = "MX-CHP", "MX-GRO"
 
 
@@ -128,6 +130,12 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
     # The API ignores session cookies: without a bearer token everyone gets 401.
     "api.route": ("POST", lambda o: "/api/v1/route", row(*[401] * 5)),
     "api.codes": ("GET", lambda o: "/api/v1/codes", row(*[401] * 5)),
+    "api.referrals": ("GET", lambda o: "/api/v1/referrals", row(*[401] * 5)),
+    "api.referral_status": (
+        "POST",
+        lambda o: f"/api/v1/referrals/{o['referral'].id}/status",
+        row(*[401] * 5),
+    ),
     # Supervision (issue 6): supervisors of any state and admins; numbers are scoped inside.
     "supervision.dashboard": ("GET", lambda o: "/supervision", row("login", 404, 200, 200, 200)),
     "supervision.cases": (
@@ -240,7 +248,87 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/referrals/{o['referral'].id}/sheet",
         row("login", 200, 200, 404, 200),
     ),
+    # The receiving service (issue 14): providers only, and only their services' referrals.
+    "provider.inbox": ("GET", lambda o: "/provider", row("login", 404, 404, 404, 404)),
+    "provider.referral": (
+        "GET",
+        lambda o: f"/provider/referrals/{o['referral'].id}",
+        row("login", 404, 404, 404, 404),
+    ),
+    "provider.status": (
+        "POST",
+        lambda o: f"/provider/referrals/{o['referral'].id}/status",
+        row("login", 404, 404, 404, 404),
+    ),
+    "provider.capacity": (
+        "POST",
+        lambda o: f"/provider/services/{o['referral'].service_id}/capacity",
+        row("login", 404, 404, 404, 404),
+    ),
+    "provider.entry": (
+        "GET",
+        lambda o: f"/provider/services/{o['referral'].service_id}",
+        row("login", 404, 404, 404, 404),
+    ),
+    "provider.entry_save": (
+        "POST",
+        lambda o: f"/provider/services/{o['referral'].service_id}",
+        row("login", 404, 404, 404, 404),
+    ),
+    # A service's own edits of its entry: admins see and undo them.
+    "provider.entry_edits": (
+        "GET",
+        lambda o: f"/directory/{o['referral'].service_id}/service-edits",
+        row("login", 404, 404, 404, 200),
+    ),
+    "provider.entry_undo": (
+        "POST",
+        lambda o: f"/directory/service-edits/{o['entry_edit']}/undo",
+        row("login", 404, 404, 404, 302),
+    ),
+    # The answer link: whoever holds it sees the minimal view; an empty answer is refused.
+    "answer.link": ("GET", lambda o: f"/r/{o['answer_token']}", row(*[200] * 5)),
+    "answer.link_answer": ("POST", lambda o: f"/r/{o['answer_token']}", row(*[400] * 5)),
+    "answer.service_copy": (
+        "GET",
+        lambda o: f"/referrals/{o['referral'].id}/service-copy",
+        row("login", 200, 200, 404, 200),
+    ),
+    "answer.service_copy_new": (
+        "POST",
+        lambda o: f"/referrals/{o['referral'].id}/service-copy",
+        row("login", 200, 200, 404, 200),
+    ),
+    "answer.service_copy_revoke": (
+        "POST",
+        lambda o: f"/referrals/{o['referral'].id}/service-copy/revoke",
+        row("login", 302, 302, 404, 302),
+    ),
 }
+
+# A provider's answers where they differ from the rule in ``provider_expected``.
+PROVIDER_ANSWERS: dict[str, tuple[Any, Any]] = {
+    "provider.inbox": (200, 200),
+    "provider.referral": (200, 404),
+    "provider.status": (400, 404),  # no version posted: the answer is refused, nothing changes
+    "provider.capacity": (302, 404),
+    "provider.entry": (200, 404),
+    "provider.entry_save": (302, 404),  # an empty form empties the service's own texts
+    "answer.link": (200, 200),
+    "answer.link_answer": (400, 400),
+}
+
+
+def provider_expected(endpoint: str, persona: str) -> Any:
+    """Account pages and public pages answer a provider as a screener; the API wants a token;
+    every other page (cases, intake, supervision, directory...) answers 404."""
+    if endpoint in PROVIDER_ANSWERS:
+        return PROVIDER_ANSWERS[endpoint][PROVIDERS.index(persona)]
+    if endpoint.startswith(("auth.", "site.")) or endpoint == "static":
+        return MATRIX[endpoint][2]["screener"]
+    if endpoint.startswith("api."):
+        return 401
+    return 404
 
 
 def test_every_route_has_a_row(app) -> None:
@@ -258,11 +346,41 @@ def world(app, make_user) -> dict[str, Any]:
         "admin": make_user("admin", (), national=True),
         "target_user": make_user("screener", (STATE,)),
     }
+    objects = case_objects(app, people["screener"])
+    service = objects["referral"].service_id
+    people["provider"] = make_user("provider", (), services=[service])
+    people["provider_other"] = make_user("provider", (), services=["svc-hotline-legal"])
     return {
         **people,
-        **case_objects(app, people["screener"]),
+        **objects,
         "target_session": session_of(app, people["target_user"]),
+        "answer_token": answer_token(app, objects["referral"], people["screener"]),
+        "entry_edit": entry_edit(app, service, people["provider"]),
     }
+
+
+def entry_edit(app, service_id, provider) -> int:
+    """A provider's edit of its entry that changed nothing (undoing it changes nothing)."""
+    from referral.db import get_db
+    from referral.directory.models import Service
+    from referral.provider.models import ServiceEntryEdit
+
+    with app.app_context(), get_db(app).transaction() as session:
+        entry = session.get(Service, service_id).entry
+        edit = ServiceEntryEdit(
+            service_id=service_id, user_id=provider.id, before=entry, after=entry
+        )
+        session.add(edit)
+        session.flush()
+        return edit.id
+
+
+def answer_token(app, referral, screener) -> str:
+    from referral.db import get_db
+    from referral.provider.operations import issue_answer_link
+
+    with app.app_context(), get_db(app).transaction() as session:
+        return issue_answer_link(session, referral, user_id=screener.id, days=14)[0]
 
 
 def session_of(app, user) -> int:
@@ -323,10 +441,13 @@ def answer(response: Any) -> Any:
     return response.status_code
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", PERSONAS + PROVIDERS)
 def test_access_matrix(app, world, login, persona) -> None:
     failures = []
-    for endpoint, (method, path_of, expected) in sorted(MATRIX.items()):
+    for endpoint, (method, path_of, answers) in sorted(MATRIX.items()):
+        expected = (
+            answers if persona in answers else {persona: provider_expected(endpoint, persona)}
+        )
         client = app.test_client()
         if persona != "anonymous":
             login(client, world[persona])
