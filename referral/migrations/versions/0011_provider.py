@@ -2,7 +2,7 @@
 providers' edits of their own directory entries (for an admin to undo),
 the service's capacity maximum and when its free places were set, and inbox indexes.
 
-Revision ID: 0011_provider
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30
 """
@@ -10,7 +10,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_provider"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
