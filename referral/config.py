@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_MAX_HOURS": 12,
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     "REFERRAL_STALE_DAYS": 7,
+    "RETENTION_DAYS": 1826,  # closed cases are erased this long after closing (5 years)
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
     "SQLITE_BUSY_TIMEOUT": 30,
     "SETUP_LINK_MINUTES": 60,  # the first-run setup link expires after this
@@ -80,6 +81,7 @@ ENV_TYPES: dict[str, type] = {
     "SESSION_IDLE_MINUTES": int,
     "SESSION_MAX_HOURS": int,
     "REFERRAL_STALE_DAYS": int,
+    "RETENTION_DAYS": int,
     "SQLITE_BUSY_TIMEOUT": int,
     "SETUP_LINK_MINUTES": int,
     "LOGIN_MAX_FAILURES": int,
@@ -150,6 +152,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             "REFERRAL_SECOND_FACTOR=none is for a local demonstration: production refuses to "
             "start without a second factor for supervisors and administrators."
         )
+    if app.config["RETENTION_DAYS"] < 1:
+        raise ConfigurationError("REFERRAL_RETENTION_DAYS is a number of days: 1 or more")
     if app.config["TRUSTED_PROXIES"] < 0:
         raise ConfigurationError("REFERRAL_TRUSTED_PROXIES is a number of proxies: 0 or more")
     app.config["SESSION_COOKIE_SECURE"] = production

@@ -4,6 +4,7 @@ from referral.audit.models import AuditEvent
 from referral.auth.models import ApiToken, LoginThrottle, SetupToken, User, UserSession
 from referral.casework.models import (
     Case,
+    CaseEvent,
     Draft,
     Gap,
     GapReason,
@@ -20,6 +21,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Case",
+    "CaseEvent",
     "DirectoryVersion",
     "Draft",
     "Gap",

@@ -385,8 +385,9 @@ def cases_behind(
     page_size: int = 50,
 ) -> CaseList:
     ids = case_ids(session, reach, filters, panel, key).subquery()
-    # The case itself must be in reach too (its state may have changed since the gap).
-    condition = Case.id.in_(select(ids.c.case_id))
+    # The case itself must be in reach too (its state may have changed since the gap); closed
+    # cases leave this working list (the case list's "closed" filter still finds them).
+    condition = Case.id.in_(select(ids.c.case_id)) & Case.closed_at.is_(None)
     total_query = reach.filter(select(func.count()).select_from(Case).where(condition), Case.state)
     total = int(session.execute(total_query).scalar_one())
     query = reach.filter(select(Case).where(condition), Case.state)
