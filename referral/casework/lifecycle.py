@@ -275,6 +275,12 @@ def withdraw_consent(
     return cancelled
 
 
+def counted_in_statistics() -> ColumnElement[bool]:
+    """SQL: the case counts in exports and releases made from now on. A person who withdrew
+    consent to statistics (and did not give it again at a re-screening) is left out."""
+    return or_(col(Case.statistics_withdrawn_at).is_(None), col(Case.consent_statistics))
+
+
 def history(session: Session, case: Case) -> list[CaseEvent]:
     return list(
         session.exec(

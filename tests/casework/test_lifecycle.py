@@ -249,3 +249,40 @@ def test_history_is_erased_with_the_case(app, make_user) -> None:
         assert session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)).all() == []
 
     in_session(app, erase)
+
+
+def test_a_withdrawn_consent_to_statistics_leaves_later_releases(app, make_user) -> None:
+    from referral.directory.catalogue import current_catalogue
+    from referral.stats.bounded import bounded_counts, public_codes
+    from referral.stats.operations import Scope, annual_summary, summary_codes
+    from tests.factories import identical_people, store
+
+    screener = make_user("screener", ("MX-CHP",))
+    stored = store(app, identical_people(3), screener.id)
+    never_asked = store(app, identical_people(1, consent=False), screener.id)
+    assert never_asked
+
+    def counts(session: Session) -> tuple[int, int]:
+        catalogue = current_catalogue(session)
+        exact = annual_summary(session, 2024, Scope(), summary_codes(catalogue))
+        bounded = bounded_counts(session, 2024, None, public_codes(catalogue))
+        return exact["victims"]["total"], sum(bounded["victims_by_category"].values())
+
+    # Victims are the likely cases (every other one of identical_people is "possible"); one
+    # who never agreed to statistics is still in the aggregates (not in the microdata).
+    assert in_session(app, counts) == (3, 3)
+
+    def withdraw(session: Session) -> None:
+        case = session.get(Case, stored[0]["case_id"])
+        assert case is not None
+        lifecycle.withdraw_consent(
+            session, case, referral=False, statistics=True, user_id=screener.id
+        )
+        other = session.get(Case, stored[2]["case_id"])
+        assert other is not None  # withdrawing consent to referral changes no statistic
+        lifecycle.withdraw_consent(
+            session, other, referral=True, statistics=False, user_id=screener.id
+        )
+
+    in_session(app, withdraw)
+    assert in_session(app, counts) == (2, 2)
