@@ -54,10 +54,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     firstrun.init_app(app)  # after setup: the database exists before the link is issued
 
     from referral.casework import cli as casework_cli
+    from referral.casework import manage as casework_manage
     from referral.casework import routes as casework
 
     app.register_blueprint(casework.intake_blueprint)
     app.register_blueprint(casework.blueprint)
+    app.register_blueprint(casework_manage.blueprint)
     app.cli.add_command(casework_cli.cases_cli)
     app.cli.add_command(casework_cli.retention_cli)
 
