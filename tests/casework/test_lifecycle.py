@@ -286,3 +286,35 @@ def test_a_withdrawn_consent_to_statistics_leaves_later_releases(app, make_user)
 
     in_session(app, withdraw)
     assert in_session(app, counts) == (2, 2)
+
+
+def test_the_dashboard_keeps_gaps_of_closed_cases_apart(app, make_user, login) -> None:
+    from referral.supervision import queries as dashboard
+
+    screener = make_user("screener", ("MX-CHP",))
+    supervisor = make_user("supervisor", ("MX-CHP",), language="en")
+    code = referred_case(app, screener.id)
+
+    def endings(session: Session) -> dict[str, int]:
+        return dict(dashboard.gap_endings(session, Reach.of(supervisor), dashboard.Filters()))
+
+    before = in_session(app, endings)
+    assert before["open"] >= 1 and before["case_closed"] == 0
+    client = app.test_client()
+    login(client, supervisor)
+    behind = "/supervision/cases?panel=total&key=all"
+    assert code in client.get(behind).get_data(as_text=True)
+
+    def close(session: Session) -> int:
+        return lifecycle.close_case(
+            session, case_of(session, code), reason="duplicate", note=None, user_id=screener.id
+        )
+
+    closed = in_session(app, close)
+    after = in_session(app, endings)
+    assert after["case_closed"] == closed == before["open"]
+    assert after["open"] == 0 and sum(after.values()) == sum(before.values())
+    page = client.get("/supervision").get_data(as_text=True)
+    assert "Closed: the case was closed" in page
+    # The cases behind a number are a working list: the closed case leaves it.
+    assert code not in client.get(behind).get_data(as_text=True)
