@@ -68,7 +68,9 @@ class Case(SQLModel, table=True):
     # Closed cases leave the working lists; retention erases them after a configured time.
     closed_at: datetime | None = datetime_column(nullable=True)
     closed_reason: str | None = Field(default=None, max_length=20)  # CaseClosedReason
-    closed_by: int | None = user_fk(nullable=True)
+    # Who closed it: a user id (accounts are deactivated, never deleted). No foreign key, so
+    # migration 0011 adds the column in place instead of copying case_file on SQLite.
+    closed_by: int | None = Field(default=None)
     # The person withdrew consent to statistics: the case leaves every later release.
     statistics_withdrawn_at: datetime | None = datetime_column(nullable=True)
 

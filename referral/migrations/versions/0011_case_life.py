@@ -16,15 +16,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("case_file") as batch:
-        batch.add_column(sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("closed_reason", sa.String(length=20), nullable=True))
-        batch.add_column(sa.Column("closed_by", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("statistics_withdrawn_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_foreign_key(
-            "fk_case_file_closed_by_user_account", "user_account", ["closed_by"], ["id"]
-        )
-        batch.create_index("ix_case_file_closed", ["closed_at"])
+    # Plain ALTER TABLE, no batch: on SQLite a batch would copy case_file, and dropping the old
+    # copy fails the foreign keys of every screening, referral and gap that refers to it.
+    op.add_column("case_file", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("case_file", sa.Column("closed_reason", sa.String(length=20), nullable=True))
+    op.add_column("case_file", sa.Column("closed_by", sa.Integer(), nullable=True))
+    op.add_column(
+        "case_file",
+        sa.Column("statistics_withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_case_file_closed", "case_file", ["closed_at"])
     op.create_table(
         "case_event",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -43,10 +44,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_case_event_case", table_name="case_event")
     op.drop_table("case_event")
-    with op.batch_alter_table("case_file") as batch:
-        batch.drop_index("ix_case_file_closed")
-        batch.drop_constraint("fk_case_file_closed_by_user_account", type_="foreignkey")
-        batch.drop_column("statistics_withdrawn_at")
-        batch.drop_column("closed_by")
-        batch.drop_column("closed_reason")
-        batch.drop_column("closed_at")
+    op.drop_index("ix_case_file_closed", table_name="case_file")
+    # SQLite 3.35 and later drop a column in place (no copy of the table, see upgrade).
+    for column in ("statistics_withdrawn_at", "closed_by", "closed_reason", "closed_at"):
+        op.drop_column("case_file", column)
