@@ -43,7 +43,7 @@ CLOSE_REASON_LABELS: dict[str, Any] = {
     CaseClosedReason.person_declined: _l("The person declined further help"),
     CaseClosedReason.transferred: _l("Transferred to another institution"),
     CaseClosedReason.duplicate: _l("Duplicate of another case"),
-    CaseClosedReason.other: _l("Other (say which in the note)"),
+    CaseClosedReason.other: _l("Other"),
 }
 EVENT_LABELS: dict[str, Any] = {
     CaseEventKind.closed: _l("Case closed"),
