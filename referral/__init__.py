@@ -24,6 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
 
+    # Every table on SQLModel.metadata: erasing a case walks their foreign keys.
+    import referral.models  # noqa: F401
     from referral import cli, db, i18n, labels, security, setup
     from referral.api import routes as api
     from referral.directory import catalogue
@@ -52,11 +54,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     firstrun.init_app(app)  # after setup: the database exists before the link is issued
 
     from referral.casework import cli as casework_cli
+    from referral.casework import manage as casework_manage
     from referral.casework import routes as casework
 
     app.register_blueprint(casework.intake_blueprint)
     app.register_blueprint(casework.blueprint)
+    app.register_blueprint(casework_manage.blueprint)
     app.cli.add_command(casework_cli.cases_cli)
+    app.cli.add_command(casework_cli.retention_cli)
 
     from referral.demo import cli as demo_cli
 

@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "REFERRAL_STALE_DAYS": 7,
     "REFERRAL_ANSWER_LINK_DAYS": 14,  # a service's answer link expires after this
     "ANSWER_LINK_RATE_LIMIT": "30 per hour",  # per address, on answer-link pages
+    "RETENTION_DAYS": 1826,  # closed cases are erased this long after closing (5 years)
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
     "SQLITE_BUSY_TIMEOUT": 30,
     "SETUP_LINK_MINUTES": 60,  # the first-run setup link expires after this
@@ -84,6 +85,7 @@ ENV_TYPES: dict[str, type] = {
     "REFERRAL_STALE_DAYS": int,
     "REFERRAL_ANSWER_LINK_DAYS": int,
     "ANSWER_LINK_RATE_LIMIT": str,
+    "RETENTION_DAYS": int,
     "SQLITE_BUSY_TIMEOUT": int,
     "SETUP_LINK_MINUTES": int,
     "LOGIN_MAX_FAILURES": int,
@@ -154,6 +156,8 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             "REFERRAL_SECOND_FACTOR=none is for a local demonstration: production refuses to "
             "start without a second factor for supervisors and administrators."
         )
+    if app.config["RETENTION_DAYS"] < 1:
+        raise ConfigurationError("REFERRAL_RETENTION_DAYS is a number of days: 1 or more")
     if app.config["TRUSTED_PROXIES"] < 0:
         raise ConfigurationError("REFERRAL_TRUSTED_PROXIES is a number of proxies: 0 or more")
     app.config["SESSION_COOKIE_SECURE"] = production

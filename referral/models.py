@@ -11,6 +11,7 @@ from referral.auth.models import (
 )
 from referral.casework.models import (
     Case,
+    CaseEvent,
     Draft,
     Gap,
     GapReason,
@@ -33,6 +34,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Case",
+    "CaseEvent",
     "DirectoryVersion",
     "Draft",
     "Gap",

@@ -27,6 +27,7 @@ from referral.auth import operations as auth_operations
 from referral.casework import workflow
 from referral.casework.models import (
     Case,
+    CaseEvent,
     Gap,
     GapReason,
     Referral,
@@ -302,10 +303,52 @@ def store(app: Flask, people: list[Person], screener_id: int) -> list[dict[str, 
     return stored
 
 
+def referred_case(
+    app: Flask,
+    screener_id: int,
+    *,
+    data: dict[str, Any] | None = None,
+    notes: str | None = None,
+    ad_hoc_provider: str = "Casa de apoyo",
+    consent_statistics: bool = True,
+) -> str:
+    """A case (the girl from Honduras in Chiapas unless ``data``) referred to the first option
+    of a need, and to a provider outside the directory for another: its code."""
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        record = validate_record(data or GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, result = store_screening(
+            session,
+            record,
+            catalogue,
+            screener_id=screener_id,
+            details=CaseDetails(True, consent_statistics, notes=notes),
+        )
+        need = next(n for n, options in result.options.items() if options)
+        workflow.refer(
+            session,
+            case,
+            need=need,
+            service_id=result.options[need][0].service,
+            catalogue=catalogue,
+            user_id=screener_id,
+        )
+        workflow.refer_ad_hoc(
+            session,
+            case,
+            need="legal_aid",
+            provider=ad_hoc_provider,
+            reason="Nearest legal aid",
+            user_id=screener_id,
+        )
+        return case.code
+
+
 def clear_cases(app: Flask) -> None:
     """Remove every case and what hangs from it (for hypothesis examples in one test)."""
     with get_db(app).transaction() as session:
         for model in (
+            CaseEvent,
             GapReason,
             Gap,
             ReferralEvent,

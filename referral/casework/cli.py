@@ -1,4 +1,5 @@
-"""`flask --app referral cases import|export-jsonl`: move screening history in and out.
+"""`flask --app referral cases import|export-jsonl|erase` and `retention run`: move screening
+history in and out, erase a case, erase the cases past the retention period.
 
 One JSON object a line: the CONTRACT section 1 record plus ``screened_at``, ``screener``
 (an existing user's email), ``consent_referral`` and ``consent_statistics``, and
@@ -17,11 +18,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlmodel import Session, col, select
 
 from referral.audit.operations import record_audit
 from referral.auth.models import User
+from referral.casework import lifecycle
 from referral.casework.models import Case, Screening
 from referral.casework.routing import translate
 from referral.casework.screening import CaseDetails, store_screening
@@ -188,3 +191,52 @@ def export_command(out: Path | None) -> None:
         record_audit(
             session, "export_made", actor_id=None, object_kind="export", object_id="cases:jsonl"
         )
+
+
+@cases_cli.command("erase")
+@click.argument("code")
+@click.option(
+    "--reason",
+    required=True,
+    type=click.Choice(lifecycle.ERASURE_REASONS),
+    help="Why the case is erased (a code: the audit log keeps codes only).",
+)
+def erase_command(code: str, reason: str) -> None:
+    """Erase one case and everything recorded about it; the audit log keeps its code."""
+    with get_db().transaction() as session:
+        try:
+            erased = lifecycle.erase_by_code(session, code, reason=reason, actor_id=None)
+        except lifecycle.LifecycleError:
+            click.echo(f"No case has the code {code}.", err=True)
+            sys.exit(2)
+    click.echo(f"Erased case {erased.code}: {sum(erased.rows.values())} rows.")
+
+
+retention_cli = AppGroup("retention", help="Erase cases closed longer than the retention period.")
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Only say how many cases are due; change nothing.")
+def retention_run(dry_run: bool) -> None:
+    """Erase every case closed more than REFERRAL_RETENTION_DAYS ago (idempotent: for cron)."""
+    days = int(current_app.config["RETENTION_DAYS"])
+    database = get_db()
+    with database.transaction(write=not dry_run) as session:
+        due = lifecycle.count_due(session, days)
+    if dry_run:
+        click.echo(f"{due} cases closed more than {days} days ago would be erased.")
+        return
+    erased = 0
+    # One transaction a case: an interrupted run keeps what it did, and the next run goes on.
+    for code in codes_due(database, days):
+        with database.transaction() as session:
+            lifecycle.erase_by_code(
+                session, code, reason=lifecycle.ErasureReason.retention, actor_id=None
+            )
+        erased += 1
+    click.echo(f"Erased {erased} cases closed more than {days} days ago.")
+
+
+def codes_due(database: Any, days: int) -> list[str]:
+    with database.transaction(write=False) as session:
+        return list(lifecycle.due_for_erasure(session, days))

@@ -21,6 +21,27 @@ class EventChannel(StrEnum):
     api = "api"  # a system of the service's, through the JSON API
 
 
+class CaseClosedReason(StrEnum):
+    """Why a case was closed (the screener or supervisor chooses one)."""
+
+    services_completed = "services_completed"
+    person_unreachable = "person_unreachable"
+    person_declined = "person_declined"
+    transferred = "transferred"
+    duplicate = "duplicate"
+    other = "other"  # needs a short note, kept with the case and never exported
+
+
+class CaseEventKind(StrEnum):
+    """A step in the life of a case (its history on the manage page)."""
+
+    closed = "closed"
+    reopened = "reopened"
+    handed_over = "handed_over"
+    consent_referral_withdrawn = "consent_referral_withdrawn"
+    consent_statistics_withdrawn = "consent_statistics_withdrawn"
+
+
 class Case(SQLModel, table=True):
     """One person screened, under a non-guessable code. No name is stored."""
 
@@ -29,6 +50,7 @@ class Case(SQLModel, table=True):
         Index("ix_case_file_state_status", "state", "latest_status"),
         Index("ix_case_file_screener", "screener_id", "updated_at"),
         Index("ix_case_file_first_screened", "first_screened_at"),
+        Index("ix_case_file_closed", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -43,6 +65,37 @@ class Case(SQLModel, table=True):
     first_screened_at: datetime = datetime_column(nullable=False)
     created_at: datetime = timestamp_column(nullable=False)
     updated_at: datetime = timestamp_column(nullable=False)
+    # Closed cases leave the working lists; retention erases them after a configured time.
+    closed_at: datetime | None = datetime_column(nullable=True)
+    closed_reason: str | None = Field(default=None, max_length=20)  # CaseClosedReason
+    # Who closed it: a user id (accounts are deactivated, never deleted). No foreign key, so
+    # migration 0011 adds the column in place instead of copying case_file on SQLite.
+    closed_by: int | None = Field(default=None)
+    # The person withdrew consent to statistics: the case leaves every later release.
+    statistics_withdrawn_at: datetime | None = datetime_column(nullable=True)
+
+
+class CaseEvent(SQLModel, table=True):
+    """One step in the life of a case: closed, reopened, handed over, consent withdrawn.
+
+    ``note`` is free text kept with the case (the note of an "other" closure, why a case was
+    reopened), never exported and never in the audit log, which records codes only.
+    """
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case", "case_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=False)
+    )
+    kind: str = Field(max_length=40)  # CaseEventKind
+    reason: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    at: datetime = timestamp_column(nullable=False)
+    by_user_id: int | None = user_fk(nullable=True)  # None: the server console
+    from_user_id: int | None = user_fk(nullable=True)  # a handover's previous screener
+    to_user_id: int | None = user_fk(nullable=True)  # a handover's new screener
 
 
 class Screening(SQLModel, table=True):

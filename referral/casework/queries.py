@@ -21,6 +21,7 @@ from referral.casework.models import (
 from referral.db import session, utcnow
 
 PAGE_SIZE = 50
+CASE_LISTS = ("open", "closed", "all")  # the case list's filter: open cases are the working list
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,18 @@ def case_list(
     code: str | None,
     stale_days: int,
     page: int = 1,
+    which: str = "open",
 ) -> tuple[list[CaseRow], int]:
-    """Cases in reach, newest first, with counts of stale referrals and open gaps."""
+    """Cases in reach, newest first, with counts of stale referrals and open gaps: the open
+    cases (the working list), the closed ones, or ``all``."""
     query = reach.filter(select(Case), Case.state, Case.screener_id)
     count_query = reach.filter(select(func.count()).select_from(Case), Case.state, Case.screener_id)
+    if which in CASE_LISTS[:2]:
+        closed = (
+            col(Case.closed_at).is_(None) if which == "open" else col(Case.closed_at).is_not(None)
+        )
+        query = query.where(closed)
+        count_query = count_query.where(closed)
     if status:
         query = query.where(Case.latest_status == status)
         count_query = count_query.where(Case.latest_status == status)

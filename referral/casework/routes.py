@@ -323,6 +323,9 @@ def index() -> str:
     if status not in {None, "likely", "possible", "not_indicated"}:
         status = None
     code = (request.args.get("code") or "").strip()[:40] or None
+    which = request.args.get("show") or "open"
+    if which not in queries.CASE_LISTS:
+        which = "open"
     # Bounded: a huge page number would overflow the database's integer OFFSET (a 500).
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     rows, total = queries.case_list(
@@ -332,6 +335,7 @@ def index() -> str:
         code=code,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
         page=page,
+        which=which,
     )
     record_audit(
         db_session(),
@@ -346,6 +350,7 @@ def index() -> str:
         total=total,
         status=status,
         code=code or "",
+        which=which,
         page=page,
         page_size=queries.PAGE_SIZE,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],

@@ -62,7 +62,7 @@ class AnswerForm(Form):
 
     def version_number(self) -> int | None:
         try:
-            return int(self.version.data)
+            return int(self.version.data or "")
         except (TypeError, ValueError):
             return None
 

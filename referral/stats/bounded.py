@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, true
 from sqlmodel import Session, col
 
+from referral.casework.lifecycle import counted_in_statistics
 from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
 from referral.seeds.recommendations import gap_reason_codes
 from referral.stats.operations import (
@@ -108,7 +109,11 @@ def public_codes(catalogue: Any) -> dict[str, tuple[str, ...]]:
 
 def _cases(query: Select, year: int, state: str | None) -> Select:
     start, end = year_bounds(year)
-    query = query.where(col(Case.first_screened_at) >= start, col(Case.first_screened_at) < end)
+    query = query.where(
+        col(Case.first_screened_at) >= start,
+        col(Case.first_screened_at) < end,
+        counted_in_statistics(),  # a withdrawn consent leaves every later release
+    )
     if state is not None:
         query = query.where(col(Case.state) == state)
     return query

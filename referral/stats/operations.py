@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select, true
 from sqlmodel import Session, col
 
+from referral.casework.lifecycle import counted_in_statistics
 from referral.casework.models import Case, Gap, GapReason, Referral, Screening, ScreeningForm
 from referral.i18n import local_timezone
 from referral.rules.contract import RECEIVED_STATUSES, ReferralStatus
@@ -87,6 +88,7 @@ def _victims(query: Select, year: int, scope: Scope) -> Select:
             col(Case.latest_status) == "likely",
             col(Case.first_screened_at) >= start,
             col(Case.first_screened_at) < end,
+            counted_in_statistics(),
         )
     )
     if scope.states is not None:

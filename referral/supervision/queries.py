@@ -204,6 +204,18 @@ def _ordered(rows: Sequence[Any], panel: str) -> list[tuple[str, int]]:
     return sorted(pairs, key=lambda p: (-p[1], p[0]))
 
 
+GAP_ENDINGS = ("open", "accepted", "rerouted", "case_closed")  # open, or its closed_reason
+
+
+def gap_endings(session: Session, reach: Reach, filters: Filters) -> list[tuple[str, int]]:
+    """Gap records by how they ended: still open, or their closed_reason. Gaps closed because
+    their case was closed (``case_closed``) are kept apart from those a service closed."""
+    ending = func.coalesce(Gap.closed_reason, literal("open")).label("key")
+    query = select(ending, func.count()).select_from(Gap).where(*_gap_conditions(filters, session))
+    rows = dict(session.execute(_scoped(query, reach, Gap.state).group_by(ending)).all())
+    return [(key, int(rows.get(key, 0))) for key in GAP_ENDINGS]
+
+
 # --- referral outcomes -----------------------------------------------------------------
 
 
@@ -385,8 +397,9 @@ def cases_behind(
     page_size: int = 50,
 ) -> CaseList:
     ids = case_ids(session, reach, filters, panel, key).subquery()
-    # The case itself must be in reach too (its state may have changed since the gap).
-    condition = Case.id.in_(select(ids.c.case_id))
+    # The case itself must be in reach too (its state may have changed since the gap); closed
+    # cases leave this working list (the case list's "closed" filter still finds them).
+    condition = Case.id.in_(select(ids.c.case_id)) & Case.closed_at.is_(None)
     total_query = reach.filter(select(func.count()).select_from(Case).where(condition), Case.state)
     total = int(session.execute(total_query).scalar_one())
     query = reach.filter(select(Case).where(condition), Case.state)

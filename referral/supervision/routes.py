@@ -52,6 +52,12 @@ FIXED_LABELS = {
     "foreign": {"foreign": _l("Foreign"), "national": _l("National")},
 }
 NONE_LABEL = _l("No screening or no form")
+GAP_ENDING_LABELS = {
+    "open": _l("Still open"),
+    "accepted": _l("Closed: a referral was accepted"),
+    "rerouted": _l("Closed: a new routing found an option"),
+    "case_closed": _l("Closed: the case was closed"),
+}
 AGE_BAND_LABELS = {
     "0-11": _l("0 to 11 years"),
     "12-17": _l("12 to 17 years"),
@@ -202,6 +208,10 @@ def dashboard() -> str:
         form=form,
         filters=filters,
         total=queries.gap_total(session, user_reach, filters),
+        gap_endings=[
+            (GAP_ENDING_LABELS[key], count)
+            for key, count in queries.gap_endings(session, user_reach, filters)
+        ],
         gap_panels=gap_panels,
         profile_panels=profile_panels,
         profile_titles=PROFILE_TITLES,

@@ -243,6 +243,38 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/cases/{o['case'].code}/rights",
         row("login", 200, 200, 404, 200),
     ),
+    # The life of a case (issue 16): who may see the case manages it; handover is for
+    # supervisors in reach and admins, erasure for admins. Empty forms come back at the field.
+    "manage.page": (
+        "GET",
+        lambda o: f"/cases/{o['case'].code}/manage",
+        row("login", 200, 200, 404, 200),
+    ),
+    "manage.close": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/close",
+        row("login", 422, 422, 404, 422),
+    ),
+    "manage.reopen": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/reopen",
+        row("login", 422, 422, 404, 422),
+    ),
+    "manage.consent": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/consent",
+        row("login", 422, 422, 404, 422),
+    ),
+    "manage.handover": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/handover",
+        row("login", 404, 422, 404, 422),
+    ),
+    "manage.erase": (
+        "GET",
+        lambda o: f"/cases/{o['case'].code}/erase",
+        row("login", 404, 404, 404, 200),
+    ),
     "cases.referral_sheet": (
         "GET",
         lambda o: f"/referrals/{o['referral'].id}/sheet",
