@@ -31,8 +31,9 @@ from referral.stats.operations import (
 )
 
 CONSENT_NOTE = N_(
-    "Aggregate counts include every case, whether or not the person agreed to the "
-    "statistical use of their data; only the microdata leaves out those who did not."
+    "Aggregate counts include every case except those of people who withdrew their consent "
+    "to the statistical use of their data; the microdata also leaves out everyone who did not "
+    "agree. Releases published before a withdrawal are not changed."
 )
 CATEGORY_LABELS = {
     "men": N_("Men"),

@@ -11,8 +11,9 @@ Definitions (docs/statistics.md):
 - referrals, services received and gaps are those of the year's victims, whenever made;
 - screenings are every screening made in Y (first and re-screenings), of every status.
 
-Aggregate counts include every case, with or without consent to statistical use (only the
-microdata leaves out cases without it); the output says so.
+Aggregate counts include every case, with or without consent to statistical use, except the
+cases whose consent was withdrawn (``statistics_withdrawn_at``); the microdata leaves out
+every case without consent. The output says so.
 """
 
 from __future__ import annotations
