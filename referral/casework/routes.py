@@ -403,6 +403,7 @@ def show(code: str) -> str:
 
 REFERRAL_ERRORS = {
     "no_consent": lambda: _("The person did not agree to be referred: record their consent first."),
+    "case_closed": lambda: _("This case is closed: reopen it before referring."),
     "unknown_service": lambda: _("That service is not in the directory for this need."),
     "already_referred": lambda: _("This case is already referred to that service for this need."),
     "ad_hoc_needs_provider_and_reason": lambda: _("Name the provider and say why."),

@@ -110,6 +110,14 @@ def _event(
     )
 
 
+def _check_referable(case: Case) -> None:
+    """A closed case is reopened before anyone refers it; nobody is referred without consent."""
+    if case.closed_at is not None:
+        raise ReferralError("case_closed")
+    if not case.consent_referral:
+        raise ReferralError("no_consent")
+
+
 def active_referral(session: Session, case_id: int, need: str, service_id: str) -> Referral | None:
     return session.exec(
         select(Referral).where(
@@ -131,8 +139,7 @@ def refer(
     user_id: int,
 ) -> Referral:
     """Refer the case to a directory service for one need (one active referral per pair)."""
-    if not case.consent_referral:
-        raise ReferralError("no_consent")
+    _check_referable(case)
     service = catalogue.services_by_id.get(service_id)
     if service is None or service.need != need:
         raise ReferralError("unknown_service")
@@ -146,8 +153,7 @@ def refer_ad_hoc(
     session: Session, case: Case, *, need: str, provider: str, reason: str, user_id: int
 ) -> Referral:
     """A referral to a provider outside the directory: recorded as an ``ad_hoc`` gap too."""
-    if not case.consent_referral:
-        raise ReferralError("no_consent")
+    _check_referable(case)
     if not provider.strip() or not reason.strip():
         raise ReferralError("ad_hoc_needs_provider_and_reason")
     referral = _new_referral(

@@ -318,3 +318,21 @@ def test_the_dashboard_keeps_gaps_of_closed_cases_apart(app, make_user, login) -
     assert "Closed: the case was closed" in page
     # The cases behind a number are a working list: the closed case leaves it.
     assert code not in client.get(behind).get_data(as_text=True)
+
+
+def test_a_closed_case_is_reopened_before_anyone_refers_it(app, make_user) -> None:
+    from referral.casework import workflow
+
+    screener = make_user("screener")
+    code = referred_case(app, screener.id)
+
+    def refer_closed(session: Session) -> None:
+        case = case_of(session, code)
+        lifecycle.close_case(session, case, reason="duplicate", note=None, user_id=screener.id)
+        with pytest.raises(workflow.ReferralError) as refused:
+            workflow.refer_ad_hoc(
+                session, case, need="shelter", provider="X", reason="Y", user_id=screener.id
+            )
+        assert refused.value.code == "case_closed"
+
+    in_session(app, refer_closed)
