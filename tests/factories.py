@@ -38,6 +38,7 @@ from referral.casework.screening import CaseDetails, store_screening
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
 from referral.rules import validate_record
+from referral.seeds.loader import seed_store
 from tests.conftest import PASSWORD, audit_guard_lifted, csrf_token
 
 # --- screening records -----------------------------------------------------------------------
@@ -156,10 +157,20 @@ SECTIONS: dict[str, dict[str, Any]] = {
         "migration_status": "irregular",
         "vulnerabilities": ["unaccompanied_minor"],
     },
-    "indicators": {"indicators": ["commercial_sex", "threats"], "sector": ""},
+    "indicators": {"q_commercial_sex": "yes", "q_threats": "yes", "sector": ""},
     "needs": {"needs": ["shelter", "medical"], "immediate_danger": "y"},
     "legal": {"consent_referral": "yes", "consent_statistics": "yes", "notes": "Habla poco."},
 }
+
+
+def answers_marking(*codes: str, **answers: str) -> dict[str, str]:
+    """The indicators section's form data that marks ``codes`` (each question answered the way
+    the seeds say marks it, "no" to "Do you have your documents?"), plus ``answers`` given as
+    indicator code = answer."""
+    marked_by = {i.code: i.marked_by for i in seed_store().rules.indicators}
+    data = {f"q_{code}": marked_by[code] for code in codes}
+    data.update({f"q_{code}": answer for code, answer in answers.items()})
+    return data
 
 
 def start_draft(client: FlaskClient) -> str:

@@ -45,6 +45,8 @@ def save_draft(session: Session, draft: Draft, section: str, values: dict[str, A
     """Merge one section's values into the draft (a new dict, so the JSON column is updated)."""
     merged = dict(draft.data)
     merged.update(values)
+    if "answers" in values:  # the ticked-indicator list of an older draft is now answers
+        merged.pop("indicators", None)
     draft.data = merged
     draft.section = section
     draft.updated_at = utcnow()

@@ -64,13 +64,14 @@ def own_draft(key: str) -> Draft:
 
 def build_form(section: str, draft: Draft, formdata: MultiDict | None) -> Any:
     form_class = forms.SECTION_FORMS[section]
-    data = forms.draft_to_form_data(draft.data, section)
+    catalogue = current_catalogue(db_session())
+    data = forms.draft_to_form_data(draft.data, section, catalogue.indicators)
     if section == "person" and formdata is None:
         # FieldList needs one entry per stored child to show them.
         form = form_class(formdata=None, data=data)
     else:
         form = form_class(formdata=formdata, data=data)
-    forms.set_choices(form, current_catalogue(db_session()), current_language())
+    forms.set_choices(form, catalogue, current_language())
     return form
 
 
@@ -166,15 +167,24 @@ def render_section(draft: Draft, section: str, form: Any) -> str:
         following=following,
         rescreen=rescreen,
         saved_at=drafts.saved_at(draft),
+        answer_labels=forms.ANSWER_LABELS,
     )
 
 
 def review(draft: Draft) -> str:
     problems = section_problems(draft)
-    record = forms.record_from_draft(draft.data)
+    catalogue = current_catalogue(db_session())
+    record = forms.record_from_draft(draft.data, catalogue.indicators)
     rescreen = db_session().get(Case, draft.rescreen_case_id) if draft.rescreen_case_id else None
     return render_template(
         "intake/section_review.html",
+        answers=forms.draft_answers(draft.data, catalogue.indicators),
+        answer_labels=forms.ANSWER_LABELS,
+        consent={
+            key: {"yes": _("Yes"), "no": _("No")}.get(str(draft.data.get(key)), "—")
+            for key in ("consent_referral", "consent_statistics")
+        },
+        notes=(draft.data.get("notes") or "").strip(),
         draft=draft,
         form=forms.ReviewForm(),
         section="review",
@@ -191,12 +201,13 @@ def review(draft: Draft) -> str:
 def section_problems(draft: Draft) -> dict[str, list[str]]:
     """Every section's validation messages for the stored draft, section by section."""
     problems: dict[str, list[str]] = {}
+    catalogue = current_catalogue(db_session())
     for section in drafts.SECTIONS[:-1]:
         form_class = forms.SECTION_FORMS[section]
-        data = forms.draft_to_form_data(draft.data, section)
+        data = forms.draft_to_form_data(draft.data, section, catalogue.indicators)
         formdata = to_formdata(data)
         form = form_class(formdata=formdata, meta={"csrf": False})
-        forms.set_choices(form, current_catalogue(db_session()), current_language())
+        forms.set_choices(form, catalogue, current_language())
         if not form.validate():
             problems[section] = [
                 f"{form[name].label.text}: {' '.join(str(e) for e in flatten(errors))}"
@@ -263,12 +274,13 @@ def submit(key: str) -> Response | str:
         consent_referral=draft.data.get("consent_referral") == "yes",
         consent_statistics=draft.data.get("consent_statistics") == "yes",
         notes=(draft.data.get("notes") or "").strip(),
+        answers=forms.draft_answers(draft.data, catalogue.indicators),
     )
     try:
         case = drafts.submit_draft(
             db_session(),
             draft,
-            forms.record_from_draft(draft.data),
+            forms.record_from_draft(draft.data, catalogue.indicators),
             details,
             catalogue,
             lang=current_language(),
@@ -301,7 +313,11 @@ def rescreen(code: str) -> Response:
     latest = queries.latest_screening(db_session(), case)
     catalogue = current_catalogue(db_session())
     known = {row["code"] for row in catalogue.code_lists("es")["languages"]}
-    data = forms.draft_from_record(latest.record, known) if latest else {}
+    data = (
+        forms.draft_from_record(latest.record, known, catalogue.indicators, latest.answers)
+        if latest
+        else {}
+    )
     data["consent_referral"] = "yes" if case.consent_referral else "no"
     data["consent_statistics"] = "yes" if case.consent_statistics else "no"
     data["notes"] = case.notes or ""  # submitting the draft writes them back: never lost

@@ -239,7 +239,7 @@ def test_every_change_is_audited(app, client_in) -> None:
 
 def test_case_list_filters_and_search(app, client_in) -> None:
     likely = new_case(client_in)
-    quiet = new_case(client_in, {"indicators": {"indicators": []}})
+    quiet = new_case(client_in, {"indicators": {"q_commercial_sex": "no", "q_threats": "no"}})
     client_in.get("/cases")  # shows and clears the "screening saved" message
     page = client_in.get("/cases?status=likely").get_data(as_text=True)
     assert likely in page and quiet not in page
