@@ -6,6 +6,7 @@ URL rules of this feature:
     GET/POST /intake/<key>/<section>        intake.section
     POST     /intake/<key>/autosave         intake.autosave     (JSON, from app.js)
     POST     /intake/<key>/submit           intake.submit
+    GET      /intake/<key>/discard          intake.confirm_discard (asks first)
     POST     /intake/<key>/discard          intake.discard
     POST     /cases/<code>/rescreen         intake.rescreen
 and of the case pages (blueprint "cases"), among them:
@@ -78,7 +79,7 @@ def build_form(section: str, draft: Draft, formdata: MultiDict | None) -> Any:
 @intake_blueprint.get("/intake")
 @login_required
 def start() -> str:
-    drafts = (
+    unfinished = (
         db_session()
         .exec(
             select(Draft)
@@ -88,7 +89,12 @@ def start() -> str:
         )
         .all()
     )
-    return render_template("intake/start.html", drafts=drafts)
+    return render_template(
+        "intake/start.html",
+        drafts=[drafts.draft_summary(d) for d in unfinished],
+        sections=drafts.SECTIONS,
+        titles=forms.SECTION_TITLES,
+    )
 
 
 @intake_blueprint.post("/intake")
@@ -294,6 +300,21 @@ def submit(key: str) -> Response | str:
         return redirect(url_for("intake.section", key=key, section=section))
     flash(_("Screening saved. Case %(code)s.", code=case.code), "success")
     return redirect(url_for("cases.show", code=case.code))
+
+
+@intake_blueprint.get("/intake/<key>/discard")
+@login_required
+def confirm_discard(key: str) -> Response | str:
+    """Discarding cannot be undone: it is asked on its own page first."""
+    draft = own_draft(key)
+    if draft.submitted_case_id is not None:
+        return redirect(url_for("intake.start"))
+    return render_template(
+        "intake/discard.html",
+        summary=drafts.draft_summary(draft),
+        sections=drafts.SECTIONS,
+        titles=forms.SECTION_TITLES,
+    )
 
 
 @intake_blueprint.post("/intake/<key>/discard")

@@ -193,6 +193,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/intake/{o['draft'].key}/submit",
         row("login", 302, 404, 404, 404),
     ),
+    "intake.confirm_discard": (
+        "GET",
+        lambda o: f"/intake/{o['spare_draft'].key}/discard",
+        row("login", 200, 404, 404, 404),
+    ),
     "intake.discard": (
         "POST",
         lambda o: f"/intake/{o['spare_draft'].key}/discard",
