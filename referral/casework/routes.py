@@ -354,17 +354,13 @@ MAX_PAGE = 1_000_000
 @login_required
 @db_writes  # the case_list_viewed audit event
 def index() -> str:
-    status = request.args.get("status") or None
-    if status not in {None, "likely", "possible", "not_indicated"}:
-        status = None
-    code = (request.args.get("code") or "").strip()[:40] or None
+    filters = case_filters(request.args)
     # Bounded: a huge page number would overflow the database's integer OFFSET (a 500).
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     rows, total = queries.case_list(
         db_session(),
         current_reach(),
-        status=status,
-        code=code,
+        filters=filters,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
         page=page,
     )
@@ -375,15 +371,46 @@ def index() -> str:
         object_kind="case_list",
         object_id=f"cases:page:{page}",
     )
+    # Filters and sort as query parameters, for the pager's links (empty ones left out).
+    params = {k: v for k, v in vars(filters).items() if v and not (k == "sort" and v == "activity")}
     return render_template(
         "cases/index.html",
         rows=rows,
         total=total,
-        status=status,
-        code=code or "",
+        filters=filters,
+        params=params,
+        status=filters.status,
+        code=filters.code or "",
         page=page,
         page_size=queries.PAGE_SIZE,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
+        age_bands=[*queries.AGE_BANDS, queries.AGE_UNKNOWN],
+        sorts=queries.SORTS,
+        questions=len(current_catalogue(db_session()).indicators),
+    )
+
+
+def case_filters(args: MultiDict) -> queries.CaseFilters:
+    """The case list's query parameters, each kept only when it is one of its list's codes."""
+    lists = current_catalogue(db_session()).code_lists(current_language())
+
+    def one_of(name: str, allowed: Any) -> str | None:
+        value = (args.get(name) or "").strip()
+        return value if value in allowed else None
+
+    def codes(list_name: str) -> set[str]:
+        return {row["code"] for row in lists[list_name]}
+
+    return queries.CaseFilters(
+        status=one_of("status", {"likely", "possible", "not_indicated"}),
+        code=(args.get("code") or "").strip()[:40] or None,
+        state=one_of("state", codes("states")),
+        encounter=one_of("encounter", codes("encounters")),
+        sex=one_of("sex", codes("sexes")),
+        age_band=one_of("age_band", {*queries.AGE_BANDS, queries.AGE_UNKNOWN}),
+        nationality=one_of("nationality", codes("nationalities")),
+        attention=one_of("attention", queries.ATTENTION),
+        sort=one_of("sort", queries.SORTS) or "activity",
     )
 
 
