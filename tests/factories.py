@@ -130,6 +130,7 @@ def create_user(
     language: str = "es",
     password: str = PASSWORD,
     active: bool = True,
+    display_name: str = "",
 ) -> Any:
     """An account created as the CLI creates it."""
     data = auth_operations.AccountData(
@@ -137,6 +138,7 @@ def create_user(
         role=role,
         states=list(states),
         national=national,
+        display_name=display_name,
         language=language,
         active=active,
     )

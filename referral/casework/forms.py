@@ -416,14 +416,30 @@ class AdHocReferralForm(FlaskForm):
         self.need.choices = [("", _l("Choose…")), *((n["code"], n["label"]) for n in needs)]
 
 
+NOTE_MAX = 2000
+
+
 class StatusForm(FlaskForm):
     status = SelectField(_l("New status"), validators=[InputRequired(_l("Choose a status."))])
     reason_code = SelectField(_l("Reason"), choices=[], validate_choice=False)
+    note = TextAreaField(
+        _l("Note (optional; needed when the reason is “other”)"),
+        description=_l(
+            "Kept with the case like its notes, never exported. "
+            "Do not write the person's name or contact details."
+        ),
+        validators=[Length(max=NOTE_MAX)],
+    )
     version = IntegerField(validators=[InputRequired()])
 
     def validate_reason_code(self, field: Any) -> None:
         if self.status.data in REASON_REQUIRED_STATUSES and field.data not in REASONS:
             raise ValidationError(_l("This status needs a reason: choose one."))
+
+    def validate_note(self, field: Any) -> None:
+        reason_applies = self.status.data in REASON_REQUIRED_STATUSES
+        if reason_applies and self.reason_code.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("The reason is “other”: say what happened in a note."))
 
 
 def status_choices(referral: Referral, catalogue: Catalogue, lang: str) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from referral.access import Reach, load_or_404
+from referral.auth.models import User
 from referral.casework.models import (
     Case,
     Gap,
@@ -203,6 +204,7 @@ class TimelineEntry:
     kind: str  # screening | referral | gap_opened | gap_closed
     item: Any
     extra: Any = None
+    actor: str | None = None  # who acted, for a referral event made by an account
 
 
 def timeline(session: Session, case: Case) -> list[TimelineEntry]:
@@ -216,8 +218,25 @@ def timeline(session: Session, case: Case) -> list[TimelineEntry]:
         events = session.exec(
             select(ReferralEvent).where(col(ReferralEvent.referral_id).in_(list(referrals)))
         ).all()
+        user_ids = {e.by_user_id for e in events if e.by_user_id is not None}
+        names = (
+            {
+                user.id: user.display_name or user.email
+                for user in session.exec(select(User).where(col(User.id).in_(user_ids))).all()
+            }
+            if user_ids
+            else {}
+        )
         for event in events:
-            entries.append(TimelineEntry(event.at, "referral", event, referrals[event.referral_id]))
+            entries.append(
+                TimelineEntry(
+                    event.at,
+                    "referral",
+                    event,
+                    referrals[event.referral_id],
+                    actor=names.get(event.by_user_id) if event.by_user_id else None,
+                )
+            )
     for gap in session.exec(select(Gap).where(Gap.case_id == case.id)).all():
         entries.append(TimelineEntry(gap.opened_at, "gap_opened", gap))
         if gap.closed_at is not None:

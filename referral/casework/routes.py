@@ -467,6 +467,7 @@ REFERRAL_ERRORS = {
     "unknown_status": lambda: _("Choose a status from the list."),
     "transition_not_allowed": lambda: _("A referral in this status cannot change to that one."),
     "reason_required": lambda: _("This status needs a reason: choose one."),
+    "note_required": lambda: _("The reason is “other”: say what happened in a note."),
 }
 
 
@@ -550,6 +551,7 @@ def refer_ad_hoc(code: str) -> Response | str:
 @blueprint.post("/referrals/<int:referral_id>/status")
 @login_required
 def referral_status(referral_id: int) -> Response | tuple[str, int]:
+    """Change a referral's status; a note may go with it (kept with the case, never exported)."""
     referral, case = load_referral(referral_id, current_reach())
     form = StatusForm()
     catalogue = current_catalogue(db_session())
@@ -560,8 +562,15 @@ def referral_status(referral_id: int) -> Response | tuple[str, int]:
     if form.version.data is not None and form.version.data != referral.version:
         return conflict_page(referral, case, form), 409
     if not form.validate():
-        flash(_("Choose a status, and a reason when it needs one."), "error")
-        return redirect(url_for("cases.show", code=case.code) + f"#referral-{referral.id}")
+        # Shown again with what was typed (the note too) and each problem at its field.
+        page = render_template(
+            "cases/status_change.html",
+            referral=referral,
+            case=case,
+            form=form,
+            choices=status_choices(referral, catalogue, language),
+        )
+        return page, 400
     try:
         workflow.change_status(
             db_session(),
@@ -570,6 +579,7 @@ def referral_status(referral_id: int) -> Response | tuple[str, int]:
             reason_code=form.reason_code.data or None,
             expected_version=form.version.data,
             user_id=current_user.id,
+            answer=workflow.Answer(note=form.note.data),
         )
     except workflow.ReferralConflict as conflict:
         return conflict_page(conflict.referral, case, form), 409
