@@ -230,10 +230,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/cases/{o['case'].code}/referrals/ad-hoc",
         row("login", 302, 302, 404, 302),
     ),
+    # Posted without a status: the form comes back (400) with the problem at its field.
     "cases.referral_status": (
         "POST",
         lambda o: f"/referrals/{o['referral'].id}/status",
-        row("login", 302, 302, 404, 302),
+        row("login", 400, 400, 404, 400),
     ),
     "cases.referral_sheet": (
         "GET",

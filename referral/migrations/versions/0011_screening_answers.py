@@ -18,13 +18,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, not a batch: SQLite (3.35+) does both in place, while a batch would
+# copy and drop the screening table, which screening_form and referral rows point at.
 def upgrade() -> None:
-    with op.batch_alter_table("screening") as batch:
-        batch.add_column(sa.Column("answers", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("questions_not_asked", sa.Integer(), nullable=True))
+    op.add_column("screening", sa.Column("answers", sa.JSON(), nullable=True))
+    op.add_column("screening", sa.Column("questions_not_asked", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("screening") as batch:
-        batch.drop_column("questions_not_asked")
-        batch.drop_column("answers")
+    op.drop_column("screening", "questions_not_asked")
+    op.drop_column("screening", "answers")
