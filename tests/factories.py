@@ -39,6 +39,7 @@ from referral.casework.screening import CaseDetails, store_screening
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
 from referral.rules import validate_record
+from referral.seeds.loader import seed_store
 from tests.conftest import PASSWORD, audit_guard_lifted, csrf_token
 
 # The pure builder of records lives with the rules tests (they import no Flask); shared here.
@@ -106,6 +107,7 @@ def create_user(
     password: str = PASSWORD,
     active: bool = True,
     services: tuple[str, ...] | list[str] = (),
+    display_name: str = "",
 ) -> Any:
     """An account created as the CLI creates it (a provider's with its ``services``)."""
     data = auth_operations.AccountData(
@@ -113,6 +115,7 @@ def create_user(
         role=role,
         states=list(states),
         national=national,
+        display_name=display_name,
         language=language,
         active=active,
         services=list(services),
@@ -134,10 +137,20 @@ SECTIONS: dict[str, dict[str, Any]] = {
         "migration_status": "irregular",
         "vulnerabilities": ["unaccompanied_minor"],
     },
-    "indicators": {"indicators": ["commercial_sex", "threats"], "sector": ""},
+    "indicators": {"q_commercial_sex": "yes", "q_threats": "yes", "sector": ""},
     "needs": {"needs": ["shelter", "medical"], "immediate_danger": "y"},
     "legal": {"consent_referral": "yes", "consent_statistics": "yes", "notes": "Habla poco."},
 }
+
+
+def answers_marking(*codes: str, **answers: str) -> dict[str, str]:
+    """The indicators section's form data that marks ``codes`` (each question answered the way
+    the seeds say marks it, "no" to "Do you have your documents?"), plus ``answers`` given as
+    indicator code = answer."""
+    marked_by = {i.code: i.marked_by for i in seed_store().rules.indicators}
+    data = {f"q_{code}": marked_by[code] for code in codes}
+    data.update({f"q_{code}": answer for code, answer in answers.items()})
+    return data
 
 
 def start_draft(client: FlaskClient) -> str:

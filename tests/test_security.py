@@ -305,7 +305,7 @@ def test_a_rescreening_keeps_the_case_notes(app, make_user, login) -> None:
 
     from referral.casework.models import Case
     from referral.db import get_db
-    from tests.factories import fill_all, post_section, submit
+    from tests.factories import answers_marking, fill_all, post_section, submit
 
     client = app.test_client()
     login(client, make_user("screener", ("MX-CHP",)))
@@ -316,7 +316,7 @@ def test_a_rescreening_keeps_the_case_notes(app, make_user, login) -> None:
     key = re.search(r"/intake/([^/]+)/encounter", started.headers["Location"]).group(1)
     legal = client.get(f"/intake/{key}/legal").get_data(as_text=True)
     assert "Habla poco." in legal  # the notes come back in the new draft
-    post_section(client, key, "indicators", {"indicators": ["commercial_sex", "violence"]})
+    post_section(client, key, "indicators", answers_marking("commercial_sex", "violence"))
     assert code in submit(client, key).headers["Location"]
     with get_db(app).transaction(write=False) as session:
         case = session.exec(select(Case).where(Case.code == code)).one()

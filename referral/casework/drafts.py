@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
@@ -45,6 +46,8 @@ def save_draft(session: Session, draft: Draft, section: str, values: dict[str, A
     """Merge one section's values into the draft (a new dict, so the JSON column is updated)."""
     merged = dict(draft.data)
     merged.update(values)
+    if "answers" in values:  # the ticked-indicator list of an older draft is now answers
+        merged.pop("indicators", None)
     draft.data = merged
     draft.section = section
     draft.updated_at = utcnow()
@@ -97,6 +100,50 @@ def submit_draft(
     session.add(target)
     session.flush()
     return case
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """What tells one unfinished screening from another without identifying the person."""
+
+    draft: Draft
+    encounter: str | None
+    state: str | None
+    age: int | None  # None: not typed yet, or not known (then ``age_unknown``)
+    age_unknown: bool
+    clearly_adult: bool
+    sex: str | None
+    section: str  # the step reached
+
+    @property
+    def minor(self) -> bool:
+        """A child, or of unknown age and not clearly an adult (presumed a minor)."""
+        if self.age_unknown:
+            return not self.clearly_adult
+        return self.age is not None and self.age < 18
+
+    @property
+    def person_recorded(self) -> bool:
+        return self.age is not None or self.age_unknown or self.sex is not None
+
+    @property
+    def step(self) -> int:
+        return SECTIONS.index(self.section) + 1 if self.section in SECTIONS else 1
+
+
+def draft_summary(draft: Draft) -> DraftSummary:
+    data = draft.data or {}
+    age = data.get("age")
+    return DraftSummary(
+        draft=draft,
+        encounter=data.get("encounter") or None,
+        state=data.get("state") or None,
+        age=age if isinstance(age, int) and not isinstance(age, bool) else None,
+        age_unknown=bool(data.get("age_unknown")),
+        clearly_adult=bool(data.get("clearly_adult")),
+        sex=data.get("sex") or None,
+        section=draft.section,
+    )
 
 
 def saved_at(draft: Draft) -> str:

@@ -6,6 +6,7 @@ Every field keeps what was typed when validation fails; messages are in the user
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, cast
 
 from flask_babel import gettext
@@ -30,12 +31,24 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from referral.casework.models import Referral
 from referral.casework.workflow import REASONS, TRANSITIONS
 from referral.forms import Form as FlaskForm  # every posted form's shared checks
-from referral.rules import Catalogue
-from referral.rules.contract import REASON_REQUIRED_STATUSES
+from referral.rules import Catalogue, Indicator, indicators_from_answers
+from referral.rules.contract import INDICATORS, REASON_REQUIRED_STATUSES, QuestionAnswer
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 MAX_COMPANIONS = 12
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
+NOT_ASKED = QuestionAnswer.not_asked.value
+ANSWER_LABELS = {
+    QuestionAnswer.yes.value: _l("Yes"),
+    QuestionAnswer.no.value: _l("No"),
+    QuestionAnswer.not_asked.value: _l("Not asked"),
+    QuestionAnswer.prefers_not_to_say.value: _l("Prefers not to say"),
+}
+QUESTION_PREFIX = "q_"  # the form field of each indicator's question: q_<indicator code>
+
+
+def question_field(code: str) -> str:
+    return QUESTION_PREFIX + code
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -118,8 +131,14 @@ class PersonForm(FlaskForm):
 
 
 class IndicatorsForm(FlaskForm):
-    indicators = MultiCheckboxField(_l("What the person has told you or you have seen"))
+    """One question per indicator (fields q_<code>, added below), each answered yes, no, not
+    asked or prefers not to say; the seeds say which answer marks the indicator."""
+
     sector = SelectField(_l("Where was the person made to work? (optional)"))
+
+
+for _code in INDICATORS:  # labels and choices come from the seeds (set_choices)
+    setattr(IndicatorsForm, question_field(_code), RadioField(default=NOT_ASKED))
 
 
 class NeedsForm(FlaskForm):
@@ -207,7 +226,10 @@ def set_choices(form: FlaskForm, catalogue: Catalogue, lang: str) -> None:
         for entry in form.companions:
             entry.form.sex.choices = [("", _l("Choose…")), *pairs("sexes")]
     elif isinstance(form, IndicatorsForm):
-        form.indicators.choices = [(i.code, i.text("label", lang)) for i in catalogue.indicators]
+        for indicator in catalogue.indicators:
+            question = form[question_field(indicator.code)]
+            question.label.text = indicator.text("question", lang)
+            question.choices = [(a, ANSWER_LABELS[a]) for a in indicator.answers]
         form.sector.choices = [("", _l("Not known or not applicable")), *pairs("sectors")]
     elif isinstance(form, NeedsForm):
         form.needs.choices = pairs("needs")
@@ -216,8 +238,15 @@ def set_choices(form: FlaskForm, catalogue: Catalogue, lang: str) -> None:
 def section_values(form: FlaskForm, section: str) -> dict[str, Any]:
     """The section's values as stored in the draft (what the person typed, even if invalid)."""
     values: dict[str, Any] = {}
+    answers: dict[str, str] = {}
     for name, field in form._fields.items():
         if name == "csrf_token":
+            continue
+        if name.startswith(QUESTION_PREFIX):
+            # Only an answer the question offers is kept; anything else reads as not asked.
+            offered = {choice[0] for choice in cast(RadioField, field).choices or []}
+            if field.data in offered:
+                answers[name.removeprefix(QUESTION_PREFIX)] = field.data
             continue
         if name == "companions":
             values[name] = [
@@ -228,6 +257,8 @@ def section_values(form: FlaskForm, section: str) -> dict[str, Any]:
             values[name] = raw_value(field)
         else:
             values[name] = field.data
+    if isinstance(form, IndicatorsForm):
+        values["answers"] = answers
     return values
 
 
@@ -239,19 +270,44 @@ def raw_value(field: Field) -> Any:
     return raw or None
 
 
-def draft_to_form_data(data: dict[str, Any], section: str) -> dict[str, Any]:
+def draft_answers(data: dict[str, Any], indicators: Sequence[Indicator]) -> dict[str, str]:
+    """Every question's answer in a draft (not asked unless answered).
+
+    A draft saved before questions had answers holds the list of indicators the screener
+    ticked (``indicators``); each ticked one reads as the answer that marks it, so such a
+    draft loads and means what it meant.
+    """
+    stored = data.get("answers")
+    if isinstance(stored, dict):
+        given = stored
+    else:
+        ticked = set(data.get("indicators") or [])
+        given = {i.code: i.marked_by for i in indicators if i.code in ticked}
+    return {
+        i.code: given[i.code] if given.get(i.code) in i.answers else NOT_ASKED for i in indicators
+    }
+
+
+def draft_to_form_data(
+    data: dict[str, Any], section: str, indicators: Sequence[Indicator] = ()
+) -> dict[str, Any]:
     """Draft values in the shape WTForms takes as ``data=`` for this section."""
     form_class = SECTION_FORMS[section]
     names = [n for n in form_class.__dict__ if not n.startswith("_")]
     out = {name: data[name] for name in names if name in data}
+    if section == "indicators":
+        for code, answer in draft_answers(data, indicators).items():
+            out[question_field(code)] = answer
     for key in ("consent_referral", "consent_statistics"):
         if key in out and isinstance(out[key], bool):
             out[key] = "yes" if out[key] else "no"
     return out
 
 
-def record_from_draft(data: dict[str, Any]) -> dict[str, Any]:
-    """The CONTRACT screening record built from a draft (validated by the rules core next)."""
+def record_from_draft(data: dict[str, Any], indicators: Sequence[Indicator]) -> dict[str, Any]:
+    """The CONTRACT screening record built from a draft (validated by the rules core next).
+
+    Its indicators are those the answers mark (the seeds say which answer marks each)."""
 
     def as_int(value: Any) -> Any:
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -273,7 +329,7 @@ def record_from_draft(data: dict[str, Any]) -> dict[str, Any]:
         "languages": languages,
         "migration_status": data.get("migration_status") or "",
         "encounter": data.get("encounter") or "",
-        "indicators": list(data.get("indicators") or []),
+        "indicators": indicators_from_answers(draft_answers(data, indicators), indicators),
         "sector": data.get("sector") or None,
         "vulnerabilities": list(data.get("vulnerabilities") or []),
         "companions": [
@@ -290,9 +346,21 @@ def record_from_draft(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def draft_from_record(record: dict[str, Any], known_languages: set[str]) -> dict[str, Any]:
-    """Draft values that reproduce a stored record (to start a re-screening from it)."""
+def draft_from_record(
+    record: dict[str, Any],
+    known_languages: set[str],
+    indicators: Sequence[Indicator],
+    answers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Draft values that reproduce a stored screening (to start a re-screening from it): its
+    answers, or, for a record stored without them, the marking answer to each indicator."""
     data = dict(record)
+    present = set(data.pop("indicators", None) or [])
+    data["answers"] = (
+        dict(answers)
+        if answers is not None
+        else {i.code: i.marked_by for i in indicators if i.code in present}
+    )
     data["age_unknown"] = record.get("age") is None
     data["sector"] = record.get("sector") or ""
     languages = record.get("languages", [])
@@ -315,6 +383,7 @@ FIELD_SECTION = {
     "vulnerabilities": "person",
     "companions": "person",
     "indicators": "indicators",
+    "answers": "indicators",
     "sector": "indicators",
     "needs": "needs",
     "immediate_danger": "needs",
@@ -348,14 +417,30 @@ class AdHocReferralForm(FlaskForm):
         self.need.choices = [("", _l("Choose…")), *((n["code"], n["label"]) for n in needs)]
 
 
+NOTE_MAX = 2000
+
+
 class StatusForm(FlaskForm):
     status = SelectField(_l("New status"), validators=[InputRequired(_l("Choose a status."))])
     reason_code = SelectField(_l("Reason"), choices=[], validate_choice=False)
+    note = TextAreaField(
+        _l("Note (optional; needed when the reason is “other”)"),
+        description=_l(
+            "Kept with the case like its notes, never exported. "
+            "Do not write the person's name or contact details."
+        ),
+        validators=[Length(max=NOTE_MAX)],
+    )
     version = IntegerField(validators=[InputRequired()])
 
     def validate_reason_code(self, field: Any) -> None:
         if self.status.data in REASON_REQUIRED_STATUSES and field.data not in REASONS:
             raise ValidationError(_l("This status needs a reason: choose one."))
+
+    def validate_note(self, field: Any) -> None:
+        reason_applies = self.status.data in REASON_REQUIRED_STATUSES
+        if reason_applies and self.reason_code.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("The reason is “other”: say what happened in a note."))
 
 
 def status_choices(referral: Referral, catalogue: Catalogue, lang: str) -> list[tuple[str, str]]:

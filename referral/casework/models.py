@@ -131,6 +131,10 @@ class Screening(SQLModel, table=True):
     minor: bool
     foreign: bool
     nationality: str = Field(max_length=2)
+    # The answer to each screening question (QuestionAnswer), not part of the CONTRACT
+    # record: None when the record came without answers (API, CLI, import, or before them).
+    answers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    questions_not_asked: int | None = Field(default=None)
 
 
 class ScreeningForm(SQLModel, table=True):

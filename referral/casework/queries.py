@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort
-from sqlalchemy import func
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, type_coerce
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from referral.access import Reach, load_or_404
+from referral.auth.models import User
 from referral.casework.models import (
     Case,
     Gap,
@@ -18,10 +21,40 @@ from referral.casework.models import (
     ReferralEvent,
     Screening,
 )
-from referral.db import session, utcnow
+from referral.db import UTCDateTime, session, utcnow
+from referral.rules.contract import ReferralStatus
 
 PAGE_SIZE = 50
 CASE_LISTS = ("open", "closed", "all")  # the case list's filter: open cases are the working list
+
+
+# Age bands of the case list: children apart from adolescents, then adults; unknown apart.
+AGE_BANDS: dict[str, tuple[int, int]] = {
+    "0-11": (0, 11),
+    "12-17": (12, 17),
+    "18-29": (18, 29),
+    "30-59": (30, 59),
+    "60+": (60, 120),
+}
+AGE_UNKNOWN = "unknown"
+ATTENTION = ("gaps", "awaiting", "stale")  # open gaps, referrals awaiting, unanswered too long
+SORTS = ("activity", "oldest_activity", "first_screened", "gaps", "awaiting")
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What the case list is narrowed to and ordered by (query parameters, checked)."""
+
+    status: str | None = None
+    code: str | None = None
+    state: str | None = None
+    encounter: str | None = None
+    sex: str | None = None
+    age_band: str | None = None
+    nationality: str | None = None
+    attention: str | None = None
+    sort: str = "activity"
+    show: str = "open"  # open cases (the working list), closed ones, or all
 
 
 @dataclass(frozen=True)
@@ -29,67 +62,144 @@ class CaseRow:
     case: Case
     stale_referrals: int
     open_gaps: int
+    awaiting: int = 0  # referrals requested and not yet answered by the service
+    last_activity: datetime | None = None  # the latest screening or referral change
+    age: int | None = None
+    minor: bool = False
+    sex: str = "unknown"
+    nationality: str = "ZZ"
+    encounter: str = ""
+    questions_not_asked: int | None = None  # None: screened without the questions (API, import)
+
+    @property
+    def age_band(self) -> str:
+        if self.age is None:
+            return AGE_UNKNOWN
+        return next(band for band, (low, high) in AGE_BANDS.items() if low <= self.age <= high)
 
 
 def case_list(
     session: Session,
     reach: Reach,
     *,
-    status: str | None,
-    code: str | None,
+    status: str | None = None,
+    code: str | None = None,
     stale_days: int,
     page: int = 1,
-    which: str = "open",
+    filters: CaseFilters | None = None,
 ) -> tuple[list[CaseRow], int]:
-    """Cases in reach, newest first, with counts of stale referrals and open gaps: the open
-    cases (the working list), the closed ones, or ``all``."""
-    query = reach.filter(select(Case), Case.state, Case.screener_id)
-    count_query = reach.filter(select(func.count()).select_from(Case), Case.state, Case.screener_id)
-    if which in CASE_LISTS[:2]:
-        closed = (
-            col(Case.closed_at).is_(None) if which == "open" else col(Case.closed_at).is_not(None)
-        )
-        query = query.where(closed)
-        count_query = count_query.where(closed)
-    if status:
-        query = query.where(Case.latest_status == status)
-        count_query = count_query.where(Case.latest_status == status)
-    if code:
-        pattern = code.strip().upper()
-        query = query.where(col(Case.code).contains(pattern))
-        count_query = count_query.where(col(Case.code).contains(pattern))
-    total = session.exec(count_query).one()
-    cases = session.exec(
-        query.order_by(col(Case.updated_at).desc(), col(Case.id).desc())
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    ids = [c.id for c in cases]
+    """The working list of cases in reach (a SQL WHERE), filtered and ordered in SQL, with each
+    case's latest screening facts and its open gaps and referrals awaiting an answer."""
+    f = filters or CaseFilters(status=status, code=code)
     stale_before = utcnow() - timedelta(days=stale_days)
-    stale = (
-        dict(
-            session.exec(
-                select(Referral.case_id, func.count())
-                .where(col(Referral.case_id).in_(ids), Referral.status == "requested")
-                .where(Referral.updated_at < stale_before)
-                .group_by(col(Referral.case_id))
-            ).all()
-        )
-        if ids
-        else {}
-    )
     gaps = (
-        dict(
-            session.exec(
-                select(Gap.case_id, func.count())
-                .where(col(Gap.case_id).in_(ids), col(Gap.closed_at).is_(None))
-                .group_by(col(Gap.case_id))
-            ).all()
-        )
-        if ids
-        else {}
+        select(func.count())
+        .where(Gap.case_id == Case.id, col(Gap.closed_at).is_(None))
+        .correlate(Case)
+        .scalar_subquery()
     )
-    rows = [CaseRow(c, stale.get(c.id, 0), gaps.get(c.id, 0)) for c in cases]
+    awaiting = (
+        select(func.count())
+        .where(Referral.case_id == Case.id, Referral.status == ReferralStatus.requested)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    stale = (
+        select(func.count())
+        .where(Referral.case_id == Case.id, Referral.status == ReferralStatus.requested)
+        .where(Referral.updated_at < stale_before)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    last_referral = (
+        select(func.max(Referral.updated_at))
+        .where(Referral.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    last_activity = type_coerce(
+        sql_case(
+            (last_referral > Case.updated_at, last_referral),
+            else_=Case.updated_at,
+        ),
+        UTCDateTime(),
+    )
+    latest = Screening.id == Case.latest_screening_id
+    conditions: list[Any] = []
+    if f.status:
+        conditions.append(Case.latest_status == f.status)
+    if f.code:
+        conditions.append(col(Case.code).contains(f.code.strip().upper()))
+    if f.state:
+        conditions.append(Case.state == f.state)
+    if f.encounter:
+        conditions.append(Screening.encounter == f.encounter)
+    if f.sex:
+        conditions.append(Screening.sex == f.sex)
+    if f.nationality:
+        conditions.append(Screening.nationality == f.nationality)
+    if f.age_band == AGE_UNKNOWN:
+        conditions.append(col(Screening.age).is_(None))
+    elif f.age_band in AGE_BANDS:
+        low, high = AGE_BANDS[f.age_band]
+        conditions.append(col(Screening.age).between(low, high))
+    if f.show == "open":
+        conditions.append(col(Case.closed_at).is_(None))
+    elif f.show == "closed":
+        conditions.append(col(Case.closed_at).is_not(None))
+    if f.attention == "gaps":
+        conditions.append(gaps > 0)
+    elif f.attention == "awaiting":
+        conditions.append(awaiting > 0)
+    elif f.attention == "stale":
+        conditions.append(stale > 0)
+
+    def narrowed(query: Any) -> Any:
+        query = reach.filter(query.outerjoin(Screening, latest), Case.state, Case.screener_id)
+        return query.where(*conditions) if conditions else query
+
+    total = session.exec(narrowed(select(func.count()).select_from(Case))).one()
+    order = {
+        "activity": [last_activity.desc()],
+        "oldest_activity": [last_activity.asc()],
+        "first_screened": [col(Case.first_screened_at).desc()],
+        "gaps": [gaps.desc(), last_activity.desc()],
+        "awaiting": [awaiting.desc(), last_activity.desc()],
+    }[f.sort if f.sort in SORTS else "activity"]
+    query = narrowed(
+        sa_select(
+            Case,
+            stale,
+            gaps,
+            awaiting,
+            last_activity,
+            col(Screening.age),
+            col(Screening.minor),
+            col(Screening.sex),
+            col(Screening.nationality),
+            col(Screening.encounter),
+            col(Screening.questions_not_asked),
+        ).select_from(Case)
+    )
+    found = session.execute(
+        query.order_by(*order, col(Case.id).desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    rows = [
+        CaseRow(
+            case=row[0],
+            stale_referrals=row[1] or 0,
+            open_gaps=row[2] or 0,
+            awaiting=row[3] or 0,
+            last_activity=row[4],
+            age=row[5],
+            minor=bool(row[6]) if row[6] is not None else False,
+            sex=row[7] or "unknown",
+            nationality=row[8] or "ZZ",
+            encounter=row[9] or "",
+            questions_not_asked=row[10],
+        )
+        for row in found
+    ]
     return rows, total
 
 
@@ -99,6 +209,7 @@ class TimelineEntry:
     kind: str  # screening | referral | gap_opened | gap_closed
     item: Any
     extra: Any = None
+    actor: str | None = None  # who acted, for a referral event made by an account
 
 
 def timeline(session: Session, case: Case) -> list[TimelineEntry]:
@@ -112,8 +223,25 @@ def timeline(session: Session, case: Case) -> list[TimelineEntry]:
         events = session.exec(
             select(ReferralEvent).where(col(ReferralEvent.referral_id).in_(list(referrals)))
         ).all()
+        user_ids = {e.by_user_id for e in events if e.by_user_id is not None}
+        names = (
+            {
+                user.id: user.display_name or user.email
+                for user in session.exec(select(User).where(col(User.id).in_(user_ids))).all()
+            }
+            if user_ids
+            else {}
+        )
         for event in events:
-            entries.append(TimelineEntry(event.at, "referral", event, referrals[event.referral_id]))
+            entries.append(
+                TimelineEntry(
+                    event.at,
+                    "referral",
+                    event,
+                    referrals[event.referral_id],
+                    actor=names.get(event.by_user_id) if event.by_user_id else None,
+                )
+            )
     for gap in session.exec(select(Gap).where(Gap.case_id == case.id)).all():
         entries.append(TimelineEntry(gap.opened_at, "gap_opened", gap))
         if gap.closed_at is not None:

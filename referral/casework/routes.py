@@ -6,6 +6,7 @@ URL rules of this feature:
     GET/POST /intake/<key>/<section>        intake.section
     POST     /intake/<key>/autosave         intake.autosave     (JSON, from app.js)
     POST     /intake/<key>/submit           intake.submit
+    GET      /intake/<key>/discard          intake.confirm_discard (asks first)
     POST     /intake/<key>/discard          intake.discard
     POST     /cases/<code>/rescreen         intake.rescreen
 and of the case pages (blueprint "cases"), among them:
@@ -66,20 +67,21 @@ def own_draft(key: str) -> Draft:
 
 def build_form(section: str, draft: Draft, formdata: MultiDict | None) -> Any:
     form_class = forms.SECTION_FORMS[section]
-    data = forms.draft_to_form_data(draft.data, section)
+    catalogue = current_catalogue(db_session())
+    data = forms.draft_to_form_data(draft.data, section, catalogue.indicators)
     if section == "person" and formdata is None:
         # FieldList needs one entry per stored child to show them.
         form = form_class(formdata=None, data=data)
     else:
         form = form_class(formdata=formdata, data=data)
-    forms.set_choices(form, current_catalogue(db_session()), current_language())
+    forms.set_choices(form, catalogue, current_language())
     return form
 
 
 @intake_blueprint.get("/intake")
 @login_required
 def start() -> str:
-    drafts = (
+    unfinished = (
         db_session()
         .exec(
             select(Draft)
@@ -89,7 +91,12 @@ def start() -> str:
         )
         .all()
     )
-    return render_template("intake/start.html", drafts=drafts)
+    return render_template(
+        "intake/start.html",
+        drafts=[drafts.draft_summary(d) for d in unfinished],
+        sections=drafts.SECTIONS,
+        titles=forms.SECTION_TITLES,
+    )
 
 
 @intake_blueprint.post("/intake")
@@ -168,15 +175,24 @@ def render_section(draft: Draft, section: str, form: Any) -> str:
         following=following,
         rescreen=rescreen,
         saved_at=drafts.saved_at(draft),
+        answer_labels=forms.ANSWER_LABELS,
     )
 
 
 def review(draft: Draft) -> str:
     problems = section_problems(draft)
-    record = forms.record_from_draft(draft.data)
+    catalogue = current_catalogue(db_session())
+    record = forms.record_from_draft(draft.data, catalogue.indicators)
     rescreen = db_session().get(Case, draft.rescreen_case_id) if draft.rescreen_case_id else None
     return render_template(
         "intake/section_review.html",
+        answers=forms.draft_answers(draft.data, catalogue.indicators),
+        answer_labels=forms.ANSWER_LABELS,
+        consent={
+            key: {"yes": _("Yes"), "no": _("No")}.get(str(draft.data.get(key)), "—")
+            for key in ("consent_referral", "consent_statistics")
+        },
+        notes=(draft.data.get("notes") or "").strip(),
         draft=draft,
         form=forms.ReviewForm(),
         section="review",
@@ -193,12 +209,13 @@ def review(draft: Draft) -> str:
 def section_problems(draft: Draft) -> dict[str, list[str]]:
     """Every section's validation messages for the stored draft, section by section."""
     problems: dict[str, list[str]] = {}
+    catalogue = current_catalogue(db_session())
     for section in drafts.SECTIONS[:-1]:
         form_class = forms.SECTION_FORMS[section]
-        data = forms.draft_to_form_data(draft.data, section)
+        data = forms.draft_to_form_data(draft.data, section, catalogue.indicators)
         formdata = to_formdata(data)
         form = form_class(formdata=formdata, meta={"csrf": False})
-        forms.set_choices(form, current_catalogue(db_session()), current_language())
+        forms.set_choices(form, catalogue, current_language())
         if not form.validate():
             problems[section] = [
                 f"{form[name].label.text}: {' '.join(str(e) for e in flatten(errors))}"
@@ -265,12 +282,13 @@ def submit(key: str) -> Response | str:
         consent_referral=draft.data.get("consent_referral") == "yes",
         consent_statistics=draft.data.get("consent_statistics") == "yes",
         notes=(draft.data.get("notes") or "").strip(),
+        answers=forms.draft_answers(draft.data, catalogue.indicators),
     )
     try:
         case = drafts.submit_draft(
             db_session(),
             draft,
-            forms.record_from_draft(draft.data),
+            forms.record_from_draft(draft.data, catalogue.indicators),
             details,
             catalogue,
             lang=current_language(),
@@ -284,6 +302,21 @@ def submit(key: str) -> Response | str:
         return redirect(url_for("intake.section", key=key, section=section))
     flash(_("Screening saved. Case %(code)s.", code=case.code), "success")
     return redirect(url_for("cases.show", code=case.code))
+
+
+@intake_blueprint.get("/intake/<key>/discard")
+@login_required
+def confirm_discard(key: str) -> Response | str:
+    """Discarding cannot be undone: it is asked on its own page first."""
+    draft = own_draft(key)
+    if draft.submitted_case_id is not None:
+        return redirect(url_for("intake.start"))
+    return render_template(
+        "intake/discard.html",
+        summary=drafts.draft_summary(draft),
+        sections=drafts.SECTIONS,
+        titles=forms.SECTION_TITLES,
+    )
 
 
 @intake_blueprint.post("/intake/<key>/discard")
@@ -303,7 +336,11 @@ def rescreen(code: str) -> Response:
     latest = queries.latest_screening(db_session(), case)
     catalogue = current_catalogue(db_session())
     known = {row["code"] for row in catalogue.code_lists("es")["languages"]}
-    data = forms.draft_from_record(latest.record, known) if latest else {}
+    data = (
+        forms.draft_from_record(latest.record, known, catalogue.indicators, latest.answers)
+        if latest
+        else {}
+    )
     data["consent_referral"] = "yes" if case.consent_referral else "no"
     data["consent_statistics"] = "yes" if case.consent_statistics else "no"
     data["notes"] = case.notes or ""  # submitting the draft writes them back: never lost
@@ -319,23 +356,15 @@ MAX_PAGE = 1_000_000
 @login_required
 @db_writes  # the case_list_viewed audit event
 def index() -> str:
-    status = request.args.get("status") or None
-    if status not in {None, "likely", "possible", "not_indicated"}:
-        status = None
-    code = (request.args.get("code") or "").strip()[:40] or None
-    which = request.args.get("show") or "open"
-    if which not in queries.CASE_LISTS:
-        which = "open"
+    filters = case_filters(request.args)
     # Bounded: a huge page number would overflow the database's integer OFFSET (a 500).
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     rows, total = queries.case_list(
         db_session(),
         current_reach(),
-        status=status,
-        code=code,
+        filters=filters,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
         page=page,
-        which=which,
     )
     record_audit(
         db_session(),
@@ -344,16 +373,48 @@ def index() -> str:
         object_kind="case_list",
         object_id=f"cases:page:{page}",
     )
+    # Filters and sort as query parameters, for the pager's links (empty ones left out).
+    defaults = {"sort": "activity", "show": "open"}
+    params = {k: v for k, v in vars(filters).items() if v and defaults.get(k) != v}
     return render_template(
         "cases/index.html",
         rows=rows,
         total=total,
-        status=status,
-        code=code or "",
-        which=which,
+        filters=filters,
+        params=params,
+        status=filters.status,
+        code=filters.code or "",
         page=page,
         page_size=queries.PAGE_SIZE,
         stale_days=current_app.config["REFERRAL_STALE_DAYS"],
+        age_bands=[*queries.AGE_BANDS, queries.AGE_UNKNOWN],
+        sorts=queries.SORTS,
+        questions=len(current_catalogue(db_session()).indicators),
+    )
+
+
+def case_filters(args: MultiDict) -> queries.CaseFilters:
+    """The case list's query parameters, each kept only when it is one of its list's codes."""
+    lists = current_catalogue(db_session()).code_lists(current_language())
+
+    def one_of(name: str, allowed: Any) -> str | None:
+        value = (args.get(name) or "").strip()
+        return value if value in allowed else None
+
+    def codes(list_name: str) -> set[str]:
+        return {row["code"] for row in lists[list_name]}
+
+    return queries.CaseFilters(
+        status=one_of("status", {"likely", "possible", "not_indicated"}),
+        code=(args.get("code") or "").strip()[:40] or None,
+        state=one_of("state", codes("states")),
+        encounter=one_of("encounter", codes("encounters")),
+        sex=one_of("sex", codes("sexes")),
+        age_band=one_of("age_band", {*queries.AGE_BANDS, queries.AGE_UNKNOWN}),
+        nationality=one_of("nationality", codes("nationalities")),
+        attention=one_of("attention", queries.ATTENTION),
+        sort=one_of("sort", queries.SORTS) or "activity",
+        show=one_of("show", queries.CASE_LISTS) or "open",
     )
 
 
@@ -410,6 +471,7 @@ REFERRAL_ERRORS = {
     "unknown_status": lambda: _("Choose a status from the list."),
     "transition_not_allowed": lambda: _("A referral in this status cannot change to that one."),
     "reason_required": lambda: _("This status needs a reason: choose one."),
+    "note_required": lambda: _("The reason is “other”: say what happened in a note."),
 }
 
 
@@ -493,6 +555,7 @@ def refer_ad_hoc(code: str) -> Response | str:
 @blueprint.post("/referrals/<int:referral_id>/status")
 @login_required
 def referral_status(referral_id: int) -> Response | tuple[str, int]:
+    """Change a referral's status; a note may go with it (kept with the case, never exported)."""
     referral, case = load_referral(referral_id, current_reach())
     form = StatusForm()
     catalogue = current_catalogue(db_session())
@@ -503,8 +566,15 @@ def referral_status(referral_id: int) -> Response | tuple[str, int]:
     if form.version.data is not None and form.version.data != referral.version:
         return conflict_page(referral, case, form), 409
     if not form.validate():
-        flash(_("Choose a status, and a reason when it needs one."), "error")
-        return redirect(url_for("cases.show", code=case.code) + f"#referral-{referral.id}")
+        # Shown again with what was typed (the note too) and each problem at its field.
+        page = render_template(
+            "cases/status_change.html",
+            referral=referral,
+            case=case,
+            form=form,
+            choices=status_choices(referral, catalogue, language),
+        )
+        return page, 400
     try:
         workflow.change_status(
             db_session(),
@@ -513,6 +583,7 @@ def referral_status(referral_id: int) -> Response | tuple[str, int]:
             reason_code=form.reason_code.data or None,
             expected_version=int(form.version.data or 0),
             user_id=current_user.id,
+            answer=workflow.Answer(note=form.note.data),
         )
     except workflow.ReferralConflict as conflict:
         return conflict_page(conflict.referral, case, form), 409

@@ -13,6 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from referral.rules import RoutingResult, ScreeningRecord
+from referral.rules.contract import QuestionAnswer
+
+NOT_ASKED = QuestionAnswer.not_asked.value
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class CaseDetails:
     consent_referral: bool
     consent_statistics: bool
     notes: str | None = None
+    # The answer to every screening question (web form only): kept on the screening.
+    answers: dict[str, str] | None = None
 
 
 def case_row(
@@ -56,6 +61,7 @@ def screening_row(
     when: datetime,
     lang: str,
     case_id: int | None = None,
+    answers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One screening: the record, the result in ``lang`` without ``excluded`` (it can be
     recomputed from the record and the rules version), and the columns statistics read."""
@@ -75,6 +81,10 @@ def screening_row(
         "minor": result.screening.minor,
         "foreign": record.foreign,
         "nationality": record.nationality,
+        "answers": dict(answers) if answers is not None else None,
+        "questions_not_asked": (
+            None if answers is None else sum(1 for a in answers.values() if a == NOT_ASKED)
+        ),
     }
 
 

@@ -78,7 +78,13 @@ def store_screening(
         created = False
     screening = Screening(
         **screening_row(
-            record, result, screener_id=screener_id, when=when, lang=lang, case_id=case.id
+            record,
+            result,
+            screener_id=screener_id,
+            when=when,
+            lang=lang,
+            case_id=case.id,
+            answers=details.answers,
         )
     )
     session.add(screening)
@@ -122,7 +128,9 @@ def route_again(
     Raises RecordInvalid if the stored answers no longer pass today's code lists."""
     record = validate_record(screening.record, catalogue.codes)
     details = CaseDetails(
-        consent_referral=case.consent_referral, consent_statistics=case.consent_statistics
+        consent_referral=case.consent_referral,
+        consent_statistics=case.consent_statistics,
+        answers=screening.answers,  # the same answers, so the same completeness
     )
     _, new, result = store_screening(
         session, record, catalogue, screener_id=screener_id, details=details, case=case, lang=lang

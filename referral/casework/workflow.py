@@ -239,6 +239,8 @@ def change_status(
         raise ReferralError("reason_required")
     if status not in REASON_REQUIRED_STATUSES:
         reason_code = None
+    if reason_code == ReferralReason.other and not (answer.note or "").strip():
+        raise ReferralError("note_required")  # "other" says nothing without a word of why
     # Compare-and-set on the version, so two concurrent changes cannot both win.
     updated = session.execute(
         update(Referral)

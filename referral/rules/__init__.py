@@ -10,7 +10,14 @@ from .record import Companion, ScreeningRecord, validate_record
 from .result import NeedLine, Option, RaisedAlert, RoutingGap, RoutingResult, WhyItFits
 from .routing import alert_codes, auto_needs, confirm_items, eligibility_reasons, route_case
 from .screening import Screening
-from .seeds import CodeLists, Indicator, RuleSeeds, parse_rule_seeds, seeds_digest
+from .seeds import (
+    CodeLists,
+    Indicator,
+    RuleSeeds,
+    indicators_from_answers,
+    parse_rule_seeds,
+    seeds_digest,
+)
 from .services import Service, parse_services
 
 __all__ = [
@@ -40,6 +47,7 @@ __all__ = [
     "build_catalogue",
     "confirm_items",
     "eligibility_reasons",
+    "indicators_from_answers",
     "parse_rule_seeds",
     "parse_services",
     "render_errors",

@@ -358,6 +358,7 @@ class Catalogue:
                 "dimension": i.dimension,
                 "strength": i.strength,
                 "question": i.text("question", lang),
+                "marked_by": i.marked_by,
                 "help": i.text("help", lang),
                 "source": i.source,
             }

@@ -136,6 +136,19 @@ class Strength(StrEnum):
     weak = auto()
 
 
+class QuestionAnswer(StrEnum):
+    """The answers a screening question takes (kept with the screening, not in the record)."""
+
+    yes = auto()
+    no = auto()
+    not_asked = auto()
+    prefers_not_to_say = auto()
+
+
+# The answers that can mark an indicator: the seeds name one per question.
+MARKING_ANSWERS = (QuestionAnswer.yes, QuestionAnswer.no)
+
+
 class ScreeningStatus(StrEnum):
     likely = auto()
     possible = auto()

@@ -34,7 +34,7 @@ from pydantic import (
 )
 
 from . import contract
-from .contract import Dimension, Sector, Strength
+from .contract import MARKING_ANSWERS, Dimension, QuestionAnswer, Sector, Strength
 from .errors import SeedError, SeedErrors
 from .schema import (
     LANGS,
@@ -153,6 +153,16 @@ def _indicator_code(value: str) -> str:
 IndicatorCode = Annotated[str, FromStr, AfterValidator(_indicator_code)]
 
 
+def _marking_answer(value: str) -> str:
+    if value not in MARKING_ANSWERS:
+        raise Problem("marked_by")
+    return value
+
+
+# The answer to the question that marks the indicator present: "yes" or "no".
+MarkingAnswer = Annotated[str, FromStr, AfterValidator(_marking_answer)]
+
+
 class Indicator(BaseModel):
     """An indicator of CONTRACT 3.1 with its texts for the screener and its source."""
 
@@ -162,6 +172,8 @@ class Indicator(BaseModel):
         "dimension": "unknown dimension %r",
         "strength": "unknown strength %r",
         "activity": MSG_BOOL,
+        "marked_by": "must be yes or no: the answer to the question that marks the indicator",
+        "observation": MSG_BOOL,
         "source": MSG_SOURCE,
     }
     code: IndicatorCode
@@ -170,6 +182,11 @@ class Indicator(BaseModel):
     activity: StrictBool
     label: Label
     question: Label
+    # Which answer to the question marks the indicator present ("no" to "Do you have your
+    # documents?"): a question is never answered backwards.
+    marked_by: MarkingAnswer
+    # The screener answers it from what they observed: the person is not asked it.
+    observation: StrictBool = False
     help: Label
     source: NonBlank
 
@@ -191,6 +208,21 @@ class Indicator(BaseModel):
     def text(self, what: str, lang: str) -> str:
         texts: Texts = getattr(self, what)
         return texts.get(lang) or texts["es"]
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """The answers offered: an observation is the screener's, nobody declines it."""
+        if self.observation:
+            return tuple(a for a in QuestionAnswer if a != QuestionAnswer.prefers_not_to_say)
+        return tuple(QuestionAnswer)
+
+
+def indicators_from_answers(
+    answers: Mapping[str, str], indicators: Iterable[Indicator]
+) -> list[str]:
+    """The indicators a screening's answers mark, in the seeds' order: only the answer the
+    seeds name marks one ("no" to "Do you have your documents?"); every other is absent."""
+    return [i.code for i in indicators if answers.get(i.code) == i.marked_by]
 
 
 def _every_indicator_once(

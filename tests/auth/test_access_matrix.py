@@ -201,6 +201,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/intake/{o['draft'].key}/submit",
         row("login", 302, 404, 404, 404),
     ),
+    "intake.confirm_discard": (
+        "GET",
+        lambda o: f"/intake/{o['spare_draft'].key}/discard",
+        row("login", 200, 404, 404, 404),
+    ),
     "intake.discard": (
         "POST",
         lambda o: f"/intake/{o['spare_draft'].key}/discard",
@@ -233,10 +238,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/cases/{o['case'].code}/referrals/ad-hoc",
         row("login", 302, 302, 404, 302),
     ),
+    # Posted without a status: the form comes back (400) with the problem at its field.
     "cases.referral_status": (
         "POST",
         lambda o: f"/referrals/{o['referral'].id}/status",
-        row("login", 302, 302, 404, 302),
+        row("login", 400, 400, 404, 400),
     ),
     "cases.rights": (
         "GET",

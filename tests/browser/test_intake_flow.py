@@ -78,8 +78,8 @@ def test_screener_flow(live_server, browser, make_user, lang) -> None:
     page.get_by_role("button", name=words["continue"]).click()
 
     page.wait_for_url("**/indicators")
-    page.check("#indicator-commercial_sex")
-    page.check("#indicator-threats")
+    page.check("#q_commercial_sex-yes")
+    page.check("#q_threats-yes")
     assert serious(page) == []
     page.get_by_role("button", name=words["continue"]).click()
 

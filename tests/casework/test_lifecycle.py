@@ -103,7 +103,7 @@ def test_closed_cases_leave_the_working_list_but_stay_under_closed(app, make_use
 
         def listed(which: str) -> set[str]:
             rows, total = queries.case_list(
-                session, reach, status=None, code=None, stale_days=7, which=which
+                session, reach, stale_days=7, filters=queries.CaseFilters(show=which)
             )
             assert total == len(rows)
             return {row.case.code for row in rows}

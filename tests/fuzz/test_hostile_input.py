@@ -102,7 +102,7 @@ INTAKE_FIELDS: dict[str, list[str]] = {
         "add_child",
         "remove_child",
     ],
-    "indicators": ["indicators", "sector"],
+    "indicators": ["q_documents_withheld", "q_commercial_sex", "sector"],
     "needs": ["needs", "immediate_danger", "cross_border", "organized_crime"],
     "legal": [
         "official_involvement",

@@ -11,7 +11,14 @@ from sqlmodel import Session, func, select
 from referral.casework.models import Case, Draft, Gap, Screening
 from referral.db import get_db
 from tests.conftest import csrf_token
-from tests.factories import SECTIONS, fill_all, post_section, start_draft, submit
+from tests.factories import (
+    SECTIONS,
+    answers_marking,
+    fill_all,
+    post_section,
+    start_draft,
+    submit,
+)
 
 
 @pytest.fixture
@@ -241,7 +248,7 @@ def test_rescreening_keeps_the_earlier_screening(app, signed_in) -> None:
     page = signed_in.get(f"/intake/{key}/person").get_data(as_text=True)
     assert 'value="15"' in page
     post_section(
-        signed_in, key, "indicators", {"indicators": ["commercial_sex", "threats", "violence"]}
+        signed_in, key, "indicators", answers_marking("commercial_sex", "threats", "violence")
     )
     done = submit(signed_in, key)
     assert code in done.headers["Location"]

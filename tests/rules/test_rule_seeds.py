@@ -83,6 +83,60 @@ def test_indicator_dimension_strength_and_texts(rule_docs: dict[str, Any]) -> No
         assert ("indicators.yaml", entry, field) in errors
 
 
+@pytest.mark.parametrize("value", ["not_asked", "prefers_not_to_say", "si", True, None])
+def test_marked_by_must_be_yes_or_no(rule_docs: dict[str, Any], value: Any) -> None:
+    def change(d: dict) -> None:
+        d["indicators"]["indicators"][0]["marked_by"] = value
+
+    with pytest.raises(SeedErrors) as caught:
+        docs = copy.deepcopy(rule_docs)
+        change(docs)
+        parse_rule_seeds(docs["indicators"], docs["thresholds"], docs["codes"])
+    (error,) = [e for e in caught.value.errors if e.field == "marked_by"]
+    assert error.entry == "indicators[0] (deceived_job_nature)"
+    assert "yes or no" in str(error)
+
+
+def test_marked_by_is_required_and_observation_a_boolean(rule_docs: dict[str, Any]) -> None:
+    def change(d: dict) -> None:
+        del d["indicators"]["indicators"][0]["marked_by"]
+        d["indicators"]["indicators"][1]["observation"] = "yes"
+
+    errors = broken(rule_docs, change)
+    assert ("indicators.yaml", "indicators[0] (deceived_job_nature)", "marked_by") in errors
+    assert ("indicators.yaml", "indicators[1] (deceived_conditions)", "observation") in errors
+
+
+def test_questions_asked_the_other_way_round_are_marked_by_no(seeds: RuleSeeds) -> None:
+    """ "Do you have your documents?" answered "yes" must never record documents withheld."""
+    marked_by = {i.code: i.marked_by for i in seeds.indicators}
+    for code in ("documents_withheld", "movement_restricted", "deceived_conditions"):
+        assert marked_by[code] == "no"
+    assert marked_by["commercial_sex"] == "yes"
+    observations = [i.code for i in seeds.indicators if i.observation]
+    assert observations == ["exploitation_undisclosed"]
+    by_code = {i.code: i for i in seeds.indicators}
+    assert by_code["exploitation_undisclosed"].answers == ("yes", "no", "not_asked")
+    assert by_code["documents_withheld"].answers == ("yes", "no", "not_asked", "prefers_not_to_say")
+
+
+def test_indicators_from_answers_follow_the_marking_answer(seeds: RuleSeeds) -> None:
+    from referral.rules import indicators_from_answers
+
+    answers = {
+        "documents_withheld": "yes",  # she has her documents
+        "movement_restricted": "no",  # she could not go out
+        "commercial_sex": "yes",
+        "threats": "prefers_not_to_say",
+        "violence": "not_asked",
+    }
+    assert indicators_from_answers(answers, seeds.indicators) == [
+        "commercial_sex",
+        "movement_restricted",
+    ]
+    assert indicators_from_answers({}, seeds.indicators) == []
+
+
 def test_duplicate_indicator(rule_docs: dict[str, Any]) -> None:
     def change(d: dict) -> None:
         d["indicators"]["indicators"].append(copy.deepcopy(d["indicators"]["indicators"][0]))
