@@ -172,11 +172,25 @@ def user_language() -> str | None:
 # --- sign in, sign out -------------------------------------------------------------------
 
 
+# Where each role's work is: screeners their cases, supervisors the dashboard, admins users.
+LANDINGS = {
+    "screener": "cases.index",
+    "supervisor": "supervision.dashboard",
+    "admin": "auth.users",
+}
+
+
+def landing(user: User) -> str:
+    """The page a user lands on after signing in when no safe ``next`` was asked for."""
+    return url_for(LANDINGS.get(user.role, "site.home"))
+
+
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> str | Response:
-    target = safe_next(request.args.get("next") or request.form.get("next"), url_for("site.home"))
+    # An empty target means "the user's own work", decided once we know who signs in.
+    target = safe_next(request.args.get("next") or request.form.get("next"), "")
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(target)
+        return redirect(target or landing(current_user))
     form = SignInForm()
     if request.method == "GET":
         form.next.data = target
@@ -193,7 +207,7 @@ def sign_in() -> str | Response:
             if second_factor.asked(user):
                 return begin_second_step(user, target)
             complete_sign_in(user)
-            return redirect(target)
+            return redirect(target or landing(user))
     no_admin = not ops.admin_exists(db.session())
     return render_template("auth/sign_in.html", form=form, problem=problem, no_admin=no_admin)
 
