@@ -53,7 +53,7 @@ from referral.auth.forms import (
 )
 from referral.auth.models import ROLES, User
 from referral.directory.models import State
-from referral.i18n import current_language
+from referral.i18n import by_label, current_language
 from referral.security import limit_guessing
 from referral.urls import safe_next
 
@@ -361,9 +361,10 @@ def account_password() -> str | Response | tuple[str, int]:
 
 
 def _state_labels() -> dict[str, str]:
-    rows = db.session().exec(select(State).order_by(State.code)).all()
-    english = current_language() == "en"
-    return {row.code: row.name_en if english else row.name_es for row in rows}
+    rows = db.session().exec(select(State)).all()
+    lang = current_language()
+    names = {row.code: row.name_en if lang == "en" else row.name_es for row in rows}
+    return {code: names[code] for code in by_label(names, lang, names.__getitem__)}
 
 
 def _state_names(user: Any) -> list[str]:

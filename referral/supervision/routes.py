@@ -26,7 +26,7 @@ from referral.casework import queries as case_queries
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
 from referral.forms import MAX_PAGE, QueryForm, date_in_range
-from referral.i18n import current_language
+from referral.i18n import by_label, current_language
 from referral.labels import reason_label
 from referral.rules import Catalogue, SeedErrors
 from referral.seeds.loader import seed_store
@@ -76,9 +76,13 @@ class DashboardFilters(QueryForm):
 
 def state_choices(user_reach: Reach, catalogue: Catalogue, language: str) -> list[str]:
     """The states a user may filter on: their own, or every state (and "unknown")."""
+
+    def name(code: str) -> str:
+        return catalogue.label("states", code, language)
+
     if user_reach.sees_every_state:
-        return [*catalogue.state_names, "unknown"]
-    return sorted(user_reach.states)
+        return [*by_label(catalogue.state_names, language, name), "unknown"]
+    return by_label(user_reach.states, language, name)
 
 
 def build_filters(
@@ -289,7 +293,10 @@ def _whatif_form(catalogue: Catalogue, user_reach: Reach, language: str) -> What
     form = WhatIfForm(request.args)
     none = SelectChoice("", str(_l("None")))
     states = [
-        SelectChoice(c, catalogue.label("states", c, language)) for c in catalogue.state_names
+        SelectChoice(c, catalogue.label("states", c, language))
+        for c in by_label(
+            catalogue.state_names, language, lambda c: catalogue.label("states", c, language)
+        )
     ]
     form.state.choices = [SelectChoice("", str(_l("Any")))] + [
         SelectChoice(c, catalogue.label("states", c, language))
@@ -302,7 +309,8 @@ def _whatif_form(catalogue: Catalogue, user_reach: Reach, language: str) -> What
     sexes = [(c, catalogue.label("sexes", c, language)) for c in ("female", "male", "intersex")]
     form.add_sexes.choices = sexes
     form.change_service.choices = [none] + [
-        SelectChoice(s.id, f"{s.name[language]} ({s.id})") for s in catalogue.services
+        SelectChoice(s.id, f"{s.name[language]} ({s.id})")
+        for s in by_label(catalogue.services, language, lambda s: s.name[language])
     ]
     form.change_add_sex.choices = [none] + [SelectChoice(c, label) for c, label in sexes]
     form.change_add_state.choices = [none, *states]
