@@ -8,6 +8,7 @@ URL rules of this feature:
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from referral import db
 from referral.access import Reach, current_reach, requires
 from referral.audit.operations import as_code, record_audit
 from referral.casework import queries as case_queries
+from referral.db import utcnow
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
 from referral.forms import MAX_PAGE, QueryForm, date_in_range
@@ -51,7 +53,15 @@ PROFILE_TITLES = {
 FIXED_LABELS = {
     "minor": {"minor": _l("Minor"), "adult": _l("Adult")},
     "foreign": {"foreign": _l("Foreign"), "national": _l("National")},
+    "open_for": {
+        "open_under_7": _l("Open less than 7 days"),
+        "open_7_30": _l("Open 7 to 30 days"),
+        "open_31_90": _l("Open 31 to 90 days"),
+        "open_over_90": _l("Open more than 90 days"),
+        "closed": _l("Closed"),
+    },
 }
+CHART_LABEL_WIDTH = 26  # characters per line of a chart's label: wrapped, never cut
 NONE_LABEL = _l("No screening or no form")
 AGE_BAND_LABELS = {
     "0-11": _l("0 to 11 years"),
@@ -85,6 +95,18 @@ def state_choices(user_reach: Reach, catalogue: Catalogue, language: str) -> lis
     return by_label(user_reach.states, language, name)
 
 
+def reason_choices(catalogue: Catalogue, language: str) -> list[SelectChoice]:
+    """One choice per reason: codes that read the same in Spanish (the seeds' first language)
+    are one choice in every language, so a filter's link means the same in both."""
+    groups: dict[str, list[str]] = {}
+    for code in gap_reason_codes(catalogue.seeds):
+        groups.setdefault(reason_label(catalogue, code, "es"), []).append(code)
+    return [
+        SelectChoice(",".join(codes), reason_label(catalogue, codes[0], language))
+        for codes in groups.values()
+    ]
+
+
 def build_filters(
     catalogue: Catalogue, user_reach: Reach, language: str
 ) -> tuple[DashboardFilters, queries.Filters]:
@@ -97,10 +119,7 @@ def build_filters(
     form.need.choices = [anything] + [
         SelectChoice(c, catalogue.label("needs", c, language)) for c in catalogue.need_order
     ]
-    form.reason.choices = [anything] + [
-        SelectChoice(c, reason_label(catalogue, c, language))
-        for c in gap_reason_codes(catalogue.seeds)
-    ]
+    form.reason.choices = [anything, *reason_choices(catalogue, language)]
     form.kind.choices = [anything] + [
         SelectChoice(c, catalogue.label("gap_kinds", c, language)) for c in queries.GAP_KINDS
     ]
@@ -131,6 +150,11 @@ class Bar:
     count: int
     href: str
     recommendation: Recommendation | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """The label in lines that fit beside the bars (whole words; a long word alone)."""
+        return textwrap.wrap(self.label, CHART_LABEL_WIDTH, break_long_words=False) or [""]
 
 
 def dimension_label(panel: str, key: str, catalogue: Catalogue, language: str) -> str:
@@ -201,8 +225,14 @@ def dashboard() -> str:
         for panel in queries.REFERRAL_PANELS
     }
     encounters = queries.screenings_by_encounter(session, user_reach, filters)
+    now = utcnow()
+    open_and_closed = queries.gaps_open_and_closed(session, user_reach, filters, now)
+    oldest = open_and_closed.oldest_open
     return render_template(
         "supervision/dashboard.html",
+        open_for=bars("open_for", open_and_closed.counts, filters, catalogue),
+        open_count=sum(n for key, n in open_and_closed.counts if key != "closed"),
+        oldest_open_days=(now - oldest).days if oldest is not None else None,
         v4_since=case_queries.v4_reasons_since(session),
         form=form,
         filters=filters,
