@@ -6,11 +6,13 @@ signed-in user's saved preference > the browser's Accept-Language > Spanish.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import icu
 from babel import Locale
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
@@ -60,6 +62,29 @@ def language_name(code: str) -> str:
     """A language's name in itself, as choices show it ("Español", "English")."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
+
+
+# Each language's collation (ICU, the Unicode Collation Algorithm with CLDR's tailoring):
+# "Bélgica" before "Bután", "ñ" after "n" in Spanish, capitals and accents as readers expect.
+T = TypeVar("T")
+COLLATION_LOCALES = {"es": "es_MX", "en": "en_US"}
+
+
+@cache
+def _collator(lang: str) -> icu.Collator:
+    # ICU collators are safe to share between threads for comparisons and sort keys.
+    return icu.Collator.createInstance(icu.Locale(COLLATION_LOCALES.get(lang, lang)))
+
+
+def sort_key(lang: str) -> Callable[[str], bytes]:
+    """A key for ``sorted`` that orders texts as ``lang``'s readers do."""
+    return _collator(lang).getSortKey
+
+
+def by_label(items: Iterable[T], lang: str, label: Callable[[T], str]) -> list[T]:
+    """``items`` sorted by their label in ``lang``'s collation order."""
+    key = sort_key(lang)
+    return sorted(items, key=lambda item: key(label(item)))
 
 
 def local_timezone() -> ZoneInfo:

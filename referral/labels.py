@@ -2,8 +2,9 @@
 
 Templates receive ``lang`` (the request's language), ``languages`` (code and name of each
 language offered), ``catalogue`` (the request's routing catalogue, looked up only when a
-template reads it), ``label(list, code)``, ``reason_label(code)`` and ``today``, so views
-pass only what is their own.
+template reads it), ``label(list, code)``, ``reason_label(code)``, ``by_label(list, codes)``
+(codes sorted by their labels in the reader's collation) and ``today``, so views pass only
+what is their own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from werkzeug.local import LocalProxy
 
 from referral import db
 from referral.directory.catalogue import current_catalogue
-from referral.i18n import current_language, language_name, languages
+from referral.i18n import by_label, current_language, language_name, languages
 from referral.rules import Catalogue
 
 # A reason code may be a routing exclusion, a gap reason or a referral's decline reason.
@@ -46,12 +47,17 @@ def template_context() -> dict[str, Any]:
     def reason(code: str) -> str:
         return reason_label(catalogue, code, lang)
 
+    def sorted_by_label(list_name: str, codes: Any) -> list[str]:
+        """Codes in the order of their labels in the reader's language (its collation)."""
+        return by_label(codes, lang, lambda code: label(list_name, code))
+
     return {
         "lang": lang,
         "languages": {code: language_name(code) for code in languages()},
         "catalogue": catalogue,
         "label": label,
         "reason_label": reason,
+        "by_label": sorted_by_label,
         "today": date.today(),
     }
 

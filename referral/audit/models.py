@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from referral.db import timestamp_column
@@ -13,7 +14,9 @@ from referral.db import timestamp_column
 class AuditEvent(SQLModel, table=True):
     """Who (a user, or the server console when empty) did what to which object, and when.
 
-    Codes only: no free text and no data about the people being screened.
+    Codes only: no free text and no data about the people being screened. ``changes`` maps
+    each changed field to ``[before, after]`` (codes and values), or to None where only the
+    field's name may be kept (a case's fields, free text).
     """
 
     __tablename__ = "audit_event"
@@ -34,3 +37,4 @@ class AuditEvent(SQLModel, table=True):
     object_kind: str | None = Field(default=None, max_length=20)
     object_id: str | None = Field(default=None, max_length=64)
     state: str | None = Field(default=None, max_length=8)
+    changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -6,6 +6,7 @@ An event holds codes and ids only: never free text, never data about a screened 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -81,6 +82,59 @@ class AuditError(ValueError):
     """An audit event that would carry something other than codes and ids."""
 
 
+# Objects whose changed values are personal data: the log keeps only the fields' names, so
+# erasing the object leaves nothing of the person behind in an append-only table.
+NAMES_ONLY_KINDS = frozenset({"case"})
+
+
+def _is_value(value: Any) -> bool:
+    """A code, a number, a yes/no or nothing, or a list of these: never free text."""
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    if isinstance(value, str):
+        return bool(_CODE.match(value))
+    if isinstance(value, list | tuple):
+        return all(_is_value(item) and not isinstance(item, list | tuple) for item in value)
+    return False
+
+
+def field_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, names_only: Iterable[str] = ()
+) -> dict[str, list[Any] | None]:
+    """Each field whose value differs, with ``[before, after]``; None for ``names_only``
+    fields and for values that are not codes (free text is never kept)."""
+    hidden = set(names_only)
+    changes: dict[str, list[Any] | None] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        keep = name not in hidden and _is_value(old) and _is_value(new)
+        changes[name] = [_plain(old), _plain(new)] if keep else None
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _checked_changes(kind: str | None, changes: Mapping[str, Any]) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for name, values in changes.items():
+        if not _CODE.match(name):
+            raise AuditError("a changed field is named by a code")
+        if values is not None:
+            if kind in NAMES_ONLY_KINDS:
+                raise AuditError(f"only the names of a {kind}'s changed fields are kept")
+            if not isinstance(values, list | tuple) or len(values) != 2:
+                raise AuditError("a change is [before, after]")
+            if not all(_is_value(value) for value in values):
+                raise AuditError("a change holds codes and values, not free text")
+            values = [_plain(value) for value in values]
+        checked[name] = values
+    return checked
+
+
 def record_audit(
     session: Session,
     action: str,
@@ -89,11 +143,14 @@ def record_audit(
     object_kind: str | None = None,
     object_id: str | int | None = None,
     state: str | None = None,
+    changes: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Add one audit event to the session (the request's commit keeps it with the change).
 
     ``actor_id`` None means the server console (CLI) or nobody signed in.
     ``state`` is the ISO 3166-2:MX code of the object, so supervisors see their states' events.
+    ``changes`` (see :func:`field_changes`): each changed field with ``[before, after]``, or
+    None where only its name is kept (always, for a case).
     """
     if action not in ACTIONS:
         raise AuditError(f"unknown audit action {action!r}")
@@ -104,12 +161,14 @@ def record_audit(
         raise AuditError("an audit object id is a code or a number, not free text")
     if state is not None and not _CODE.match(state):
         raise AuditError("an audit state is a code")
+    checked = _checked_changes(object_kind, changes) if changes else None
     entry = AuditEvent(
         action=action,
         actor_id=actor_id,
         object_kind=object_kind,
         object_id=object_text,
         state=state,
+        changes=checked,
     )
     session.add(entry)
     session.flush()

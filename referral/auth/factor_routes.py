@@ -37,6 +37,7 @@ from referral.auth.routes import (
     blueprint,
     complete_sign_in,
     error_message,
+    landing,
 )
 from referral.urls import safe_next
 
@@ -54,7 +55,7 @@ def pending_user() -> tuple[User, str] | None:
     user = db.session().get(User, data.get("user"))
     if user is None or not user.active:
         return None
-    return user, safe_next(data.get("next"), url_for("site.home"))
+    return user, safe_next(data.get("next"), "") or landing(user)
 
 
 def start_again() -> Response:

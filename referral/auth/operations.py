@@ -20,7 +20,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from referral.audit.operations import record_audit
+from referral.audit.operations import field_changes, record_audit
 from referral.auth.models import (
     NATIONAL,
     ROLES,
@@ -389,8 +389,31 @@ def create_user(
     session.add(user)
     session.flush()
     _set_services(session, user, services)
-    record_audit(session, "user_created", actor_id=actor_id, object_kind="user", object_id=user.id)
+    record_audit(
+        session,
+        "user_created",
+        actor_id=actor_id,
+        object_kind="user",
+        object_id=user.id,
+        changes=field_changes({}, _user_fields(user), names_only=_USER_FREE_TEXT),
+    )
     return user
+
+
+# The display name is free text: the log keeps that it changed, not what it says.
+_USER_FREE_TEXT = ("display_name",)
+
+
+def _user_fields(user: User) -> dict[str, object]:
+    """The fields an administrator edits, as the audit log compares them."""
+    return {
+        "role": user.role,
+        "states": sorted(user.states),
+        "national": user.national,
+        "language": user.language,
+        "display_name": user.display_name,
+        "active": user.active,
+    }
 
 
 def active_admin_count(session: Session) -> int:
@@ -410,6 +433,7 @@ def update_user(session: Session, user: User, data: AccountData, *, actor_id: in
     stays_admin = data.role == "admin" and data.active
     if was_admin and not stays_admin and active_admin_count(session) <= 1:
         raise LastAdmin()
+    before = _user_fields(user)
     changed = (
         user.role != data.role
         or list(user.states) != states
@@ -422,8 +446,14 @@ def update_user(session: Session, user: User, data: AccountData, *, actor_id: in
     user.language, user.display_name = data.language, data.display_name.strip()[:120]
     if changed:
         user.updated_at = utcnow()
+        after = {**_user_fields(user), "active": before["active"]}
         record_audit(
-            session, "user_changed", actor_id=actor_id, object_kind="user", object_id=user.id
+            session,
+            "user_changed",
+            actor_id=actor_id,
+            object_kind="user",
+            object_id=user.id,
+            changes=field_changes(before, after, names_only=_USER_FREE_TEXT),
         )
     if user.active and not data.active:
         deactivate_user(session, user, actor_id=actor_id)
@@ -431,7 +461,12 @@ def update_user(session: Session, user: User, data: AccountData, *, actor_id: in
         user.active = True
         user.updated_at = utcnow()
         record_audit(
-            session, "user_changed", actor_id=actor_id, object_kind="user", object_id=user.id
+            session,
+            "user_changed",
+            actor_id=actor_id,
+            object_kind="user",
+            object_id=user.id,
+            changes={"active": [False, True]},
         )
     session.flush()
     return user
@@ -441,12 +476,18 @@ def deactivate_user(session: Session, user: User, *, actor_id: int | None) -> No
     """Deactivate, end every session and revoke every API token of this user."""
     if user.role == "admin" and user.active and active_admin_count(session) <= 1:
         raise LastAdmin()
+    was_active = user.active
     user.active = False
     user.updated_at = utcnow()
     end_all_sessions(session, user.id)
     revoke_tokens(session, user, actor_id=actor_id)
     record_audit(
-        session, "user_deactivated", actor_id=actor_id, object_kind="user", object_id=user.id
+        session,
+        "user_deactivated",
+        actor_id=actor_id,
+        object_kind="user",
+        object_id=user.id,
+        changes=field_changes({"active": was_active}, {"active": False}) or None,
     )
     session.flush()
 
@@ -485,10 +526,16 @@ def set_language(session: Session, user: User, language: str) -> None:
     if language not in LANGUAGES:
         raise InvalidAccountData("language")
     if user.language != language:
+        changes = {"language": [user.language, language]}
         user.language = language
         user.updated_at = utcnow()
         record_audit(
-            session, "user_changed", actor_id=user.id, object_kind="user", object_id=user.id
+            session,
+            "user_changed",
+            actor_id=user.id,
+            object_kind="user",
+            object_id=user.id,
+            changes=changes,
         )
     session.flush()
 

@@ -53,7 +53,7 @@ from referral.auth.forms import (
 from referral.auth.models import ROLES, User
 from referral.directory.models import State
 from referral.forms import SelectChoice
-from referral.i18n import current_language
+from referral.i18n import by_label, current_language
 from referral.security import limit_guessing
 from referral.urls import safe_next
 
@@ -172,11 +172,26 @@ def user_language() -> str | None:
 # --- sign in, sign out -------------------------------------------------------------------
 
 
+# Where each role's work is: screeners their cases, supervisors the dashboard, admins users.
+LANDINGS = {
+    "screener": "cases.index",
+    "supervisor": "supervision.dashboard",
+    "admin": "auth.users",
+    "provider": "provider.inbox",
+}
+
+
+def landing(user: User) -> str:
+    """The page a user lands on after signing in when no safe ``next`` was asked for."""
+    return url_for(LANDINGS.get(user.role, "site.home"))
+
+
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> str | Response:
-    target = safe_next(request.args.get("next") or request.form.get("next"), url_for("site.home"))
+    # An empty target means "the user's own work", decided once we know who signs in.
+    target = safe_next(request.args.get("next") or request.form.get("next"), "")
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(target)
+        return redirect(target or landing(current_user))
     form = SignInForm()
     if request.method == "GET":
         form.next.data = target
@@ -193,7 +208,7 @@ def sign_in() -> str | Response:
             if second_factor.asked(user):
                 return begin_second_step(user, target)
             complete_sign_in(user)
-            return redirect(target)
+            return redirect(target or landing(user))
     no_admin = not ops.admin_exists(db.session())
     return render_template("auth/sign_in.html", form=form, problem=problem, no_admin=no_admin)
 
@@ -347,9 +362,10 @@ def account_password() -> str | Response | tuple[str, int]:
 
 
 def _state_labels() -> dict[str, str]:
-    rows = db.session().exec(select(State).order_by(State.code)).all()
-    english = current_language() == "en"
-    return {row.code: row.name_en if english else row.name_es for row in rows}
+    rows = db.session().exec(select(State)).all()
+    lang = current_language()
+    names = {row.code: row.name_en if lang == "en" else row.name_es for row in rows}
+    return {code: names[code] for code in by_label(names, lang, names.__getitem__)}
 
 
 def _state_names(user: Any) -> list[str]:

@@ -31,6 +31,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from referral.casework.models import Referral
 from referral.casework.workflow import REASONS, TRANSITIONS
 from referral.forms import Form as FlaskForm  # every posted form's shared checks
+from referral.i18n import by_label, sort_key
 from referral.rules import Catalogue, Indicator, indicators_from_answers
 from referral.rules.contract import INDICATORS, REASON_REQUIRED_STATUSES, QuestionAnswer
 
@@ -212,12 +213,19 @@ def set_choices(form: FlaskForm, catalogue: Catalogue, lang: str) -> None:
 
     if isinstance(form, EncounterForm):
         form.encounter.choices = [("", _l("Choose…")), *pairs("encounters")]
-        form.state.choices = [("", _l("Choose…")), *pairs("states")]
+        states = pairs("states")  # the states by name, then "location not known"
+        known = by_label([p for p in states if p[0] != "unknown"], lang, lambda p: p[1])
+        form.state.choices = [
+            ("", _l("Choose…")),
+            *known,
+            *(p for p in states if p[0] == "unknown"),
+        ]
         form.setting.choices = pairs("settings")
     elif isinstance(form, PersonForm):
         form.sex.choices = pairs("sexes")
+        collate = sort_key(lang)  # Mexico and "unknown" first, then in the reader's order
         nationalities = sorted(
-            pairs("nationalities"), key=lambda p: (p[0] not in {"MX", "ZZ"}, p[1])
+            pairs("nationalities"), key=lambda p: (p[0] not in {"MX", "ZZ"}, collate(p[1]))
         )
         form.nationality.choices = [("", _l("Choose…")), *nationalities]
         form.languages.choices = [(c, label) for c, label in pairs("languages") if c != "spa"]

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from referral.audit.operations import record_audit
+from referral.audit.operations import field_changes, record_audit
 from referral.casework.models import Case, Screening, ScreeningForm
 from referral.casework.rows import CaseDetails, case_row, form_rows, screening_row
 from referral.casework.workflow import reroute_gaps
@@ -67,7 +67,9 @@ def store_screening(
         session.add(case)
         session.flush()
         created = True
+        changed: dict[str, None] = {}
     else:
+        before = _case_fields(case)
         case.state = record.state
         case.consent_referral = details.consent_referral
         case.consent_statistics = details.consent_statistics
@@ -76,6 +78,9 @@ def store_screening(
         case.latest_status = result.status
         case.updated_at = utcnow()
         created = False
+        # Only the names: a case's values are personal data that erasure must remove.
+        changed = dict.fromkeys(field_changes(before, _case_fields(case)))
+        changed["screening"] = None
     screening = Screening(
         **screening_row(
             record,
@@ -110,8 +115,20 @@ def store_screening(
         object_kind="case",
         object_id=case.id,
         state=case.state,
+        changes=changed or None,
     )
     return case, screening, result
+
+
+def _case_fields(case: Case) -> dict[str, object]:
+    """The case's fields a re-screening may change (compared, never logged)."""
+    return {
+        "state": case.state,
+        "consent_referral": case.consent_referral,
+        "consent_statistics": case.consent_statistics,
+        "notes": case.notes,
+        "latest_status": case.latest_status,
+    }
 
 
 def route_again(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from referral.audit.operations import record_audit
+from referral.audit.operations import field_changes, record_audit
 from referral.casework.models import (
     Case,
     EventChannel,
@@ -211,6 +211,7 @@ def _new_referral(
         object_kind="referral",
         object_id=referral.id,
         state=case.state,
+        changes={"status": [None, referral.status]},
     )
     return referral
 
@@ -252,6 +253,7 @@ def change_status(
         session.refresh(referral)
         raise ReferralConflict(referral)
     now = utcnow()
+    before = {"status": referral.status, "reason_code": referral.reason_code}
     referral.version = expected_version + 1
     referral.status = status
     referral.reason_code = reason_code
@@ -282,6 +284,7 @@ def change_status(
         object_kind="referral",
         object_id=referral.id,
         state=referral.state,
+        changes=field_changes(before, {"status": status, "reason_code": reason_code}),
     )
     return referral
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
-from referral.audit.operations import record_audit
+from referral.audit.operations import field_changes, record_audit
 from referral.db import utcnow
 from referral.directory.models import (
     CAPACITY_CHANGE,
@@ -146,17 +146,30 @@ def save_service(
     row = session.get(ServiceRow, service.id)
     if create and row is not None:
         raise DuplicateService(service.id)
+    before: dict[str, Any] = {} if row is None else dict(row.entry)
     if row is None:
         row = service_row(canonical, seed_digest=None)
     else:
         update_service_row(row, canonical, seed_digest=None)
     row.edited = True
     session.add(row)
-    _changed(session, row, actor_id, reason="edit")
+    _changed(session, row, actor_id, reason="edit", before=before)
     return row
 
 
-def _changed(session: Session, row: ServiceRow, actor_id: int | None, *, reason: str) -> None:
+# Texts a service's entry holds (names, contacts, hours...): the log says they changed, and
+# keeps their before and after out of the append-only table.
+SERVICE_FREE_TEXT = ("name", "how_to_refer", "contact", "hours", "required_documents", "source")
+
+
+def _changed(
+    session: Session,
+    row: ServiceRow,
+    actor_id: int | None,
+    *,
+    reason: str,
+    before: dict[str, Any] | None = None,
+) -> None:
     session.flush()
     new_version(session, reason)
     record_audit(
@@ -166,6 +179,9 @@ def _changed(session: Session, row: ServiceRow, actor_id: int | None, *, reason:
         object_kind="service",
         object_id=row.id,
         state=audit_state(row.entry),
+        changes=None
+        if before is None
+        else field_changes(before, row.entry, names_only=SERVICE_FREE_TEXT) or None,
     )
 
 
@@ -177,9 +193,10 @@ def _replace_entry(row: ServiceRow, changes: dict[str, Any]) -> None:
 
 def retire_service(session: Session, row: ServiceRow, *, actor_id: int | None) -> None:
     """Retire instead of delete: referrals and stored results keep pointing at the row."""
+    before = dict(row.entry)
     _replace_entry(row, {"status": RETIRED_STATUS})
     session.add(row)
-    _changed(session, row, actor_id, reason="edit")
+    _changed(session, row, actor_id, reason="edit", before=before)
 
 
 def update_capacity(
@@ -196,9 +213,10 @@ def update_capacity(
                 )
             ]
         )
+    before = dict(row.entry)
     _replace_entry(row, {"capacity_available": capacity})
     session.add(row)
-    _changed(session, row, actor_id, reason=CAPACITY_CHANGE)
+    _changed(session, row, actor_id, reason=CAPACITY_CHANGE, before=before)
 
 
 def set_capacity(

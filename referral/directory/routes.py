@@ -42,7 +42,7 @@ from referral.directory.forms import (
     prepare,
 )
 from referral.directory.models import Service as ServiceRow
-from referral.i18n import current_language
+from referral.i18n import by_label, current_language
 from referral.rules import SeedErrors
 
 blueprint = Blueprint("directory", __name__, template_folder="templates")
@@ -97,6 +97,8 @@ def index() -> str:
             )
         )
     rows = list(session.exec(query.order_by(col(ServiceRow.id))).all())
+    english = current_language() == "en"
+    rows = by_label(rows, current_language(), lambda r: r.name_en if english else r.name_es)
     if state in catalogue.state_names:  # coverage lives in the entry document
         rows = [
             r for r in rows if state in r.entry["coverage"] or "national" in r.entry["coverage"]

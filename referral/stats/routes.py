@@ -38,19 +38,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from referral import db
 from referral.access import Reach, current_reach, requires
 from referral.auth.models import User
 from referral.directory.catalogue import catalogue_cache, current_catalogue
-from referral.i18n import current_language, gettext_for, local_timezone
+from referral.i18n import by_label, current_language, gettext_for, local_timezone
 from referral.stats import export, releases
 from referral.stats.forms import ReleaseForm
 from referral.stats.microdata import (
     DEFAULT_K,
     DEFAULT_L,
     MicrodataExport,
+    MicrodataReport,
     data_dictionary,
     write_csv,
     write_dictionary,
@@ -165,10 +167,14 @@ def index() -> str:
     scope_args: dict[str, Any] = (
         {"state": scope.states[0]} if reach.is_admin and scope.states else {}
     )
-    states = [
-        (s.code, catalogue.label("states", s.code, current_language()))
-        for s in catalogue_cache().states
-    ]
+    states = by_label(
+        [
+            (s.code, catalogue.label("states", s.code, current_language()))
+            for s in catalogue_cache().states
+        ],
+        current_language(),
+        lambda pair: pair[1],
+    )
     form = ReleaseForm(
         formdata=None,
         year=year,
@@ -358,10 +364,30 @@ def ledger() -> str:
     )
 
 
+def _empty_microdata_message(report: MicrodataReport) -> str:
+    """Why the microdata has no record: none in scope, or every class too small."""
+    if report.records == 0:
+        return _(
+            "There is no record to publish: no case with consent to statistics was screened "
+            "likely or possible in your states."
+        )
+    return ngettext(
+        "No record can be published: every group of records sharing year, sex, age, "
+        "nationality and region has fewer than %(k)s records (or fewer than %(l)s forms of "
+        "exploitation), even with the coarsest values, so the only record was left out.",
+        "No record can be published: every group of records sharing year, sex, age, "
+        "nationality and region has fewer than %(k)s records (or fewer than %(l)s forms of "
+        "exploitation), even with the coarsest values, so all %(num)s records were left out.",
+        report.suppressed,
+        k=report.k,
+        l=report.l,
+    )
+
+
 @blueprint.post("/stats/microdata.csv")
 @requires("supervisor", "admin")
 @db.writes
-def microdata_download() -> Response:
+def microdata_download() -> BaseResponse:
     """Written to a spooled temporary file (memory up to 8 MB, then disk), then sent."""
     reach = current_reach()
     scope = _scope(reach)
@@ -372,7 +398,11 @@ def microdata_download() -> Response:
         catalogue = current_catalogue(session)
         dimensions = {i.code: i.dimension for i in catalogue.seeds.indicators}
         run = MicrodataExport(session, regions, dimensions, scope, k=DEFAULT_K, l=DEFAULT_L)
-        run.prepare()
+        report = run.prepare()
+        if report.published == 0:  # an empty file would say nothing: say why instead
+            text.close()
+            flash(_empty_microdata_message(report), "info")
+            return redirect(url_for("stats.index", state=request.args.get("state") or None))
         write_csv(text, run.rows(), lambda: None)
     text.flush()
     text.detach()

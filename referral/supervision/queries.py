@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import case, false, func, literal, select
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from referral.access import Reach
 from referral.casework import models as casework_models
@@ -40,7 +40,7 @@ NONE = "none"  # the bucket of a gap with no screening, or a screening with no f
 GAP_PANELS = ("need", "reason", "state", "month", "kind")
 PROFILE_PANELS = ("sex", "age_band", "minor", "foreign", "form")
 REFERRAL_PANELS = ("referral_status", "rejection_reason")
-PANELS = (*GAP_PANELS, *PROFILE_PANELS, *REFERRAL_PANELS, "encounter", "accepted")
+PANELS = (*GAP_PANELS, *PROFILE_PANELS, *REFERRAL_PANELS, "encounter", "accepted", "open_for")
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,12 @@ def _scoped(query: Any, reach: Reach, state_column: Any) -> Any:
 # --- gap records -----------------------------------------------------------------------
 
 
+def reason_codes(reason: str) -> list[str]:
+    """The codes a reason filter stands for: reasons that read the same (routing's "no free
+    places" and a service's "no capacity") are one choice, their codes joined by commas."""
+    return [code for code in reason.split(",") if code]
+
+
 def _gap_conditions(filters: Filters, session: Session) -> list[ColumnElement[bool]]:
     conditions = _in_period(Gap.opened_at, filters, session)
     if filters.state:
@@ -128,7 +134,11 @@ def _gap_conditions(filters: Filters, session: Session) -> list[ColumnElement[bo
         conditions.append(Gap.kind == filters.kind)
     if filters.reason:
         conditions.append(
-            Gap.id.in_(select(GapReason.gap_id).where(GapReason.reason == filters.reason))
+            Gap.id.in_(
+                select(GapReason.gap_id).where(
+                    col(GapReason.reason).in_(reason_codes(filters.reason))
+                )
+            )
         )
     return conditions
 
@@ -346,8 +356,63 @@ def screenings_by_encounter(session: Session, reach: Reach, filters: Filters) ->
 # --- the cases behind a number ---------------------------------------------------------
 
 
-def case_ids(session: Session, reach: Reach, filters: Filters, panel: str, key: str) -> Any:
+# Gap records apart: the closed ones, and the open ones by how long they have been open.
+OPEN_FOR = (("open_under_7", 7), ("open_7_30", 30), ("open_31_90", 90), ("open_over_90", None))
+OPEN_FOR_KEYS = (*(key for key, _days in OPEN_FOR), "closed")
+
+
+def _open_for(now: datetime) -> Any:
+    """'closed', or which band of days the gap has been open for at ``now``."""
+    bands = [(Gap.closed_at.is_not(None), literal("closed"))]
+    bands += [
+        (Gap.opened_at > now - timedelta(days=days), literal(key))
+        for key, days in OPEN_FOR
+        if days is not None
+    ]
+    return case(*bands, else_=literal(OPEN_FOR[-1][0]))
+
+
+@dataclass(frozen=True)
+class OpenAndClosed:
+    counts: list[tuple[str, int]]  # every key of OPEN_FOR_KEYS, in that order
+    oldest_open: datetime | None  # when the longest-open gap was opened
+
+
+def gaps_open_and_closed(
+    session: Session, reach: Reach, filters: Filters, now: datetime
+) -> OpenAndClosed:
+    """Gap records counted open (by days open) and closed, and the oldest open one."""
+    band = _open_for(now).label("key")
+    query = select(band, func.count().label("n")).select_from(Gap)
+    query = _scoped(query.where(*_gap_conditions(filters, session)), reach, Gap.state)
+    found = {str(key): int(n) for key, n in session.execute(query.group_by(band)).all()}
+    oldest = select(func.min(Gap.opened_at)).where(
+        *_gap_conditions(filters, session), Gap.closed_at.is_(None)
+    )
+    return OpenAndClosed(
+        counts=[(key, found.get(key, 0)) for key in OPEN_FOR_KEYS],
+        oldest_open=session.execute(_scoped(oldest, reach, Gap.state)).scalar(),
+    )
+
+
+def _open_for_case_ids(
+    session: Session, reach: Reach, filters: Filters, key: str, now: datetime
+) -> Any:
+    query = select(Gap.case_id).where(*_gap_conditions(filters, session), _open_for(now) == key)
+    return _scoped(query, reach, Gap.state)
+
+
+def case_ids(
+    session: Session,
+    reach: Reach,
+    filters: Filters,
+    panel: str,
+    key: str,
+    now: datetime | None = None,
+) -> Any:
     """A SELECT of the ids of the cases behind one number (same conditions and reach)."""
+    if panel == "open_for":
+        return _open_for_case_ids(session, reach, filters, key, now or datetime.now(UTC))
     if panel in GAP_PANELS or panel in PROFILE_PANELS or panel == "total":
         query = _gap_select([Gap.case_id], panel if panel != "total" else "need")
         query = query.where(*_gap_conditions(filters, session))

@@ -8,6 +8,7 @@ URL rules of this feature:
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +23,11 @@ from referral import db
 from referral.access import Reach, current_reach, requires
 from referral.audit.operations import as_code, record_audit
 from referral.casework import queries as case_queries
+from referral.db import utcnow
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
 from referral.forms import MAX_PAGE, QueryForm, SelectChoice, date_in_range
-from referral.i18n import current_language
+from referral.i18n import by_label, current_language
 from referral.labels import reason_label
 from referral.rules import Catalogue, SeedErrors
 from referral.seeds.loader import seed_store
@@ -50,7 +52,15 @@ PROFILE_TITLES = {
 FIXED_LABELS = {
     "minor": {"minor": _l("Minor"), "adult": _l("Adult")},
     "foreign": {"foreign": _l("Foreign"), "national": _l("National")},
+    "open_for": {
+        "open_under_7": _l("Open less than 7 days"),
+        "open_7_30": _l("Open 7 to 30 days"),
+        "open_31_90": _l("Open 31 to 90 days"),
+        "open_over_90": _l("Open more than 90 days"),
+        "closed": _l("Closed"),
+    },
 }
+CHART_LABEL_WIDTH = 26  # characters per line of a chart's label: wrapped, never cut
 NONE_LABEL = _l("No screening or no form")
 GAP_ENDING_LABELS = {
     "open": _l("Still open"),
@@ -81,9 +91,25 @@ class DashboardFilters(QueryForm):
 
 def state_choices(user_reach: Reach, catalogue: Catalogue, language: str) -> list[str]:
     """The states a user may filter on: their own, or every state (and "unknown")."""
+
+    def name(code: str) -> str:
+        return catalogue.label("states", code, language)
+
     if user_reach.sees_every_state:
-        return [*catalogue.state_names, "unknown"]
-    return sorted(user_reach.states)
+        return [*by_label(catalogue.state_names, language, name), "unknown"]
+    return by_label(user_reach.states, language, name)
+
+
+def reason_choices(catalogue: Catalogue, language: str) -> list[SelectChoice]:
+    """One choice per reason: codes that read the same in Spanish (the seeds' first language)
+    are one choice in every language, so a filter's link means the same in both."""
+    groups: dict[str, list[str]] = {}
+    for code in gap_reason_codes(catalogue.seeds):
+        groups.setdefault(reason_label(catalogue, code, "es"), []).append(code)
+    return [
+        SelectChoice(",".join(codes), reason_label(catalogue, codes[0], language))
+        for codes in groups.values()
+    ]
 
 
 def build_filters(
@@ -98,10 +124,7 @@ def build_filters(
     form.need.choices = [anything] + [
         SelectChoice(c, catalogue.label("needs", c, language)) for c in catalogue.need_order
     ]
-    form.reason.choices = [anything] + [
-        SelectChoice(c, reason_label(catalogue, c, language))
-        for c in gap_reason_codes(catalogue.seeds)
-    ]
+    form.reason.choices = [anything, *reason_choices(catalogue, language)]
     form.kind.choices = [anything] + [
         SelectChoice(c, catalogue.label("gap_kinds", c, language)) for c in queries.GAP_KINDS
     ]
@@ -132,6 +155,11 @@ class Bar:
     count: int
     href: str
     recommendation: Recommendation | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """The label in lines that fit beside the bars (whole words; a long word alone)."""
+        return textwrap.wrap(self.label, CHART_LABEL_WIDTH, break_long_words=False) or [""]
 
 
 def dimension_label(panel: str, key: str, catalogue: Catalogue, language: str) -> str:
@@ -202,8 +230,14 @@ def dashboard() -> str:
         for panel in queries.REFERRAL_PANELS
     }
     encounters = queries.screenings_by_encounter(session, user_reach, filters)
+    now = utcnow()
+    open_and_closed = queries.gaps_open_and_closed(session, user_reach, filters, now)
+    oldest = open_and_closed.oldest_open
     return render_template(
         "supervision/dashboard.html",
+        open_for=bars("open_for", open_and_closed.counts, filters, catalogue),
+        open_count=sum(n for key, n in open_and_closed.counts if key != "closed"),
+        oldest_open_days=(now - oldest).days if oldest is not None else None,
         v4_since=case_queries.v4_reasons_since(session),
         form=form,
         filters=filters,
@@ -298,7 +332,10 @@ def _whatif_form(catalogue: Catalogue, user_reach: Reach, language: str) -> What
     form = WhatIfForm(request.args)
     none = SelectChoice("", str(_l("None")))
     states = [
-        SelectChoice(c, catalogue.label("states", c, language)) for c in catalogue.state_names
+        SelectChoice(c, catalogue.label("states", c, language))
+        for c in by_label(
+            catalogue.state_names, language, lambda c: catalogue.label("states", c, language)
+        )
     ]
     form.state.choices = [SelectChoice("", str(_l("Any")))] + [
         SelectChoice(c, catalogue.label("states", c, language))
@@ -311,7 +348,8 @@ def _whatif_form(catalogue: Catalogue, user_reach: Reach, language: str) -> What
     sexes = [(c, catalogue.label("sexes", c, language)) for c in ("female", "male", "intersex")]
     form.add_sexes.choices = sexes
     form.change_service.choices = [none] + [
-        SelectChoice(s.id, f"{s.name[language]} ({s.id})") for s in catalogue.services
+        SelectChoice(s.id, f"{s.name[language]} ({s.id})")
+        for s in by_label(catalogue.services, language, lambda s: s.name[language])
     ]
     form.change_add_sex.choices = [none] + [SelectChoice(c, label) for c, label in sexes]
     form.change_add_state.choices = [none, *states]

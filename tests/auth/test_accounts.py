@@ -40,7 +40,7 @@ def sign_in(client, email: str, password: str):
 def test_sign_in_and_out_are_audited(app, client, make_user, login) -> None:
     user = make_user("screener")
     response = login(client, user)
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/cases"  # a screener lands on the cases
     assert client.get("/account").status_code == 200
     [event] = audit_actions(app, "sign_in")
     assert (event.actor_id, event.object_kind, event.object_id) == (user.id, "user", str(user.id))
@@ -69,7 +69,7 @@ def test_sign_in_follows_a_safe_next_only(client, make_user) -> None:
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         data["csrf_token"] = csrf_token(client, "/sign-in")
         response = client.post("/sign-in", query_string={"next": target}, data=data)
-        assert response.headers["Location"] == "/", target
+        assert response.headers["Location"] == "/admin/users", target  # the admin's landing
         client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
 
 
@@ -428,3 +428,22 @@ def test_no_setup_link_once_an_admin_exists(app, make_user, caplog) -> None:
 def test_sign_in_page_tells_a_newcomer_where_the_setup_link_is(client) -> None:
     page = client.get("/sign-in").get_data(as_text=True)
     assert "Todavía no existe ninguna cuenta de administración" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "landing", "heading"),
+    [
+        ("screener", "/cases", "Casos"),
+        ("supervisor", "/supervision", "Brechas en la canalización"),
+        ("admin", "/admin/users", "Cuentas"),
+    ],
+)
+def test_sign_in_lands_each_role_on_its_work(client, make_user, role, landing, heading) -> None:
+    user = make_user(role, ("MX-CHP",), national=role == "admin")
+    response = sign_in(client, user.email, PASSWORD)
+    assert response.headers["Location"] == landing
+    page = client.get(landing)
+    assert page.status_code == 200 and heading in page.get_data(as_text=True)
+    # Signed in already, the sign-in page sends to the same place; a safe next still wins.
+    assert client.get("/sign-in").headers["Location"] == landing
+    assert client.get("/sign-in?next=/account").headers["Location"] == "/account"

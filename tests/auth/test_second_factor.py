@@ -89,7 +89,7 @@ def test_a_supervisor_enrols_at_the_first_sign_in_and_then_signs_in_with_a_code(
     assert other.get("/audit").status_code == 302
     assert actions(privileged, "second_factor_failed")
     code = next_code(secret)
-    assert send_code(other, "/sign-in/code", code).headers["Location"] == "/"
+    assert send_code(other, "/sign-in/code", code).headers["Location"] == "/supervision"
     assert other.get("/audit").status_code == 200
     # The same code does not work twice (someone who saw it over a shoulder).
     third = privileged.test_client()
@@ -104,7 +104,7 @@ def test_a_recovery_code_signs_in_once(privileged, make_user) -> None:
     client = privileged.test_client()
     password_step(client, admin)
     answer = send_code(client, "/sign-in/code", codes[3].upper().replace("-", " "))
-    assert answer.headers["Location"] == "/"
+    assert answer.headers["Location"] == "/admin/users"
     assert client.get("/admin/users").status_code == 200
     assert [e.actor_id for e in actions(privileged, "recovery_code_used")] == [admin.id]
     again = privileged.test_client()
@@ -117,7 +117,7 @@ def test_screeners_choose_and_all_asks_everyone(app_with, make_user) -> None:
     privileged = app_with(SECOND_FACTOR="privileged")
     screener = make_user("screener")
     client = privileged.test_client()
-    assert password_step(client, screener).headers["Location"] == "/"  # optional: not asked
+    assert password_step(client, screener).headers["Location"] == "/cases"  # optional: not asked
     page = client.get("/account/second-factor").get_data(as_text=True)
     secret = KEY.search(page).group(1).replace(" ", "")
     done = send_code(client, "/account/second-factor", pyotp.TOTP(secret).now())
