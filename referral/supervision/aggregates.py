@@ -12,11 +12,15 @@ only: no lock of ours, the database's row delete decides) and adds them to
 moment; it folds first when more than :data:`FOLD_AT` deltas wait.
 
 ``aggregate_count`` holds, per Mexico City month (grain "m") and day (grain "d", for the
-unfiltered scope only), state, filter scope ("" none, "need:X", "kind:X", "reason:X") and
-dimension, one count per key. A page sums a few hundred month rows and at most two partial
-months of day rows. Filters the counts cannot answer exactly (two of need, kind and reason
-at once; need, kind or reason with a period that cuts a month; the median for a supervisor
-of several states without a state filter) fall back to the full count in
+unfiltered scopes only), state (each count also under "*", every state, so a national
+read takes few rows), scope (the family of panels and the filter: "gap:",
+"gap:need:X", "gap:kind:X", "gap:reason:X", "ref:", "ref:need:X", "scr:", and
+"acc:<state or *>:<need>" for the acceptance bins) and dimension, one count per key; the
+primary key (grain, scope, state, bucket, dim, key) makes each family's read one range. A
+page sums month rows and at most two partial months of day rows. Filters the counts cannot
+answer exactly (two of need, kind and reason at once; need, kind or reason with a period
+that cuts a month; the median for a supervisor of several states without a state filter)
+fall back to the full count in
 :mod:`referral.supervision.queries`, which stays the reference implementation.
 
 Medians of hours to acceptance come from whole-hour bins (the middle bin's centre: within
@@ -38,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, delete, event, false, func, insert, or_, select, true
+from sqlalchemy import delete, event, func, insert, or_, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import attributes
 from sqlmodel import Session
@@ -71,7 +75,7 @@ ERASED_TABLE: Any = getattr(AggregateErased, "__table__")  # noqa: B009
 DELTA_TABLE: Any = getattr(AggregateDelta, "__table__")  # noqa: B009
 KEY_COLUMNS = ("grain", "scope", "bucket", "state", "dim", "key")
 
-GAP_DIMS = ("total", "need", "kind", "reason", *queries.PROFILE_PANELS)
+GAP_DIMS = ("total", "state", "need", "kind", "reason", *queries.PROFILE_PANELS)
 REFERRAL_DIMS = ("referral_status", "rejection_reason", "referrals", "accepted")
 SCREENING_DIMS = ("screenings", "likely", "possible")
 ACCEPT_DIM = "accept_hours"
@@ -279,12 +283,15 @@ def contributions(fact: Fact) -> Iterator[Key]:
         keys += [("reason", r) for r in fact["reasons"]]
         keys += [(p, fact[p]) for p in ("sex", "age_band", "minor", "foreign")]
         keys += [("form", f) for f in fact["forms"] or [queries.NONE]]
-        scopes = ["", f"need:{fact['need']}", f"kind:{fact['kind']}"]
-        scopes += [f"reason:{r}" for r in fact["reasons"]]
-        for dim, key in keys:
-            yield (DAY, "", day, state, dim, key)
-            for scope in scopes:
-                yield (MONTH, scope, month, state, dim, key)
+        scopes = ["gap:", f"gap:need:{fact['need']}", f"gap:kind:{fact['kind']}"]
+        scopes += [f"gap:reason:{r}" for r in fact["reasons"]]
+        # Every count twice: in the gap's state, and in every state at once ("*", with
+        # the state as a key too, for the state panel).
+        for at, extra in ((state, []), (ALL_STATES, [("state", state)])):
+            for dim, key in keys + extra:
+                yield (DAY, "gap:", day, at, dim, key)
+                for scope in scopes:
+                    yield (MONTH, scope, month, at, dim, key)
     elif kind == "referral":
         status = fact["status"]
         keys = [("referral_status", status)]
@@ -294,23 +301,26 @@ def contributions(fact: Fact) -> Iterator[Key]:
             keys.append(("referrals", ""))
             if fact["accepted"]:
                 keys.append(("accepted", ""))
-        for dim, key in keys:
-            yield (DAY, "", day, state, dim, key)
-            yield (MONTH, "", month, state, dim, key)
-            yield (MONTH, f"need:{fact['need']}", month, state, dim, key)
+        for at in (state, ALL_STATES):
+            for dim, key in keys:
+                yield (DAY, "ref:", day, at, dim, key)
+                yield (MONTH, "ref:", month, at, dim, key)
+                yield (MONTH, f"ref:need:{fact['need']}", month, at, dim, key)
     elif kind == "screening":
         encounter = fact["encounter"]
         keys = [("screenings", encounter)]
         if fact["status"] in ("likely", "possible"):
             keys.append((fact["status"], encounter))
-        for dim, key in keys:
-            yield (DAY, "", day, state, dim, key)
-            yield (MONTH, "", month, state, dim, key)
+        for at in (state, ALL_STATES):
+            for dim, key in keys:
+                yield (DAY, "scr:", day, at, dim, key)
+                yield (MONTH, "scr:", month, at, dim, key)
     elif kind == "acceptance":
+        # The state selector is in the scope too: a national read takes only its own rows.
         for state_sel, need_sel, hours in fact["bins"]:
-            scope = f"need:{need_sel}" if need_sel else ""
+            scope = f"acc:{state_sel}:{need_sel}"
             if not need_sel:
-                yield (DAY, "", day, state_sel, ACCEPT_DIM, str(hours))
+                yield (DAY, scope, day, state_sel, ACCEPT_DIM, str(hours))
             yield (MONTH, scope, month, state_sel, ACCEPT_DIM, str(hours))
     else:
         raise ValueError(kind)
@@ -572,37 +582,43 @@ class Selection:
     scope: str
     dims: tuple[str, ...]
     ranges: list[tuple[str, str | None, str | None]]
-    states: frozenset[str] | None  # None: every state
-    state: str | None = None  # an exact state (the state filter, or ALL_STATES)
+    states: tuple[str, ...]  # the state column's values to sum: ("*",) for every state
 
-    def where(self, table: Any) -> list[Any]:
-        spans = [
-            and_(
-                table.c.grain == grain,
-                table.c.bucket >= lo if lo else true(),
-                table.c.bucket <= hi if hi else true(),
-            )
-            for grain, lo, hi in self.ranges
-        ]
-        out = [table.c.scope == self.scope, table.c.dim.in_(self.dims), or_(false(), *spans)]
-        if self.states is not None:
-            out.append(table.c.state.in_(sorted(self.states)))
-        if self.state is not None:
-            out.append(table.c.state == self.state)
+    def where(self, table: Any, span: tuple[str, str | None, str | None]) -> list[Any]:
+        """One range of the primary key (grain, scope, state, bucket ...), then the rest."""
+        grain, lo, hi = span
+        out = [table.c.grain == grain, table.c.scope == self.scope]
+        out.append(
+            table.c.state == self.states[0]
+            if len(self.states) == 1
+            else table.c.state.in_(self.states)
+        )
+        if lo:
+            out.append(table.c.bucket >= lo)
+        if hi:
+            out.append(table.c.bucket <= hi)
+        out.append(table.c.dim.in_(self.dims))
         return out
 
     def matches(self, key: Key) -> bool:
         grain, scope, bucket, state, dim, _k = key
-        if scope != self.scope or dim not in self.dims:
-            return False
-        if self.states is not None and state not in self.states:
-            return False
-        if self.state is not None and state != self.state:
+        if scope != self.scope or dim not in self.dims or state not in self.states:
             return False
         for g, lo, hi in self.ranges:
             if g == grain and (not lo or bucket >= lo) and (not hi or bucket <= hi):
                 return True
         return False
+
+
+def _states_read(reach: Reach, wanted: str | None) -> tuple[str, ...]:
+    """The state rows to sum: the state filter's (if in reach), every state's ("*"), or
+    the states of a supervisor's reach."""
+    allowed = _reach_states(reach)
+    if wanted:
+        return (wanted,) if allowed is None or wanted in allowed else ()
+    if allowed is None:
+        return (ALL_STATES,)
+    return tuple(sorted(allowed))
 
 
 def _reach_states(reach: Reach) -> frozenset[str] | None:
@@ -624,29 +640,33 @@ class Sums:
 
 def _sums(session: Session, selection: Selection, waiting: Counter[Key]) -> Sums:
     table = COUNT_TABLE
-    where = selection.where(table)
     total = func.sum(table.c.n)
+    month = func.substr(table.c.bucket, 1, 7)
     sums = Sums(Counter(), Counter(), Counter())
-    for dim, key, n in session.execute(
-        select(table.c.dim, table.c.key, total).where(*where).group_by(table.c.dim, table.c.key)
-    ):
-        sums.by_key[(dim, key)] += int(n)
-    if "total" in selection.dims:
-        totals = [*where, table.c.dim == "total"]
-        for state, n in session.execute(
-            select(table.c.state, total).where(*totals).group_by(table.c.state)
-        ):
-            sums.by_state[state] += int(n)
-        month = func.substr(table.c.bucket, 1, 7)
-        for bucket, n in session.execute(select(month, total).where(*totals).group_by(month)):
-            sums.by_month[bucket] += int(n)
+    if not selection.states:
+        return sums
+    every_state = selection.states == (ALL_STATES,)
+    for span in selection.ranges:  # one index range each (an OR of them would scan)
+        where = selection.where(table, span)
+        by = (table.c.dim, table.c.key, table.c.state)
+        for dim, key, state, n in session.execute(select(*by, total).where(*where).group_by(*by)):
+            sums.by_key[(dim, key)] += int(n)
+            if dim == "total" and not every_state:
+                sums.by_state[state] += int(n)
+        if "total" in selection.dims:
+            totals = select(month, total).where(*where, table.c.dim == "total").group_by(month)
+            for bucket, n in session.execute(totals):
+                sums.by_month[bucket] += int(n)
     for key, n in waiting.items():
         if selection.matches(key):
             _grain, _scope, bucket, state, dim, k = key
             sums.by_key[(dim, k)] += n
             if dim == "total":
-                sums.by_state[state] += n
                 sums.by_month[bucket[:7]] += n
+                if not every_state:
+                    sums.by_state[state] += n
+    if every_state:
+        sums.by_state = Counter({k: n for (d, k), n in sums.by_key.items() if d == "state"})
     return sums
 
 
@@ -682,7 +702,7 @@ def _waiting(session: Session) -> Counter[Key]:
     return expand((int(sign), fact) for sign, fact in rows)
 
 
-def _gap_scope(filters: queries.Filters) -> str | None:
+def _gap_filter(filters: queries.Filters) -> str | None:
     chosen = [
         f"{name}:{value}"
         for name, value in (
@@ -698,7 +718,7 @@ def _gap_scope(filters: queries.Filters) -> str | None:
 
 
 def _usable(scope: str | None, ranges: list[tuple[str, str | None, str | None]]) -> bool:
-    """Day rows exist for the unfiltered scope only."""
+    """Day rows exist for the scopes without a need, kind or reason filter only."""
     return scope is not None and (scope == "" or all(g == MONTH for g, _lo, _hi in ranges))
 
 
@@ -725,14 +745,12 @@ def dashboard(session: Session, reach: Reach, filters: queries.Filters) -> Dashb
         return recount(session, reach, filters)
     ranges = period_ranges(filters)
     assert ranges is not None
-    states = _reach_states(reach)
+    rows = _states_read(reach, filters.state)
     waiting = _waiting(session)
-    gap_scope = _gap_scope(filters)
-    if _usable(gap_scope, ranges):
-        assert gap_scope is not None
-        gaps = _sums(
-            session, Selection(gap_scope, GAP_DIMS, ranges, states, filters.state), waiting
-        )
+    gap_filter = _gap_filter(filters)
+    if _usable(gap_filter, ranges):
+        gap_scope = f"gap:{gap_filter}"
+        gaps = _sums(session, Selection(gap_scope, GAP_DIMS, ranges, rows), waiting)
         gap_panels = {
             "need": _pairs(_only(gaps, "need"), "need"),
             "reason": _pairs(_only(gaps, "reason"), "reason"),
@@ -746,11 +764,11 @@ def dashboard(session: Session, reach: Reach, filters: queries.Filters) -> Dashb
         panels = (*queries.GAP_PANELS, *queries.PROFILE_PANELS)
         gap_panels = {p: queries.gap_counts(session, reach, filters, p) for p in panels}
         total = queries.gap_total(session, reach, filters)
-    referral_scope = f"need:{filters.need}" if filters.need else ""
-    if _usable(referral_scope, ranges):
+    need_filter = f"need:{filters.need}" if filters.need else ""
+    if _usable(need_filter, ranges):
         refs = _sums(
             session,
-            Selection(referral_scope, REFERRAL_DIMS, ranges, states, filters.state),
+            Selection(f"ref:{need_filter}", REFERRAL_DIMS, ranges, rows),
             waiting,
         )
         referral_panels = {p: _pairs(_only(refs, p), p) for p in queries.REFERRAL_PANELS}
@@ -763,18 +781,16 @@ def dashboard(session: Session, reach: Reach, filters: queries.Filters) -> Dashb
         base = queries.outcomes(session, reach, filters)
         referrals, accepted = base.referrals, base.accepted
     accept_state = _acceptance_state(reach, filters)
-    if accept_state is not None and _usable(referral_scope, ranges):
-        bins = _sums(
-            session, Selection(referral_scope, (ACCEPT_DIM,), ranges, states, accept_state), waiting
-        )
+    if accept_state is not None and _usable(need_filter, ranges):
+        accept_scope = f"acc:{accept_state}:{filters.need or ''}"
+        accept_rows = _states_read(reach, None if accept_state == ALL_STATES else accept_state)
+        bins = _sums(session, Selection(accept_scope, (ACCEPT_DIM,), ranges, accept_rows), waiting)
         count, median = _median(_only(bins, ACCEPT_DIM))
         binned = True
     else:
         binned = False
         count, median = queries._median_hours_to_acceptance(session, reach, filters)
-    screenings = _sums(
-        session, Selection("", SCREENING_DIMS, ranges, states, filters.state), waiting
-    )
+    screenings = _sums(session, Selection("scr:", SCREENING_DIMS, ranges, rows), waiting)
     encounters = [
         queries.EncounterRow(
             encounter,

@@ -43,15 +43,18 @@ SUPERVISION_INDEXES = (
 
 
 class AggregateCount(SQLModel, table=True):
-    """One summed count of the dashboard: per grain ("m" month, "d" day), Mexico City
-    bucket, state, filter scope, dimension and key. Anonymous: no case is named."""
+    """One summed count of the dashboard: per grain ("m" month, "d" day), scope (family
+    of panels and filter), state ("*": every state), Mexico City bucket, dimension and key.
+    Anonymous: no case is named. The key's order makes one page's read one range."""
 
     __tablename__ = "aggregate_count"
+    # The rows clustered by their key on SQLite: a page's read is one sequential range.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     grain: str = Field(sa_column=Column(String(1), primary_key=True))
     scope: str = Field(sa_column=Column(String(60), primary_key=True))
+    state: str = Field(sa_column=Column(String(8), primary_key=True))  # or "*": every state
     bucket: str = Field(sa_column=Column(String(10), primary_key=True))
-    state: str = Field(sa_column=Column(String(8), primary_key=True))
     dim: str = Field(sa_column=Column(String(20), primary_key=True))
     key: str = Field(sa_column=Column(String(60), primary_key=True))
     n: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -61,11 +64,12 @@ class AggregateErased(SQLModel, table=True):
     """What erased cases had contributed to the counts (kept: the counts hold no person)."""
 
     __tablename__ = "aggregate_erased"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     grain: str = Field(sa_column=Column(String(1), primary_key=True))
     scope: str = Field(sa_column=Column(String(60), primary_key=True))
+    state: str = Field(sa_column=Column(String(8), primary_key=True))  # or "*": every state
     bucket: str = Field(sa_column=Column(String(10), primary_key=True))
-    state: str = Field(sa_column=Column(String(8), primary_key=True))
     dim: str = Field(sa_column=Column(String(20), primary_key=True))
     key: str = Field(sa_column=Column(String(60), primary_key=True))
     n: int = Field(sa_column=Column(BigInteger, nullable=False))

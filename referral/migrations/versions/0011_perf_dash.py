@@ -20,8 +20,8 @@ depends_on = None
 KEY_COLUMNS = (
     ("grain", 1),
     ("scope", 60),
-    ("bucket", 10),
     ("state", 8),
+    ("bucket", 10),
     ("dim", 20),
     ("key", 60),
 )
@@ -36,6 +36,7 @@ def _counts(name: str) -> None:
         ],
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(*[column for column, _size in KEY_COLUMNS]),
+        sqlite_with_rowid=False,  # clustered by the key: a page's read is one range
     )
 
 
