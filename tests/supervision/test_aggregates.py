@@ -352,3 +352,33 @@ def test_period_ranges_cover_whole_months_with_month_rows() -> None:
     assert aggregates.period_ranges(
         queries.Filters(since=date(2024, 3, 2), until=date(2024, 3, 3))
     ) == [("d", "2024-03-02", "2024-03-03")]
+
+
+def test_the_page_shows_the_counts_and_says_the_median_is_binned(
+    app, client, login, make_user
+) -> None:
+    screener = make_user("screener", DASHBOARD_STATES, email="page@example.org")
+    admin = make_user("admin", (), national=True, email="page-admin@example.org")
+    rng = random.Random(21)
+    for _ in range(4):
+        intake(app, screener.id, rng, None)
+    for case_id in ids(app, Case.id):
+        refer(app, screener.id, rng, case_id)
+    with app.app_context(), get_db(app).transaction() as session:
+        for referral in session.execute(select(Referral)).scalars():
+            workflow.change_status(
+                session,
+                referral,
+                status="accepted",
+                reason_code=None,
+                expected_version=referral.version,
+                user_id=screener.id,
+            )
+    login(client, admin)
+    page = client.get("/supervision", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "within half an hour of the exact median" in text
+    with app.app_context(), get_db(app).transaction(write=False) as session:
+        numbers = aggregates.recount(session, REACHES["admin"], queries.Filters())
+    assert f"<dd>{numbers.outcomes.referrals}</dd>" in text
