@@ -873,17 +873,27 @@ def record_erasure(session: Session, case_id: int) -> None:
     session.info.setdefault(ERASED_INFO, set()).add(case_id)
 
 
-def recounted(session: Session) -> Counter[Key]:
-    """Every count from the rows, plus what erased cases contributed."""
-    facts: Iterable[Fact]
-    totals: Counter[Key] = Counter()
-    for reader in (gap_facts, referral_facts, screening_facts, acceptance_facts):
-        facts = reader(session).values()
-        totals.update(expand((1, f) for f in facts))
-    for *key, n in session.execute(
-        select(*[ERASED_TABLE.c[c] for c in KEY_COLUMNS], ERASED_TABLE.c.n)
-    ):
-        totals[tuple(key)] += int(n)
+FAMILIES = (
+    ("gap:", gap_facts),
+    ("ref:", referral_facts),
+    ("scr:", screening_facts),
+    ("acc:", acceptance_facts),
+)
+
+
+def _stored(session: Session, table: Any, prefix: str) -> Counter[Key]:
+    columns = [table.c[c] for c in KEY_COLUMNS]
+    rows = session.execute(select(*columns, table.c.n).where(table.c.scope.startswith(prefix)))
+    out: Counter[Key] = Counter()
+    for *key, n in rows:
+        out[tuple(key)] += int(n)
+    return out
+
+
+def recounted(session: Session, prefix: str, reader: Any) -> Counter[Key]:
+    """One family's counts from the rows, plus what erased cases contributed to it."""
+    totals = expand((1, f) for f in reader(session).values())
+    totals.update(_stored(session, ERASED_TABLE, prefix))
     return Counter({k: n for k, n in totals.items() if n})
 
 
@@ -895,20 +905,20 @@ class RebuildResult:
 
 
 def rebuild(session: Session) -> RebuildResult:
-    """Recount everything, compare with the maintained counts, and replace them."""
+    """Recount everything, compare with the maintained counts, and replace them (one family
+    of panels at a time, so memory holds one family's counts)."""
     was_built = is_built(session)
     fold(session)
-    current: Counter[Key] = Counter()
-    for *key, n in session.execute(
-        select(*[COUNT_TABLE.c[c] for c in KEY_COLUMNS], COUNT_TABLE.c.n)
-    ):
-        if n:
-            current[tuple(key)] = int(n)
-    expected = recounted(session)
-    differed = sum(1 for k in set(current) | set(expected) if current[k] != expected[k])
-    if differed or not was_built:
-        session.execute(delete(COUNT_TABLE))
-        _upsert(session, COUNT_TABLE, expected)
+    differed = rows = 0
+    for prefix, reader in FAMILIES:
+        current = Counter({k: n for k, n in _stored(session, COUNT_TABLE, prefix).items() if n})
+        expected = recounted(session, prefix, reader)
+        wrong = sum(1 for k in set(current) | set(expected) if current[k] != expected[k])
+        if wrong or not was_built:
+            session.execute(delete(COUNT_TABLE).where(COUNT_TABLE.c.scope.startswith(prefix)))
+            _upsert(session, COUNT_TABLE, expected)
+        differed += wrong
+        rows += len(expected)
     status = session.get(AggregateStatus, 1)
     if status is None:
         session.add(AggregateStatus(id=1, built=True))
@@ -916,4 +926,4 @@ def rebuild(session: Session) -> RebuildResult:
         status.built = True
         session.add(status)
     session.flush()
-    return RebuildResult(differed, len(expected), was_built)
+    return RebuildResult(differed, rows, was_built)
