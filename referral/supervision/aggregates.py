@@ -482,14 +482,21 @@ def count_new_rows(
     referral_ids: Sequence[int],
     screening_ids: Sequence[int],
     case_ids: Sequence[int],
+    as_deltas: bool = False,
 ) -> None:
-    """The counts of rows just inserted with Core statements (the demo generator)."""
+    """The counts of rows just inserted with Core statements, which no flush sees: straight
+    into the counts (a bulk load, one writer), or ``as_deltas`` (a request among many, such
+    as a Core-insert intake: no contention on count rows)."""
     facts = [
         *gap_facts(session, gap_ids).values(),
         *referral_facts(session, referral_ids).values(),
         *screening_facts(session, screening_ids).values(),
         *acceptance_facts(session, case_ids).values(),
     ]
+    if as_deltas:
+        if facts:
+            session.execute(insert(DELTA_TABLE), [{"sign": 1, "fact": f} for f in facts])
+        return
     add_facts(session, expand((1, f) for f in facts))
 
 
