@@ -1,9 +1,12 @@
-"""Gap dashboard panels (issue 6; issue 8 asks < 1 s per panel at 1,000,000 cases).
+"""Gap dashboard (issue 6 per panel; issue 17 asks the whole page < 1 s at 1,000,000 cases).
 
-    .venv/bin/python benchmarks/dashboard.py [--cases 20000] [--database-url URL]
+    .venv/bin/python benchmarks/dashboard.py [--cases 20000] [--database-url URL] [--keep]
 
-Times every panel's SQL aggregation (best of three) for a national admin and for a
-supervisor of one state, with no filter and with a one-year date range.
+Times, best of three, for a national admin and for a supervisor of one state, with no
+filter, a one-year range and a range that cuts months: the whole page's numbers from the
+maintained aggregates (``aggregates.read_dashboard``: every panel, in one snapshot) against
+the full recount of every panel (the reference queries, the page before issue 17), as a
+ratio; then every panel of the recount alone. Also the time of a full ``rebuild``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from supervision_common import NATIONAL, ONE_STATE, app_with_cases, arguments
 
 from benchmarks.common import machine
 from referral.db import get_db
-from referral.supervision import queries
+from referral.supervision import aggregates, queries
 
 
 def best_of(runs: int, work: Any) -> float:
@@ -48,6 +51,22 @@ def main() -> None:
     app = app_with_cases(args.database_url, args.cases, args.seed, args.keep)
     print(f"machine: {machine()}; database: {get_db(app).writer.dialect.name}")
     year = queries.Filters(since=date(2024, 1, 1), until=date(2024, 12, 31))
+    cut = queries.Filters(since=date(2024, 2, 10), until=date(2025, 5, 20))
+    with app.app_context():
+        with get_db(app).transaction() as session:
+            started = time.perf_counter()
+            result = aggregates.rebuild(session)
+            rebuild = time.perf_counter() - started
+        print(f"rebuild: {rebuild:.1f} s, {result.rows} count rows, differed {result.differed}")
+        for who, reach in (("national", NATIONAL), ("one state", ONE_STATE)):
+            for label, filters in (("all time", queries.Filters()), ("2024", year), ("cut", cut)):
+                page = best_of(3, partial(aggregates.read_dashboard, reach, filters))
+                with get_db(app).transaction(write=False) as session:
+                    full = best_of(1, partial(aggregates.recount, session, reach, filters))
+                print(
+                    f"whole page, {who}, {label}: aggregates {page * 1000:.0f} ms, "
+                    f"recount {full * 1000:.0f} ms, ratio {page / full:.3f}"
+                )
     with app.app_context(), get_db(app).transaction(write=False) as session:
         for who, reach in (("national", NATIONAL), ("one state", ONE_STATE)):
             for label, filters in (("all time", queries.Filters()), ("2024", year)):

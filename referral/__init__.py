@@ -68,9 +68,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(demo_cli.demo_cli)
 
     from referral.directory import routes as directory
+    from referral.supervision import cli as supervision_cli
     from referral.supervision import routes as supervision
 
     app.register_blueprint(supervision.blueprint)
+    app.cli.add_command(supervision_cli.aggregates_cli)
     app.register_blueprint(directory.blueprint)
 
     from referral.stats import cli as stats_cli

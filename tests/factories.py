@@ -40,6 +40,7 @@ from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
 from referral.rules import validate_record
 from referral.seeds.loader import seed_store
+from referral.supervision.models import AggregateCount, AggregateDelta, AggregateErased
 from tests.conftest import PASSWORD, audit_guard_lifted, csrf_token
 
 # The pure builder of records lives with the rules tests (they import no Flask); shared here.
@@ -369,6 +370,9 @@ def clear_cases(app: Flask) -> None:
             ScreeningForm,
             Screening,
             Case,
+            AggregateCount,  # the dashboard's counts of those cases go with them
+            AggregateDelta,
+            AggregateErased,
         ):
             session.exec(delete(model))  # type: ignore[call-overload]
         with audit_guard_lifted(session.connection()):  # the audit log refuses DELETE

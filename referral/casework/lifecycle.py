@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import Table, delete, func, or_
 from sqlalchemy import select as sql_select
 from sqlalchemy.sql import ColumnElement
@@ -43,6 +44,11 @@ CLOSE_REASONS = tuple(CaseClosedReason)
 NOTE_MAX = 500  # a closure's "other" note, a reopening's reason: short, kept with the case
 # The audit log is append-only (triggers, migration 0007): erasure leaves it a tombstone.
 ERASURE_EXEMPT = frozenset({"audit_event"})
+
+
+# Sent (with the session and ``case_id``) just before a case's rows are deleted. Features
+# that derive anonymous numbers from those rows listen; casework imports none of them.
+case_erasing = Namespace().signal("case-erasing")
 
 
 class ErasureReason(StrEnum):
@@ -333,6 +339,8 @@ def erase_case(session: Session, case: Case, *, reason: str, actor_id: int | Non
     code, case_id = case.code, case.id
     assert case_id is not None
     session.flush()
+    # Whoever keeps anonymous counts of the case (the dashboard's) keeps them now.
+    case_erasing.send(session, case_id=case_id)
     tables = case_rows(case_id)
     names = {table.name for table, _condition in tables}
     # The ORM must not write back, or later refresh, rows deleted under it.

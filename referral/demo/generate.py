@@ -50,6 +50,7 @@ from referral.rules.contract import (
     ScreeningStatus,
 )
 from referral.seeds.loader import seed_store
+from referral.supervision.aggregates import count_new_rows
 
 ADULT_RECRUITMENT = (
     ("deceived_job_nature", "deceived_conditions"),
@@ -465,4 +466,12 @@ def write_batch(session: Session, rows: list[CaseRows]) -> None:
             for gap, gap_id in zip(gap_rows, gap_ids, strict=True)
             for row in gap_reason_rows(gap_id, gap["reasons"])
         ],
+    )
+    # Core inserts bypass the ORM flush that keeps the dashboard's counts: count them here.
+    count_new_rows(
+        session,
+        gap_ids=gap_ids,
+        referral_ids=referral_ids,
+        screening_ids=screening_ids,
+        case_ids=case_ids,
     )

@@ -1,4 +1,5 @@
-"""Indexes the supervision dashboard aggregates with (migration 0004).
+"""Indexes the supervision dashboard aggregates with (migration 0004), and the maintained
+aggregates themselves (migration 0011).
 
 They sit on other features' tables, so they are declared here against those tables'
 columns; importing this module adds them to SQLModel.metadata.
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import JSON, BigInteger, Column, Index, String
+from sqlmodel import Field, SQLModel
 
 from referral.casework.models import Gap, Referral, Screening, ScreeningForm
 
@@ -35,3 +37,62 @@ SUPERVISION_INDEXES = (
         *_columns(Referral, "status", "accepted_at", "state", "created_at"),
     ),
 )
+
+
+# --- maintained dashboard aggregates (migration 0011, referral/supervision/aggregates.py) ---
+
+
+class AggregateCount(SQLModel, table=True):
+    """One summed count of the dashboard: per grain ("m" month, "d" day), scope (family
+    of panels and filter), state ("*": every state), Mexico City bucket, dimension and key.
+    Anonymous: no case is named. The key's order makes one page's read one range."""
+
+    __tablename__ = "aggregate_count"
+    # The rows clustered by their key on SQLite: a page's read is one sequential range.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    grain: str = Field(sa_column=Column(String(1), primary_key=True))
+    scope: str = Field(sa_column=Column(String(60), primary_key=True))
+    state: str = Field(sa_column=Column(String(8), primary_key=True))  # or "*": every state
+    bucket: str = Field(sa_column=Column(String(10), primary_key=True))
+    dim: str = Field(sa_column=Column(String(20), primary_key=True))
+    key: str = Field(sa_column=Column(String(60), primary_key=True))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class AggregateErased(SQLModel, table=True):
+    """What erased cases had contributed to the counts (kept: the counts hold no person)."""
+
+    __tablename__ = "aggregate_erased"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    grain: str = Field(sa_column=Column(String(1), primary_key=True))
+    scope: str = Field(sa_column=Column(String(60), primary_key=True))
+    state: str = Field(sa_column=Column(String(8), primary_key=True))  # or "*": every state
+    bucket: str = Field(sa_column=Column(String(10), primary_key=True))
+    dim: str = Field(sa_column=Column(String(20), primary_key=True))
+    key: str = Field(sa_column=Column(String(60), primary_key=True))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class AggregateDelta(SQLModel, table=True):
+    """One change not yet folded into the counts: a fact (a gap, referral, screening or a
+    case's first acceptances) added (sign 1) or taken away (sign -1). Appended by the
+    transaction that made the change, so writers never wait on one counter row."""
+
+    __tablename__ = "aggregate_delta"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sign: int
+    fact: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class AggregateStatus(SQLModel, table=True):
+    """Whether the counts were built for the data present: a row with False after migrating
+    a database that already held cases, until `flask --app referral aggregates rebuild`;
+    no row means built (an empty database's counts are right)."""
+
+    __tablename__ = "aggregate_status"
+
+    id: int = Field(default=1, primary_key=True)
+    built: bool

@@ -261,6 +261,7 @@ class Outcomes:
     accepted: int  # ever accepted
     cases_accepted: int  # cases with an accepted referral (the median's population)
     median_hours: float | None  # first screening -> first accepted referral
+    binned: bool = False  # the median from whole-hour bins (maintained aggregates)
 
     @property
     def acceptance_rate(self) -> float | None:

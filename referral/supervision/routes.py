@@ -32,7 +32,7 @@ from referral.labels import reason_label
 from referral.rules import Catalogue, SeedErrors
 from referral.seeds.loader import seed_store
 from referral.seeds.recommendations import Recommendation, gap_reason_codes
-from referral.supervision import queries, whatif
+from referral.supervision import aggregates, queries, whatif
 
 blueprint = Blueprint(
     "supervision",
@@ -211,25 +211,20 @@ def dashboard() -> str:
     catalogue = current_catalogue(session)
     language = current_language()
     form, filters = build_filters(catalogue, user_reach, language)
+    numbers = aggregates.read_dashboard(user_reach, filters)
     gap_panels = {
-        panel: bars(
-            panel, queries.gap_counts(session, user_reach, filters, panel), filters, catalogue
-        )
+        panel: bars(panel, numbers.gap_panels[panel], filters, catalogue)
         for panel in queries.GAP_PANELS
     }
     profile_panels = {
-        panel: bars(
-            panel, queries.gap_counts(session, user_reach, filters, panel), filters, catalogue
-        )
+        panel: bars(panel, numbers.gap_panels[panel], filters, catalogue)
         for panel in queries.PROFILE_PANELS
     }
     referral_panels = {
-        panel: bars(
-            panel, queries.referral_counts(session, user_reach, filters, panel), filters, catalogue
-        )
+        panel: bars(panel, numbers.referral_panels[panel], filters, catalogue)
         for panel in queries.REFERRAL_PANELS
     }
-    encounters = queries.screenings_by_encounter(session, user_reach, filters)
+    encounters = numbers.encounters
     now = utcnow()
     open_and_closed = queries.gaps_open_and_closed(session, user_reach, filters, now)
     oldest = open_and_closed.oldest_open
@@ -241,7 +236,7 @@ def dashboard() -> str:
         v4_since=case_queries.v4_reasons_since(session),
         form=form,
         filters=filters,
-        total=queries.gap_total(session, user_reach, filters),
+        total=numbers.total,
         gap_endings=[
             (GAP_ENDING_LABELS[key], count)
             for key, count in queries.gap_endings(session, user_reach, filters)
@@ -250,7 +245,7 @@ def dashboard() -> str:
         profile_panels=profile_panels,
         profile_titles=PROFILE_TITLES,
         referral_panels=referral_panels,
-        outcomes=queries.outcomes(session, user_reach, filters),
+        outcomes=numbers.outcomes,
         encounters=[
             (row, dimension_label("encounter", row.encounter, catalogue, language))
             for row in encounters

@@ -1,0 +1,942 @@
+"""The gap dashboard's numbers, maintained as the data changes instead of counted per request.
+
+Design (issue 17). Every change to a gap, its reasons, a referral, a screening or its forms
+is turned, inside the flush that writes it, into *facts*: one small record per gap,
+referral, screening and per case's first acceptances, holding exactly what the panels
+count. The flush appends the old fact with sign -1 and the new one with sign +1 to
+``aggregate_delta`` (an append: writers never contend for a counter row). A *fold* later
+takes the deltas away with ``DELETE ... RETURNING`` (each delta is taken by one folder
+only: no lock of ours, the database's row delete decides) and adds them to
+``aggregate_count`` with an additive upsert in the same transaction. A read sums
+``aggregate_count`` and the deltas not yet folded, in one snapshot, so it is exact at every
+moment; it folds first when more than :data:`FOLD_AT` deltas wait.
+
+``aggregate_count`` holds, per Mexico City month (grain "m") and day (grain "d", for the
+unfiltered scopes only), state (each count also under "*", every state, so a national
+read takes few rows), scope (the family of panels and the filter: "gap:",
+"gap:need:X", "gap:kind:X", "gap:reason:X", "ref:", "ref:need:X", "scr:", and
+"acc:<state or *>:<need>" for the acceptance bins) and dimension, one count per key; the
+primary key (grain, scope, state, bucket, dim, key) makes each family's read one range. A
+page sums month rows and at most two partial months of day rows. Filters the counts cannot
+answer exactly (two of need, kind and reason at once; need, kind or reason with a period
+that cuts a month; the median for a supervisor of several states without a state filter)
+fall back to the full count in
+:mod:`referral.supervision.queries`, which stays the reference implementation.
+
+Medians of hours to acceptance come from whole-hour bins (the middle bin's centre: within
+half an hour of the exact median), stated on the page.
+
+Erasure: :func:`record_erasure` moves a case's contributions to ``aggregate_erased`` before
+its rows are deleted; the counts keep them (they name no one) and :func:`rebuild` adds
+them to its recount.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import attributes
+from sqlmodel import Session
+
+from referral.access import Reach
+from referral.casework import lifecycle
+from referral.casework import models as casework_models
+from referral.db import get_db, in_utc
+from referral.rules.contract import DECLINED_STATUSES, ReferralStatus
+from referral.supervision import queries
+from referral.supervision.models import (
+    AggregateCount,
+    AggregateDelta,
+    AggregateErased,
+    AggregateStatus,
+)
+
+Case: Any = casework_models.Case
+Screening: Any = casework_models.Screening
+ScreeningForm: Any = casework_models.ScreeningForm
+Gap: Any = casework_models.Gap
+GapReason: Any = casework_models.GapReason
+Referral: Any = casework_models.Referral
+
+MONTH, DAY = "m", "d"
+ALL_STATES = "*"  # the acceptance rows of every state at once (a case counts once)
+FOLD_AT = 200  # deltas waiting before a read folds them first
+CHUNK = 500  # ids per IN (...) list
+COUNT_TABLE: Any = getattr(AggregateCount, "__table__")  # noqa: B009  (SQLModel types it not)
+ERASED_TABLE: Any = getattr(AggregateErased, "__table__")  # noqa: B009
+DELTA_TABLE: Any = getattr(AggregateDelta, "__table__")  # noqa: B009
+KEY_COLUMNS = ("grain", "scope", "bucket", "state", "dim", "key")
+
+GAP_DIMS = ("total", "state", "need", "kind", "reason", *queries.PROFILE_PANELS)
+REFERRAL_DIMS = ("referral_status", "rejection_reason", "referrals", "accepted")
+SCREENING_DIMS = ("screenings", "likely", "possible")
+ACCEPT_DIM = "accept_hours"
+
+Key = tuple[str, str, str, str, str, str]  # grain, scope, bucket, state, dim, key
+Fact = dict[str, Any]
+
+
+# --- facts: what one row contributes -------------------------------------------------------
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(
+        current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else "America/Mexico_City"
+    )
+
+
+def local_day(moment: datetime, zone: ZoneInfo | None = None) -> str:
+    return in_utc(moment).astimezone(zone or _zone()).date().isoformat()
+
+
+def _chunks(ids: Sequence[int] | None) -> Iterator[Sequence[int] | None]:
+    if ids is None:
+        yield None
+        return
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def _age_band(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    for limit, band in ((12, "0-11"), (18, "12-17"), (30, "18-29"), (60, "30-59")):
+        if age < limit:
+            return band
+    return "60+"
+
+
+def gap_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, Fact]:
+    """Per gap: its day, state, need, kind, reasons and the profile of its screening."""
+    zone = _zone()
+    out: dict[int, Fact] = {}
+    profile = func.coalesce(Gap.screening_id, Referral.screening_id)
+    for chunk in _chunks(ids):
+        query = (
+            select(
+                Gap.id,
+                Gap.case_id,
+                Gap.opened_at,
+                Gap.state,
+                Gap.need,
+                Gap.kind,
+                Screening.id,
+                Screening.sex,
+                Screening.age,
+                Screening.minor,
+                Screening.foreign,
+            )
+            .select_from(Gap)
+            .outerjoin(Referral, Referral.id == Gap.referral_id)
+            .outerjoin(Screening, Screening.id == profile)
+        )
+        reasons_query = select(GapReason.gap_id, GapReason.reason)
+        if chunk is not None:
+            query = query.where(Gap.id.in_(chunk))
+            reasons_query = reasons_query.where(GapReason.gap_id.in_(chunk))
+        rows = session.execute(query).all()
+        reasons: dict[int, list[str]] = {}
+        for gap_id, reason in session.execute(reasons_query):
+            reasons.setdefault(gap_id, []).append(reason)
+        screening_ids = sorted({row[6] for row in rows if row[6] is not None})
+        forms: dict[int, list[str]] = {}
+        form_query = select(ScreeningForm.screening_id, ScreeningForm.form)
+        for part in _chunks(screening_ids) if chunk is not None else [None]:
+            q = (
+                form_query
+                if part is None
+                else form_query.where(ScreeningForm.screening_id.in_(part))
+            )
+            for screening_id, form in session.execute(q):
+                forms.setdefault(screening_id, []).append(form)
+        for gid, case_id, opened, state, need, kind, sid, sex, age, minor, foreign in rows:
+            none = sid is None
+            out[gid] = {
+                "k": "gap",
+                "case": case_id,
+                "day": local_day(opened, zone),
+                "state": state,
+                "need": need,
+                "kind": kind,
+                "reasons": sorted(reasons.get(gid, [])),
+                "sex": queries.NONE if none else (sex or queries.NONE),
+                "age_band": queries.NONE if none else _age_band(age),
+                "minor": queries.NONE if none else ("minor" if minor else "adult"),
+                "foreign": queries.NONE if none else ("foreign" if foreign else "national"),
+                "forms": sorted(forms.get(sid, [])) if not none else [],
+            }
+    return out
+
+
+def referral_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, Fact]:
+    zone = _zone()
+    out: dict[int, Fact] = {}
+    for chunk in _chunks(ids):
+        query = select(
+            Referral.id,
+            Referral.case_id,
+            Referral.created_at,
+            Referral.state,
+            Referral.need,
+            Referral.status,
+            Referral.reason_code,
+            Referral.accepted_at,
+        )
+        if chunk is not None:
+            query = query.where(Referral.id.in_(chunk))
+        for rid, case_id, created, state, need, status, reason, accepted in session.execute(query):
+            out[rid] = {
+                "k": "referral",
+                "case": case_id,
+                "day": local_day(created, zone),
+                "state": state,
+                "need": need,
+                "status": status,
+                "reason": reason,
+                "accepted": accepted is not None,
+            }
+    return out
+
+
+def screening_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, Fact]:
+    zone = _zone()
+    out: dict[int, Fact] = {}
+    for chunk in _chunks(ids):
+        query = select(
+            Screening.id,
+            Screening.case_id,
+            Screening.screened_at,
+            Screening.state,
+            Screening.encounter,
+            Screening.status,
+        )
+        if chunk is not None:
+            query = query.where(Screening.id.in_(chunk))
+        for sid, case_id, screened, state, encounter, status in session.execute(query):
+            out[sid] = {
+                "k": "screening",
+                "case": case_id,
+                "day": local_day(screened, zone),
+                "state": state,
+                "encounter": encounter,
+                "status": status,
+            }
+    return out
+
+
+def acceptance_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, Fact]:
+    """Per case with an accepted referral: the hour bin from its first screening to its
+    first accepted referral, for every state and need filter that could select it."""
+    zone = _zone()
+    out: dict[int, Fact] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(
+                Case.id, Case.first_screened_at, Referral.state, Referral.need, Referral.accepted_at
+            )
+            .join(Referral, Referral.case_id == Case.id)
+            .where(Referral.accepted_at.is_not(None))
+        )
+        if chunk is not None:
+            query = query.where(Case.id.in_(chunk))
+        firsts: dict[int, datetime] = {}
+        accepted: dict[int, list[tuple[str, str, datetime]]] = {}
+        for case_id, first, state, need, at in session.execute(query):
+            firsts[case_id] = first
+            accepted.setdefault(case_id, []).append((state, need, in_utc(at)))
+        for case_id, rows in accepted.items():
+            first = in_utc(firsts[case_id])
+            best: dict[tuple[str, str], datetime] = {}
+            for state, need, at in rows:
+                for selector in ((ALL_STATES, ""), (state, ""), (ALL_STATES, need), (state, need)):
+                    if selector not in best or at < best[selector]:
+                        best[selector] = at
+            out[case_id] = {
+                "k": "acceptance",
+                "case": case_id,
+                "day": local_day(first, zone),
+                "bins": sorted(
+                    [s, n, math.floor((at - first).total_seconds() / 3600)]
+                    for (s, n), at in best.items()
+                ),
+            }
+    return out
+
+
+def contributions(fact: Fact) -> Iterator[Key]:
+    """The counts one fact adds to (each by one)."""
+    day: str = fact["day"]
+    month = day[:7]
+    state: str = fact["state"] if fact["k"] != "acceptance" else ""
+    kind = fact["k"]
+    if kind == "gap":
+        keys = [("total", ""), ("need", fact["need"]), ("kind", fact["kind"])]
+        keys += [("reason", r) for r in fact["reasons"]]
+        keys += [(p, fact[p]) for p in ("sex", "age_band", "minor", "foreign")]
+        keys += [("form", f) for f in fact["forms"] or [queries.NONE]]
+        scopes = ["gap:", f"gap:need:{fact['need']}", f"gap:kind:{fact['kind']}"]
+        scopes += [f"gap:reason:{r}" for r in fact["reasons"]]
+        # Every count twice: in the gap's state, and in every state at once ("*", with
+        # the state as a key too, for the state panel).
+        for at, extra in ((state, []), (ALL_STATES, [("state", state)])):
+            for dim, key in keys + extra:
+                yield (DAY, "gap:", day, at, dim, key)
+                for scope in scopes:
+                    yield (MONTH, scope, month, at, dim, key)
+    elif kind == "referral":
+        status = fact["status"]
+        keys = [("referral_status", status)]
+        if status in DECLINED_STATUSES and fact["reason"] is not None:
+            keys.append(("rejection_reason", fact["reason"]))
+        if status != ReferralStatus.entered_in_error:
+            keys.append(("referrals", ""))
+            if fact["accepted"]:
+                keys.append(("accepted", ""))
+        for at in (state, ALL_STATES):
+            for dim, key in keys:
+                yield (DAY, "ref:", day, at, dim, key)
+                yield (MONTH, "ref:", month, at, dim, key)
+                yield (MONTH, f"ref:need:{fact['need']}", month, at, dim, key)
+    elif kind == "screening":
+        encounter = fact["encounter"]
+        keys = [("screenings", encounter)]
+        if fact["status"] in ("likely", "possible"):
+            keys.append((fact["status"], encounter))
+        for at in (state, ALL_STATES):
+            for dim, key in keys:
+                yield (DAY, "scr:", day, at, dim, key)
+                yield (MONTH, "scr:", month, at, dim, key)
+    elif kind == "acceptance":
+        # The state selector is in the scope too: a national read takes only its own rows.
+        for state_sel, need_sel, hours in fact["bins"]:
+            scope = f"acc:{state_sel}:{need_sel}"
+            if not need_sel:
+                yield (DAY, scope, day, state_sel, ACCEPT_DIM, str(hours))
+            yield (MONTH, scope, month, state_sel, ACCEPT_DIM, str(hours))
+    else:
+        raise ValueError(kind)
+
+
+def expand(signed_facts: Iterable[tuple[int, Fact]]) -> Counter[Key]:
+    totals: Counter[Key] = Counter()
+    for sign, fact in signed_facts:
+        for key in contributions(fact):
+            totals[key] += sign
+    return totals
+
+
+# --- catching every change: session events ---------------------------------------------------
+
+ERASED_INFO = "aggregates_erased_cases"
+PENDING_INFO = "aggregates_before_flush"
+TRACKED = (Case, Screening, ScreeningForm, Gap, GapReason, Referral)
+
+
+@dataclass
+class Touched:
+    gaps: set[int]
+    referrals: set[int]
+    screenings: set[int]
+    cases: set[int]
+    forms_of: set[int]  # screenings whose forms changed: their gaps' profiles change
+
+    @classmethod
+    def empty(cls) -> Touched:
+        return cls(set(), set(), set(), set(), set())
+
+    def merge(self, other: Touched) -> None:
+        self.gaps |= other.gaps
+        self.referrals |= other.referrals
+        self.screenings |= other.screenings
+        self.cases |= other.cases
+        self.forms_of |= other.forms_of
+
+
+def _changed(obj: Any, name: str) -> bool:
+    return bool(attributes.get_history(obj, name).has_changes())
+
+
+def _touched(session: OrmSession) -> Touched:
+    out = Touched.empty()
+    for group, is_dirty in ((session.new, False), (session.dirty, True), (session.deleted, False)):
+        for obj in group:
+            if isinstance(obj, Gap):
+                if obj.id is not None:
+                    out.gaps.add(obj.id)
+            elif isinstance(obj, GapReason):
+                if obj.gap_id is not None:
+                    out.gaps.add(obj.gap_id)
+            elif isinstance(obj, Referral):
+                if obj.id is not None:
+                    out.referrals.add(obj.id)
+                    if is_dirty and _changed(obj, "screening_id"):
+                        out.forms_of.add(-obj.id)  # negative: the referral's own gaps
+                if obj.case_id is not None:
+                    out.cases.add(obj.case_id)
+            elif isinstance(obj, Screening):
+                if obj.id is not None:
+                    out.screenings.add(obj.id)
+                    if is_dirty:
+                        out.forms_of.add(obj.id)
+            elif isinstance(obj, ScreeningForm):
+                if obj.screening_id is not None:
+                    out.forms_of.add(obj.screening_id)
+            elif (
+                isinstance(obj, Case)
+                and obj.id is not None
+                and (not is_dirty or _changed(obj, "first_screened_at"))
+            ):
+                out.cases.add(obj.id)
+    return out
+
+
+def _gaps_of(session: OrmSession, touched: Touched) -> set[int]:
+    """Gaps whose profile comes from a screening (or a referral) that changed."""
+    screenings = sorted(s for s in touched.forms_of if s > 0)
+    referrals = sorted(-s for s in touched.forms_of if s < 0)
+    found: set[int] = set()
+    for chunk in _chunks(screenings):
+        assert chunk is not None
+        via = select(Referral.id).where(Referral.screening_id.in_(chunk))
+        found |= set(
+            session.execute(
+                select(Gap.id).where(or_(Gap.screening_id.in_(chunk), Gap.referral_id.in_(via)))
+            ).scalars()
+        )
+    for chunk in _chunks(referrals):
+        assert chunk is not None
+        found |= set(session.execute(select(Gap.id).where(Gap.referral_id.in_(chunk))).scalars())
+    return found
+
+
+def _facts(session: Any, touched: Touched) -> dict[tuple[str, int], Fact]:
+    out: dict[tuple[str, int], Fact] = {}
+    gaps = touched.gaps | _gaps_of(session, touched)
+    for name, ids, reader in (
+        ("gap", gaps, gap_facts),
+        ("referral", touched.referrals, referral_facts),
+        ("screening", touched.screenings, screening_facts),
+        ("acceptance", touched.cases, acceptance_facts),
+    ):
+        if ids:
+            for key, fact in reader(session, sorted(ids)).items():
+                out[(name, key)] = fact
+    return out
+
+
+def _tracked(session: OrmSession) -> bool:
+    return any(
+        isinstance(obj, TRACKED) for group in (session.new, session.dirty, session.deleted)
+        for obj in group
+    )  # fmt: skip
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _before_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
+    if not _tracked(session):
+        return
+    with session.no_autoflush:
+        touched = _touched(session)
+        session.info[PENDING_INFO] = (touched, _facts(session, touched))
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _after_flush(session: OrmSession, _context: Any) -> None:
+    pending = session.info.pop(PENDING_INFO, None)
+    if pending is None:
+        return
+    touched, before = pending
+    touched.merge(_touched(session))
+    after = _facts(session, touched)
+    erased: set[int] = session.info.get(ERASED_INFO, set())
+    rows: list[dict[str, Any]] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        for sign, fact in ((-1, old), (1, new)):
+            if fact is not None and fact["case"] not in erased:
+                rows.append({"sign": sign, "fact": fact})
+    if rows:
+        session.connection().execute(insert(DELTA_TABLE), rows)
+
+
+def add_facts(session: Session, totals: Counter[Key]) -> None:
+    """Add counts straight to the summary (bulk loads that bypass the ORM's flush)."""
+    _upsert(session, COUNT_TABLE, totals)
+
+
+def count_new_rows(
+    session: Session,
+    *,
+    gap_ids: Sequence[int],
+    referral_ids: Sequence[int],
+    screening_ids: Sequence[int],
+    case_ids: Sequence[int],
+    as_deltas: bool = False,
+) -> None:
+    """The counts of rows just inserted with Core statements, which no flush sees: straight
+    into the counts (a bulk load, one writer), or ``as_deltas`` (a request among many, such
+    as a Core-insert intake: no contention on count rows)."""
+    facts = [
+        *gap_facts(session, gap_ids).values(),
+        *referral_facts(session, referral_ids).values(),
+        *screening_facts(session, screening_ids).values(),
+        *acceptance_facts(session, case_ids).values(),
+    ]
+    if as_deltas:
+        if facts:
+            session.execute(insert(DELTA_TABLE), [{"sign": 1, "fact": f} for f in facts])
+        return
+    add_facts(session, expand((1, f) for f in facts))
+
+
+# --- folding and reading ----------------------------------------------------------------------
+
+
+def _upsert(session: Session, table: Any, totals: Counter[Key]) -> None:
+    rows = [dict(zip(KEY_COLUMNS, key, strict=True), n=n) for key, n in sorted(totals.items()) if n]
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    for start in range(0, len(rows), 2000):
+        statement = upsert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS), set_={"n": table.c.n + statement.excluded.n}
+        )
+        session.execute(statement, rows[start : start + 2000])
+
+
+def fold(session: Session) -> int:
+    """Move the waiting deltas into the counts; how many were folded. Safe to run from many
+    places at once: each delta is deleted (and so folded) by one transaction only."""
+    taken = session.execute(delete(DELTA_TABLE).returning(DELTA_TABLE.c.sign, DELTA_TABLE.c.fact))
+    signed = [(int(sign), fact) for sign, fact in taken]
+    _upsert(session, COUNT_TABLE, expand(signed))
+    return len(signed)
+
+
+def pending(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(DELTA_TABLE)).scalar_one())
+
+
+def is_built(session: Session) -> bool:
+    """No status row: built (an empty database's counts are trivially right)."""
+    row = session.get(AggregateStatus, 1)
+    return row is None or bool(row.built)
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def period_ranges(filters: queries.Filters) -> list[tuple[str, str | None, str | None]] | None:
+    """The (grain, first bucket, last bucket) ranges covering the filters' period, whole
+    months as month rows and the rest as day rows; [] when the period is empty."""
+    since, until = filters.since, filters.until
+    if since and until and since > until:
+        return []
+    ranges: list[tuple[str, str | None, str | None]] = []
+    first_month: str | None = None
+    last_month: str | None = None
+    whole_month = (
+        since is not None
+        and since.day == 1
+        and until is not None
+        and (_month_after(until) == until + timedelta(days=1))
+    )
+    if (
+        since
+        and until
+        and (since.year, since.month) == (until.year, until.month)
+        and not whole_month
+    ):
+        return [(DAY, since.isoformat(), until.isoformat())]
+    if since:
+        if since.day == 1:
+            first_month = since.isoformat()[:7]
+        else:
+            month_end = _month_after(since) - timedelta(days=1)
+            ranges.append((DAY, since.isoformat(), month_end.isoformat()))
+            first_month = _month_after(since).isoformat()[:7]
+    if until:
+        if _month_after(until) == until + timedelta(days=1):
+            last_month = until.isoformat()[:7]
+        else:
+            ranges.append((DAY, until.replace(day=1).isoformat(), until.isoformat()))
+            last_month = (until.replace(day=1) - timedelta(days=1)).isoformat()[:7]
+    if first_month is None or last_month is None or first_month <= last_month:
+        ranges.append((MONTH, first_month, last_month))
+    return ranges
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which count rows one family of panels sums (the SQL and the same in Python)."""
+
+    scope: str
+    dims: tuple[str, ...]
+    ranges: list[tuple[str, str | None, str | None]]
+    states: tuple[str, ...]  # the state column's values to sum: ("*",) for every state
+
+    def where(self, table: Any, span: tuple[str, str | None, str | None]) -> list[Any]:
+        """One range of the primary key (grain, scope, state, bucket ...), then the rest."""
+        grain, lo, hi = span
+        out = [table.c.grain == grain, table.c.scope == self.scope]
+        out.append(
+            table.c.state == self.states[0]
+            if len(self.states) == 1
+            else table.c.state.in_(self.states)
+        )
+        if lo:
+            out.append(table.c.bucket >= lo)
+        if hi:
+            out.append(table.c.bucket <= hi)
+        out.append(table.c.dim.in_(self.dims))
+        return out
+
+    def matches(self, key: Key) -> bool:
+        grain, scope, bucket, state, dim, _k = key
+        if scope != self.scope or dim not in self.dims or state not in self.states:
+            return False
+        for g, lo, hi in self.ranges:
+            if g == grain and (not lo or bucket >= lo) and (not hi or bucket <= hi):
+                return True
+        return False
+
+
+def _states_read(reach: Reach, wanted: str | None) -> tuple[str, ...]:
+    """The state rows to sum: the state filter's (if in reach), every state's ("*"), or
+    the states of a supervisor's reach."""
+    allowed = _reach_states(reach)
+    if wanted:
+        return (wanted,) if allowed is None or wanted in allowed else ()
+    if allowed is None:
+        return (ALL_STATES,)
+    return tuple(sorted(allowed))
+
+
+def _reach_states(reach: Reach) -> frozenset[str] | None:
+    if reach.is_admin or reach.sees_every_state:
+        return None
+    if reach.is_supervisor:
+        return reach.states
+    return frozenset()
+
+
+@dataclass
+class Sums:
+    """Counts per (dim, key), and the total per state and per month."""
+
+    by_key: Counter[tuple[str, str]]
+    by_state: Counter[str]
+    by_month: Counter[str]
+
+
+def _sums(session: Session, selection: Selection, waiting: Counter[Key]) -> Sums:
+    table = COUNT_TABLE
+    total = func.sum(table.c.n)
+    month = func.substr(table.c.bucket, 1, 7)
+    sums = Sums(Counter(), Counter(), Counter())
+    if not selection.states:
+        return sums
+    every_state = selection.states == (ALL_STATES,)
+    for span in selection.ranges:  # one index range each (an OR of them would scan)
+        where = selection.where(table, span)
+        by = (table.c.dim, table.c.key, table.c.state)
+        for dim, key, state, n in session.execute(select(*by, total).where(*where).group_by(*by)):
+            sums.by_key[(dim, key)] += int(n)
+            if dim == "total" and not every_state:
+                sums.by_state[state] += int(n)
+        if "total" in selection.dims:
+            totals = select(month, total).where(*where, table.c.dim == "total").group_by(month)
+            for bucket, n in session.execute(totals):
+                sums.by_month[bucket] += int(n)
+    for key, n in waiting.items():
+        if selection.matches(key):
+            _grain, _scope, bucket, state, dim, k = key
+            sums.by_key[(dim, k)] += n
+            if dim == "total":
+                sums.by_month[bucket[:7]] += n
+                if not every_state:
+                    sums.by_state[state] += n
+    if every_state:
+        sums.by_state = Counter({k: n for (d, k), n in sums.by_key.items() if d == "state"})
+    return sums
+
+
+def _pairs(counter: Counter[Any], panel: str) -> list[tuple[str, int]]:
+    return queries._ordered([(k, n) for k, n in counter.items() if n], panel)
+
+
+@dataclass(frozen=True)
+class DashboardNumbers:
+    total: int
+    gap_panels: dict[str, list[tuple[str, int]]]  # GAP_PANELS and PROFILE_PANELS
+    referral_panels: dict[str, list[tuple[str, int]]]
+    outcomes: queries.Outcomes
+    encounters: list[queries.EncounterRow]
+
+
+def recount(session: Session, reach: Reach, filters: queries.Filters) -> DashboardNumbers:
+    """Every panel counted from the rows (the reference; slow at scale)."""
+    panels = (*queries.GAP_PANELS, *queries.PROFILE_PANELS)
+    return DashboardNumbers(
+        total=queries.gap_total(session, reach, filters),
+        gap_panels={p: queries.gap_counts(session, reach, filters, p) for p in panels},
+        referral_panels={
+            p: queries.referral_counts(session, reach, filters, p) for p in queries.REFERRAL_PANELS
+        },
+        outcomes=queries.outcomes(session, reach, filters),
+        encounters=queries.screenings_by_encounter(session, reach, filters),
+    )
+
+
+def _waiting(session: Session) -> Counter[Key]:
+    rows = session.execute(select(DELTA_TABLE.c.sign, DELTA_TABLE.c.fact))
+    return expand((int(sign), fact) for sign, fact in rows)
+
+
+def _gap_filter(filters: queries.Filters) -> str | None:
+    chosen = [
+        f"{name}:{value}"
+        for name, value in (
+            ("need", filters.need),
+            ("kind", filters.kind),
+            ("reason", filters.reason),
+        )
+        if value
+    ]
+    if len(chosen) > 1:
+        return None
+    return chosen[0] if chosen else ""
+
+
+def _usable(scope: str | None, ranges: list[tuple[str, str | None, str | None]]) -> bool:
+    """Day rows exist for the scopes without a need, kind or reason filter only."""
+    return scope is not None and (scope == "" or all(g == MONTH for g, _lo, _hi in ranges))
+
+
+def _median(bins: Counter[str]) -> tuple[int, float | None]:
+    """The count and the median (centre of the middle bins) of whole-hour bins."""
+    ordered = sorted((int(k), n) for k, n in bins.items() if n)
+    count = sum(n for _k, n in ordered)
+    if not count:
+        return 0, None
+    wanted = [(count - 1) // 2] if count % 2 else [count // 2 - 1, count // 2]
+    values: list[float] = []
+    seen = 0
+    for hours, n in ordered:
+        while wanted and wanted[0] < seen + n:
+            values.append(hours + 0.5)
+            wanted.pop(0)
+        seen += n
+    return count, sum(values) / len(values)
+
+
+def dashboard(session: Session, reach: Reach, filters: queries.Filters) -> DashboardNumbers:
+    """Every panel of the gap dashboard, from the maintained counts (one snapshot)."""
+    if not is_built(session):
+        return recount(session, reach, filters)
+    ranges = period_ranges(filters)
+    assert ranges is not None
+    rows = _states_read(reach, filters.state)
+    waiting = _waiting(session)
+    gap_filter = _gap_filter(filters)
+    if _usable(gap_filter, ranges):
+        gap_scope = f"gap:{gap_filter}"
+        gaps = _sums(session, Selection(gap_scope, GAP_DIMS, ranges, rows), waiting)
+        gap_panels = {
+            "need": _pairs(_only(gaps, "need"), "need"),
+            "reason": _pairs(_only(gaps, "reason"), "reason"),
+            "state": _pairs(gaps.by_state, "state"),
+            "month": _pairs(gaps.by_month, "month"),
+            "kind": _pairs(_only(gaps, "kind"), "kind"),
+            **{p: _pairs(_only(gaps, p), p) for p in queries.PROFILE_PANELS},
+        }
+        total = sum(gaps.by_state.values())
+    else:
+        panels = (*queries.GAP_PANELS, *queries.PROFILE_PANELS)
+        gap_panels = {p: queries.gap_counts(session, reach, filters, p) for p in panels}
+        total = queries.gap_total(session, reach, filters)
+    need_filter = f"need:{filters.need}" if filters.need else ""
+    if _usable(need_filter, ranges):
+        refs = _sums(
+            session,
+            Selection(f"ref:{need_filter}", REFERRAL_DIMS, ranges, rows),
+            waiting,
+        )
+        referral_panels = {p: _pairs(_only(refs, p), p) for p in queries.REFERRAL_PANELS}
+        referrals = refs.by_key[("referrals", "")]
+        accepted = refs.by_key[("accepted", "")]
+    else:
+        referral_panels = {
+            p: queries.referral_counts(session, reach, filters, p) for p in queries.REFERRAL_PANELS
+        }
+        base = queries.outcomes(session, reach, filters)
+        referrals, accepted = base.referrals, base.accepted
+    accept_state = _acceptance_state(reach, filters)
+    if accept_state is not None and _usable(need_filter, ranges):
+        accept_scope = f"acc:{accept_state}:{filters.need or ''}"
+        accept_rows = _states_read(reach, None if accept_state == ALL_STATES else accept_state)
+        bins = _sums(session, Selection(accept_scope, (ACCEPT_DIM,), ranges, accept_rows), waiting)
+        count, median = _median(_only(bins, ACCEPT_DIM))
+        binned = True
+    else:
+        binned = False
+        count, median = queries._median_hours_to_acceptance(session, reach, filters)
+    screenings = _sums(session, Selection("scr:", SCREENING_DIMS, ranges, rows), waiting)
+    encounters = [
+        queries.EncounterRow(
+            encounter,
+            n,
+            screenings.by_key[("likely", encounter)],
+            screenings.by_key[("possible", encounter)],
+        )
+        for (dim, encounter), n in screenings.by_key.items()
+        if dim == "screenings" and n
+    ]
+    return DashboardNumbers(
+        total=total,
+        gap_panels=gap_panels,
+        referral_panels=referral_panels,
+        outcomes=queries.Outcomes(referrals, accepted, count, median, binned),
+        encounters=sorted(encounters, key=lambda r: (-r.screenings, r.encounter)),
+    )
+
+
+def read_dashboard(reach: Reach, filters: queries.Filters) -> DashboardNumbers:
+    """The dashboard's numbers in one consistent snapshot; folds first when many changes
+    wait (its own short transaction: a fold is atomic, so a reader sees a change either
+    waiting or folded, never both)."""
+    database = get_db()
+    with database.session(write=False) as session:
+        waiting = pending(session)
+    if waiting > FOLD_AT:
+        with database.transaction() as session:
+            fold(session)
+    with database.session(write=False, snapshot=True) as session:
+        return dashboard(session, reach, filters)
+
+
+def _only(sums: Sums, dim: str) -> Counter[str]:
+    return Counter({k: n for (d, k), n in sums.by_key.items() if d == dim})
+
+
+def _acceptance_state(reach: Reach, filters: queries.Filters) -> str | None:
+    """Which acceptance rows answer this reach and filter; None: only a recount can (a
+    supervisor of several states: a case accepted in two of them counts once)."""
+    if filters.state:
+        return filters.state
+    if reach.is_admin or reach.sees_every_state:
+        return ALL_STATES
+    if reach.is_supervisor and len(reach.states) == 1:
+        return next(iter(reach.states))
+    if not reach.is_supervisor:
+        return ALL_STATES  # _reach_states gives no state: nothing is counted
+    return None
+
+
+# --- erasure and rebuild ----------------------------------------------------------------------
+
+
+def case_facts(session: Session, case_id: int) -> list[Fact]:
+    """Every fact one case contributes now (its gaps, referrals, screenings, acceptance)."""
+    ids = {
+        "gap": list(session.execute(select(Gap.id).where(Gap.case_id == case_id)).scalars()),
+        "referral": list(
+            session.execute(select(Referral.id).where(Referral.case_id == case_id)).scalars()
+        ),
+        "screening": list(
+            session.execute(select(Screening.id).where(Screening.case_id == case_id)).scalars()
+        ),
+    }
+    return [
+        *gap_facts(session, ids["gap"]).values(),
+        *referral_facts(session, ids["referral"]).values(),
+        *screening_facts(session, ids["screening"]).values(),
+        *acceptance_facts(session, [case_id]).values(),
+    ]
+
+
+def record_erasure(session: Session, case_id: int) -> None:
+    """Call before a case's rows are deleted: its anonymous contributions stay counted, kept
+    in ``aggregate_erased`` so a rebuild still adds them, and deleting its rows in this
+    session changes no count."""
+    session.flush()
+    _upsert(session, ERASED_TABLE, expand((1, f) for f in case_facts(session, case_id)))
+    session.info.setdefault(ERASED_INFO, set()).add(case_id)
+
+
+@lifecycle.case_erasing.connect
+def _keep_the_counts_of_an_erased_case(session: Session, *, case_id: int) -> None:
+    record_erasure(session, case_id)
+
+
+FAMILIES = (
+    ("gap:", gap_facts),
+    ("ref:", referral_facts),
+    ("scr:", screening_facts),
+    ("acc:", acceptance_facts),
+)
+
+
+def _stored(session: Session, table: Any, prefix: str) -> Counter[Key]:
+    columns = [table.c[c] for c in KEY_COLUMNS]
+    rows = session.execute(select(*columns, table.c.n).where(table.c.scope.startswith(prefix)))
+    out: Counter[Key] = Counter()
+    for *key, n in rows:
+        out[tuple(key)] += int(n)
+    return out
+
+
+def recounted(session: Session, prefix: str, reader: Any) -> Counter[Key]:
+    """One family's counts from the rows, plus what erased cases contributed to it."""
+    totals = expand((1, f) for f in reader(session).values())
+    totals.update(_stored(session, ERASED_TABLE, prefix))
+    return Counter({k: n for k, n in totals.items() if n})
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    differed: int  # count rows that were wrong, missing or extra
+    rows: int  # count rows after the rebuild
+    was_built: bool
+
+
+def rebuild(session: Session) -> RebuildResult:
+    """Recount everything, compare with the maintained counts, and replace them (one family
+    of panels at a time, so memory holds one family's counts)."""
+    was_built = is_built(session)
+    fold(session)
+    differed = rows = 0
+    for prefix, reader in FAMILIES:
+        current = Counter({k: n for k, n in _stored(session, COUNT_TABLE, prefix).items() if n})
+        expected = recounted(session, prefix, reader)
+        wrong = sum(1 for k in set(current) | set(expected) if current[k] != expected[k])
+        if wrong or not was_built:
+            session.execute(delete(COUNT_TABLE).where(COUNT_TABLE.c.scope.startswith(prefix)))
+            _upsert(session, COUNT_TABLE, expected)
+        differed += wrong
+        rows += len(expected)
+    status = session.get(AggregateStatus, 1)
+    if status is None:
+        session.add(AggregateStatus(id=1, built=True))
+    else:
+        status.built = True
+        session.add(status)
+    session.flush()
+    return RebuildResult(differed, rows, was_built)
