@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, select
 
 from referral.audit.operations import record_audit
 from referral.casework.models import (
@@ -335,6 +335,42 @@ def close_gaps(
         gap.closed_reason = reason
         session.add(gap)
     return len(gaps)
+
+
+def open_new_case_gaps(
+    session: Session,
+    case_id: int,
+    state: str,
+    gaps: dict[str, list[str]],
+    *,
+    screening_id: int,
+    when: datetime,
+) -> None:
+    """The routing gaps of a case just created (it has none open yet): what
+    :func:`reroute_gaps` does for such a case, in two Core INSERTs."""
+    rows = [
+        gap_row(
+            case_id=case_id,
+            state=state,
+            need=need,
+            kind=GapKind.routing,
+            reasons=reasons,
+            opened_at=when,
+            screening_id=screening_id,
+        )
+        for need, reasons in gaps.items()
+    ]
+    if not rows:
+        return
+    statement = insert(Gap).returning(col(Gap.id), sort_by_parameter_order=True)
+    gap_ids = session.execute(statement, rows).scalars().all()
+    reasons = [
+        reason
+        for gap_id, row in zip(gap_ids, rows, strict=True)
+        for reason in gap_reason_rows(gap_id, row["reasons"])
+    ]
+    if reasons:
+        session.execute(insert(GapReason), reasons)
 
 
 def reroute_gaps(

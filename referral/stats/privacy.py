@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-
 MECHANISM = "discrete_laplace"
 LIBRARY = "OpenDP"
 CONFIDENCE = 0.95
