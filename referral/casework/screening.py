@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from referral.audit.operations import record_audit
 from referral.casework.models import Case, Screening, ScreeningForm
@@ -114,6 +114,17 @@ def store_screening(
     return case, screening, result
 
 
+CASES, SCREENINGS = Case.__table__, Screening.__table__  # type: ignore[attr-defined]
+INSERT_CASE = insert(CASES).returning(CASES.c.id)
+INSERT_SCREENING = insert(SCREENINGS).returning(SCREENINGS.c.id)
+INSERT_FORM = insert(ScreeningForm.__table__)  # type: ignore[attr-defined]
+SET_LATEST_SCREENING = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("case"))
+    .values(latest_screening_id=bindparam("screening"))
+)
+
+
 def insert_new_case(
     session: Session,
     record: ScreeningRecord,
@@ -131,24 +142,19 @@ def insert_new_case(
     case_values = case_row(
         record, result, code=code, screener_id=screener_id, details=details, when=when
     )
-    case_id = session.execute(insert(Case).values(case_values).returning(Case.id)).scalar_one()
+    # Statements with bound parameters on the session's connection: compiled once, cached.
+    connection = session.connection()
+    case_id = connection.execute(INSERT_CASE, case_values).scalar_one()
     screening_values = screening_row(
         record, result, screener_id=screener_id, when=when, lang=lang, case_id=case_id
     )
-    screening_id = session.execute(
-        insert(Screening).values(screening_values).returning(Screening.id)
-    ).scalar_one()
+    screening_id = connection.execute(INSERT_SCREENING, screening_values).scalar_one()
     forms = form_rows(screening_id, result)
     if forms:
-        session.execute(insert(ScreeningForm), forms)
-    session.execute(
-        update(Case)
-        .where(col(Case.id) == case_id)
-        .values(latest_screening_id=screening_id)
-        .execution_options(synchronize_session=False)
-    )
+        connection.execute(INSERT_FORM, forms)
+    connection.execute(SET_LATEST_SCREENING, {"case": case_id, "screening": screening_id})
     open_new_case_gaps(
-        session,
+        connection,
         case_id,
         record.state,
         {gap.need: list(gap.reasons) for gap in result.gaps},

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, insert, update
+from sqlmodel import Session, select
 
 from referral.audit.operations import record_audit
 from referral.casework.models import (
@@ -337,8 +337,13 @@ def close_gaps(
     return len(gaps)
 
 
+GAPS = Gap.__table__  # type: ignore[attr-defined]
+INSERT_GAP = insert(GAPS).returning(GAPS.c.id, sort_by_parameter_order=True)
+INSERT_GAP_REASON = insert(GapReason.__table__)  # type: ignore[attr-defined]
+
+
 def open_new_case_gaps(
-    session: Session,
+    connection: Connection,
     case_id: int,
     state: str,
     gaps: dict[str, list[str]],
@@ -347,7 +352,8 @@ def open_new_case_gaps(
     when: datetime,
 ) -> None:
     """The routing gaps of a case just created (it has none open yet): what
-    :func:`reroute_gaps` does for such a case, in two Core INSERTs."""
+    :func:`reroute_gaps` does for such a case, in two Core INSERTs on the session's
+    connection."""
     rows = [
         gap_row(
             case_id=case_id,
@@ -362,15 +368,14 @@ def open_new_case_gaps(
     ]
     if not rows:
         return
-    statement = insert(Gap).returning(col(Gap.id), sort_by_parameter_order=True)
-    gap_ids = session.execute(statement, rows).scalars().all()
+    gap_ids = connection.execute(INSERT_GAP, rows).scalars().all()
     reasons = [
         reason
         for gap_id, row in zip(gap_ids, rows, strict=True)
         for reason in gap_reason_rows(gap_id, row["reasons"])
     ]
     if reasons:
-        session.execute(insert(GapReason), reasons)
+        connection.execute(INSERT_GAP_REASON, reasons)
 
 
 def reroute_gaps(
