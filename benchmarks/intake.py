@@ -68,11 +68,17 @@ def prepare(env: dict[str, str], drafts: int) -> tuple[list[str], int]:
     os.environ.update(env)
     from referral import create_app
     from referral.auth import operations as accounts
+    from referral.casework import forms
+    from referral.casework.drafts import SECTIONS
     from referral.casework.models import Case, Draft
+    from referral.casework.routes import section_problems
     from referral.db import get_db, utcnow
+    from referral.directory.catalogue import current_catalogue
 
     app = create_app({"AUTO_SETUP": False})
-    with app.app_context(), get_db(app).transaction() as session:
+    with app.test_request_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        digest = catalogue.seeds_digest
         user = accounts.user_by_email(session, EMAIL)
         if user is None:
             data = accounts.AccountData(EMAIL, "screener", [], True, "Benchmark")
@@ -80,13 +86,25 @@ def prepare(env: dict[str, str], drafts: int) -> tuple[list[str], int]:
         keys = [secrets.token_urlsafe(24) for _ in range(drafts)]
         now = utcnow()
         rows = []
+        stamps: dict[tuple[str, int], dict[str, str]] = {}
         for index, key in enumerate(keys):
             data = dict(DRAFT, state=STATES[index % len(STATES)], age=10 + index % 50)
+            variant = (data["state"], data["age"])
+            if variant not in stamps:
+                # As if each section had been saved through its form: validated by the app's
+                # own code, then stamped (so submission does not validate it again).
+                if section_problems(Draft(data=data, checked={})):
+                    raise RuntimeError(f"the benchmark's draft {variant} is not valid")
+                stamps[variant] = {
+                    s: forms.section_fingerprint(data, s, digest, catalogue.indicators)
+                    for s in SECTIONS[:-1]
+                }
             rows.append(
                 {
                     "key": key,
                     "user_id": user.id,
                     "data": data,
+                    "checked": stamps[variant],
                     "section": "review",
                     "created_at": now,
                     "updated_at": now,

@@ -93,8 +93,13 @@ def route_command(source: TextIO, lang: str) -> None:
         click.echo(json.dumps({"errors": exc.errors}, ensure_ascii=False))
         sys.exit(2)
     if json_lines:
-        for result in results:
-            click.echo(json.dumps(result.to_json(lang), ensure_ascii=False, separators=(",", ":")))
+        # One write for the whole output: click.echo flushes after every call.
+        click.echo(
+            "\n".join(
+                json.dumps(result.to_json(lang), ensure_ascii=False, separators=(",", ":"))
+                for result in results
+            )
+        )
     else:
         click.echo(json.dumps(results[0].to_json(lang), ensure_ascii=False, indent=2))
 

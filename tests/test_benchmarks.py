@@ -65,3 +65,33 @@ def test_intake_benchmark(tmp_path: Path) -> None:
         "--drafts", "400", env=env,
     )  # fmt: skip
     assert '"ruta_submissions"' in output and '"bare_inserts"' in output
+
+
+@pytest.fixture(scope="module")
+def small_instance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A seeded instance with a few generated cases, for the CLI and case-page scripts."""
+    instance = tmp_path_factory.mktemp("bench") / "instance"
+    env = {"REFERRAL_INSTANCE_PATH": str(instance), "REFERRAL_AUTO_SETUP": "false"}
+    for command in (("seed",), ("demo", "generate", "--cases", "30")):
+        done = subprocess.run(
+            flask_command(*command), cwd=ROOT, env={**os.environ, **env},
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    return env
+
+
+def test_cli_benchmark(small_instance: dict[str, str]) -> None:
+    output = run(
+        "cli.py", "--instance", small_instance["REFERRAL_INSTANCE_PATH"], "--runs", "1",
+        "--records", "50", env=small_instance,
+    )  # fmt: skip
+    assert '"startup_ratio_to_baseline"' in output
+
+
+def test_case_page_benchmark(small_instance: dict[str, str]) -> None:
+    output = run(
+        "case_page.py", "--instance", small_instance["REFERRAL_INSTANCE_PATH"], "--requests", "5",
+        env=small_instance,
+    )  # fmt: skip
+    assert '"200": 5' in output

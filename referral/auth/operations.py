@@ -673,18 +673,32 @@ def live_session(
     session: Session, token: str | None, now: datetime | None = None
 ) -> UserSession | None:
     """The session record for this cookie id if it has not ended, idled out or grown too old."""
+    found = live_session_user(session, token, now)
+    return found[0] if found else None
+
+
+def live_session_user(
+    session: Session, token: str | None, now: datetime | None = None
+) -> tuple[UserSession, User] | None:
+    """The live session record for this cookie id and its user, in one query (it runs on
+    every signed-in request)."""
     if not token:
         return None
     now = now or utcnow()
-    record = session.exec(
-        select(UserSession).where(UserSession.token_hash == digest(token))
+    found = session.exec(
+        select(UserSession, User)
+        .join(User, col(User.id) == UserSession.user_id)
+        .where(UserSession.token_hash == digest(token))
     ).first()
-    if record is None or record.ended_at is not None:
+    if found is None:
+        return None
+    record, user = found
+    if record.ended_at is not None:
         return None
     idle, maximum = session_limits()
     if now - record.last_seen_at > idle or now - record.created_at > maximum:
         return None
-    return record
+    return record, user
 
 
 # --- API tokens --------------------------------------------------------------------------

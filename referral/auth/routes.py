@@ -125,14 +125,14 @@ def _forget_sign_in() -> None:
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
-    record = ops.live_session(db.session(), token)
-    if record is None or str(record.user_id) != user_id:
+    found = ops.live_session_user(db.session(), token)
+    if found is None or str(found[0].user_id) != user_id:
         _forget_sign_in()
         if token:
             flash(_("Your session has ended. Please sign in again."), "info")
         return None
-    user = db.session().get(User, record.user_id)
-    if user is None or not user.active:
+    record, user = found
+    if not user.active:
         _forget_sign_in()
         return None
     _touch(record.id, record.last_seen_at)

@@ -18,7 +18,6 @@ import secrets
 from datetime import datetime
 
 import pyotp
-import segno
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from sqlmodel import Session, col, select
@@ -88,6 +87,8 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_code(uri: str) -> str:
     """The enrolment QR code drawn on the server, as an SVG data URI for an <img>."""
+    import segno  # only the enrolment page draws a QR code
+
     return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=2))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,13 +43,29 @@ def start_draft(
     return draft
 
 
-def save_draft(session: Session, draft: Draft, section: str, values: dict[str, Any]) -> None:
-    """Merge one section's values into the draft (a new dict, so the JSON column is updated)."""
+def save_draft(
+    session: Session,
+    draft: Draft,
+    section: str,
+    values: dict[str, Any],
+    *,
+    fingerprint: Callable[[dict[str, Any]], str] | None = None,
+) -> None:
+    """Merge one section's values into the draft (a new dict, so the JSON column is updated).
+
+    ``fingerprint``: given when the section's values were just found valid; it is kept with
+    the draft so that submission need not validate this section again while they stay so."""
     merged = dict(draft.data)
     merged.update(values)
     if "answers" in values:  # the ticked-indicator list of an older draft is now answers
         merged.pop("indicators", None)
     draft.data = merged
+    checked = dict(draft.checked or {})
+    if fingerprint is None:
+        checked.pop(section, None)
+    else:
+        checked[section] = fingerprint(merged)
+    draft.checked = checked
     draft.section = section
     draft.updated_at = utcnow()
     session.add(draft)

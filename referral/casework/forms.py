@@ -5,6 +5,8 @@ Every field keeps what was typed when validation fails; messages are in the user
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 from typing import Any, cast
@@ -310,6 +312,17 @@ def draft_to_form_data(
         if key in out and isinstance(out[key], bool):
             out[key] = "yes" if out[key] else "no"
     return out
+
+
+def section_fingerprint(
+    data: dict[str, Any], section: str, seeds_digest: str, indicators: Sequence[Indicator]
+) -> str:
+    """What a section's validity depends on: its values in the draft (the answers too) and
+    the seeds that give its choices. Equal fingerprints, same validation result (so it is
+    done once)."""
+    values = draft_to_form_data(data, section, indicators)
+    text = json.dumps([section, seeds_digest, values], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def record_from_draft(data: dict[str, Any], indicators: Sequence[Indicator]) -> dict[str, Any]:

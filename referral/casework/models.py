@@ -165,6 +165,11 @@ class Draft(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=True)
     )
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # section -> fingerprint of the section's values when they were saved and found valid:
+    # submission validates again only the sections whose values changed since.
+    checked: dict[str, str] | None = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=True)
+    )
     section: str = Field(default="encounter", max_length=20)
     submitted_case_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("case_file.id"), nullable=True)

@@ -130,7 +130,13 @@ def section(key: str, section: str) -> Response | str:
         if "add_child" in request.form or "remove_child" in request.form:
             return change_children(draft, form, section)
         valid = form.validate()
-        drafts.save_draft(db_session(), draft, section, forms.section_values(form, section))
+        drafts.save_draft(
+            db_session(),
+            draft,
+            section,
+            forms.section_values(form, section),
+            fingerprint=fingerprint_of(section) if valid else None,
+        )
         previous, following = neighbours(section)
         if "back" in request.form and previous:
             return redirect(url_for("intake.section", key=key, section=previous))
@@ -206,11 +212,27 @@ def review(draft: Draft) -> str:
     )
 
 
+def fingerprint_of(section: str) -> Any:
+    """The fingerprint a valid section's values are saved with (see ``Draft.checked``)."""
+    catalogue = current_catalogue(db_session())
+    digest = catalogue.seeds_digest
+    return lambda data: forms.section_fingerprint(data, section, digest, catalogue.indicators)
+
+
 def section_problems(draft: Draft) -> dict[str, list[str]]:
-    """Every section's validation messages for the stored draft, section by section."""
+    """Every section's validation messages for the stored draft, section by section.
+
+    A section saved valid whose values have not changed since is not validated again."""
     problems: dict[str, list[str]] = {}
     catalogue = current_catalogue(db_session())
+    checked = draft.checked or {}
+    digest = catalogue.seeds_digest
     for section in drafts.SECTIONS[:-1]:
+        stamp = checked.get(section)
+        if stamp and stamp == forms.section_fingerprint(
+            draft.data, section, digest, catalogue.indicators
+        ):
+            continue
         form_class = forms.SECTION_FORMS[section]
         data = forms.draft_to_form_data(draft.data, section, catalogue.indicators)
         formdata = to_formdata(data)
@@ -260,8 +282,14 @@ def autosave(key: str) -> tuple[Response, int] | Response:
     if section not in drafts.SECTIONS[:-1] or draft.submitted_case_id is not None:
         return jsonify(saved=False), 409
     form = build_form(section, draft, request.form)
-    form.validate()
-    drafts.save_draft(db_session(), draft, section, forms.section_values(form, section))
+    valid = form.validate()
+    drafts.save_draft(
+        db_session(),
+        draft,
+        section,
+        forms.section_values(form, section),
+        fingerprint=fingerprint_of(section) if valid else None,
+    )
     return jsonify(saved=True, at=drafts.saved_at(draft))
 
 

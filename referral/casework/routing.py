@@ -16,6 +16,7 @@ from referral.directory.catalogue import current_catalogue
 from referral.i18n import gettext_for
 from referral.rules import (
     N_,
+    Catalogue,
     ErrorMessage,
     RecordInvalid,
     RoutingResult,
@@ -35,10 +36,13 @@ class InputError(Exception):
         self.errors = errors
 
 
-def route_data(data: object, session: Session, lang: str) -> RoutingResult:
+def route_data(
+    data: object, session: Session, lang: str, catalogue: Catalogue | None = None
+) -> RoutingResult:
     """Validate one decoded record and route it; raise InputError with translated messages
-    (``lang`` is the language of the messages: the result is written out by the caller)."""
-    catalogue = current_catalogue(session)
+    (``lang`` is the language of the messages: the result is written out by the caller).
+    ``catalogue``: the one a caller routing many records looked up once for all of them."""
+    catalogue = catalogue or current_catalogue(session)
     try:
         record = validate_record(data, catalogue.codes)
     except RecordInvalid as exc:
@@ -82,11 +86,13 @@ def decode_records(text: str, lang: str) -> tuple[bool, list[tuple[int, object]]
 def route_text(text: str, session: Session, lang: str) -> tuple[bool, list[RoutingResult]]:
     """Route an input file's text: every result, or InputError naming every broken record."""
     json_lines, records = decode_records(text, lang)
+    # One directory version for the whole input (read once, not once per record).
+    catalogue = current_catalogue(session)
     results: list[RoutingResult] = []
     broken: dict[str, Any] = {}
     for number, data in records:
         try:
-            results.append(route_data(data, session, lang))
+            results.append(route_data(data, session, lang, catalogue))
         except InputError as exc:
             if not json_lines:
                 raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import Connection, insert, update
 from sqlmodel import Session, select
 
 from referral.audit.operations import field_changes, record_audit
@@ -346,6 +346,48 @@ def close_gaps(
         gap.closed_reason = reason
         session.add(gap)
     return len(gaps)
+
+
+GAPS = Gap.__table__  # type: ignore[attr-defined]
+INSERT_GAP = insert(GAPS).returning(GAPS.c.id, sort_by_parameter_order=True)
+INSERT_GAP_REASON = insert(GapReason.__table__)  # type: ignore[attr-defined]
+
+
+def open_new_case_gaps(
+    connection: Connection,
+    case_id: int,
+    state: str,
+    gaps: dict[str, list[str]],
+    *,
+    screening_id: int,
+    when: datetime,
+) -> list[int]:
+    """The routing gaps of a case just created (it has none open yet): what
+    :func:`reroute_gaps` does for such a case, in two Core INSERTs on the session's
+    connection. Returns the new gaps' ids."""
+    rows = [
+        gap_row(
+            case_id=case_id,
+            state=state,
+            need=need,
+            kind=GapKind.routing,
+            reasons=reasons,
+            opened_at=when,
+            screening_id=screening_id,
+        )
+        for need, reasons in gaps.items()
+    ]
+    if not rows:
+        return []
+    gap_ids = list(connection.execute(INSERT_GAP, rows).scalars().all())
+    reasons = [
+        reason
+        for gap_id, row in zip(gap_ids, rows, strict=True)
+        for reason in gap_reason_rows(gap_id, row["reasons"])
+    ]
+    if reasons:
+        connection.execute(INSERT_GAP_REASON, reasons)
+    return gap_ids
 
 
 def reroute_gaps(

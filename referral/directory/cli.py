@@ -17,7 +17,6 @@ from referral.audit.operations import record_audit
 from referral.db import get_db
 from referral.directory.catalogue import catalogue_cache
 from referral.directory.confidential import withhold_location
-from referral.directory.hsds import export_hsds, import_entries, read_hsds
 from referral.directory.operations import export_entries, service_capacities
 from referral.i18n import gettext_for
 from referral.rules import SeedErrors
@@ -39,6 +38,8 @@ def export_command(fmt: str, withhold_confidential: bool) -> None:
     """Print every directory entry sorted by id: CONTRACT section 4, or HSDS 3.0 services.
 
     The full export holds confidential locations: it is the administrators' copy."""
+    from referral.directory.hsds import export_hsds  # HSDS only for the commands that use it
+
     with get_db().transaction() as session:  # who ran it is the console: no user
         entries = export_entries(session)
         capacities = service_capacities(session)
@@ -70,6 +71,8 @@ def errors_document(exc: SeedErrors) -> dict[str, Any]:
 def import_command(file: Any, replace: bool) -> None:
     """Read HSDS 3.0 services (a JSON array); update services by id. Nothing changes if any
     record is bad: every bad record is reported and the exit status is 2."""
+    from referral.directory.hsds import import_entries, read_hsds
+
     try:
         document = json.load(file)
     except json.JSONDecodeError as exc:

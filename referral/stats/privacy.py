@@ -26,8 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
-
 MECHANISM = "discrete_laplace"
 LIBRARY = "OpenDP"
 CONFIDENCE = 0.95
@@ -70,6 +68,8 @@ def project(cells: Sequence[int], total: int) -> list[int]:
         return []
     if target == 0:
         return [0] * len(cells)
+    import numpy as np  # here, not at import: no other command or page needs numpy
+
     values = np.asarray(cells, dtype=float)
     # Euclidean projection onto the simplex {x >= 0, sum x = target} (Held et al.).
     ordered = np.sort(values)[::-1]
@@ -94,6 +94,8 @@ def margin(scale: float, terms: int = 1) -> int:
     power ``terms`` (a discrete Fourier transform on a circle wide enough that what wraps
     around is negligible).
     """
+    import numpy as np  # here, not at import: no other command or page needs numpy
+
     ratio = math.exp(-1 / scale)
     reach = math.ceil(scale * 40 * math.sqrt(terms)) + 1  # what lies beyond: < exp(-40)
     width = 2 * reach + 1

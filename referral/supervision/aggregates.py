@@ -48,7 +48,7 @@ from sqlalchemy.orm import attributes
 from sqlmodel import Session
 
 from referral.access import Reach
-from referral.casework import lifecycle
+from referral.casework import lifecycle, screening
 from referral.casework import models as casework_models
 from referral.db import get_db, in_utc
 from referral.rules.contract import DECLINED_STATUSES, ReferralStatus
@@ -879,6 +879,25 @@ def record_erasure(session: Session, case_id: int) -> None:
     session.flush()
     _upsert(session, ERASED_TABLE, expand((1, f) for f in case_facts(session, case_id)))
     session.info.setdefault(ERASED_INFO, set()).add(case_id)
+
+
+@screening.rows_inserted.connect
+def _count_a_new_case(
+    session: Session,
+    *,
+    case_ids: Sequence[int],
+    screening_ids: Sequence[int],
+    gap_ids: Sequence[int],
+) -> None:
+    # As deltas: intake is many writers at once, and deltas never contend for a count row.
+    count_new_rows(
+        session,
+        gap_ids=gap_ids,
+        referral_ids=(),
+        screening_ids=screening_ids,
+        case_ids=case_ids,
+        as_deltas=True,
+    )
 
 
 @lifecycle.case_erasing.connect

@@ -160,6 +160,53 @@ def test_review_lists_missing_answers_and_submit_goes_back(app, signed_in) -> No
     assert count(app, Case) == 0
 
 
+def test_each_section_is_validated_when_saved_not_again_at_submission(
+    app, signed_in, monkeypatch
+) -> None:
+    key = fill_all(signed_in)
+    with db(app) as session:
+        draft = session.exec(select(Draft).where(Draft.key == key)).one()
+    assert set(draft.checked or {}) == set(SECTIONS)
+    validated: list[str] = []
+    from referral.casework import forms
+
+    original = forms.FlaskForm.validate
+
+    def counting(form, *args, **kwargs):
+        validated.append(type(form).__name__)
+        return original(form, *args, **kwargs)
+
+    monkeypatch.setattr(forms.FlaskForm, "validate", counting)
+    response = submit(signed_in, key)
+    assert response.status_code == 302
+    assert "/cases/RT-" in response.headers["Location"]
+    assert validated == ["ReviewForm"]  # only the submit button's own CSRF check
+
+
+def test_a_section_changed_after_it_was_checked_is_validated_again(app, signed_in) -> None:
+    """The stored fingerprint no longer matches: submission refuses the invalid answers."""
+    key = fill_all(signed_in)
+    with get_db(app).transaction() as session:
+        draft = session.exec(select(Draft).where(Draft.key == key)).one()
+        draft.data = {**draft.data, "sex": "", "age": None, "age_unknown": False}
+        session.add(draft)
+    response = submit(signed_in, key)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/intake/{key}/person")
+    assert count(app, Case) == 0
+
+
+def test_an_invalid_save_forgets_that_the_section_was_valid(app, signed_in) -> None:
+    key = fill_all(signed_in)
+    post_section(signed_in, key, "encounter", {**SECTIONS["encounter"], "state": ""}, save="1")
+    with db(app) as session:
+        draft = session.exec(select(Draft).where(Draft.key == key)).one()
+    assert "encounter" not in (draft.checked or {})
+    response = submit(signed_in, key)
+    assert response.headers["Location"].endswith(f"/intake/{key}/encounter")
+    assert count(app, Case) == 0
+
+
 def test_children_can_be_added_and_removed(app, signed_in) -> None:
     key = start_draft(signed_in)
     post_section(signed_in, key, "person", SECTIONS["person"], add_child="1")
