@@ -12,7 +12,9 @@ from referral.casework.models import (
     Screening,
     ScreeningForm,
 )
+from referral.clocks.models import ChildNotice
 from referral.directory.models import DirectoryVersion, Service, State
+from referral.mail.models import OutboxMessage
 from referral.stats.models import PrivacyRelease
 from referral.supervision.models import SUPERVISION_INDEXES  # noqa: F401  (indexes, 0004)
 
@@ -20,11 +22,13 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Case",
+    "ChildNotice",
     "DirectoryVersion",
     "Draft",
     "Gap",
     "GapReason",
     "LoginThrottle",
+    "OutboxMessage",
     "PrivacyRelease",
     "Referral",
     "ReferralEvent",

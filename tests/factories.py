@@ -35,8 +35,10 @@ from referral.casework.models import (
     ScreeningForm,
 )
 from referral.casework.screening import CaseDetails, store_screening
+from referral.clocks.models import ChildNotice
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
+from referral.mail.models import OutboxMessage
 from referral.rules import validate_record
 from tests.conftest import PASSWORD, audit_guard_lifted, csrf_token
 
@@ -329,6 +331,8 @@ def clear_cases(app: Flask) -> None:
     """Remove every case and what hangs from it (for hypothesis examples in one test)."""
     with get_db(app).transaction() as session:
         for model in (
+            OutboxMessage,
+            ChildNotice,
             GapReason,
             Gap,
             ReferralEvent,

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from referral.audit.operations import record_audit
+from referral.casework import notices
 from referral.casework.models import (
     Case,
     EventChannel,
@@ -254,6 +255,7 @@ def change_status(
     session.add(referral)
     session.flush()
     _event(session, referral, user_id, answer)
+    notices.notify_referral_answered(session, referral, answer.channel)
     case = session.get(Case, referral.case_id)
     assert case is not None
     if status == ReferralStatus.accepted:

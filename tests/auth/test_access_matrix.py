@@ -230,6 +230,14 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/referrals/{o['referral'].id}/status",
         row("login", 302, 302, 404, 302),
     ),
+    # The clocks (issue 14): an empty notice is refused at its fields (422), nothing stored.
+    "clocks.child_notice": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/child-notice",
+        row("login", 422, 422, 404, 422),
+    ),
+    # The outbox's counts: admins only.
+    "mail.outbox": ("GET", lambda o: "/admin/outbox", row("login", 404, 404, 404, 200)),
     "cases.referral_sheet": (
         "GET",
         lambda o: f"/referrals/{o['referral'].id}/sheet",
