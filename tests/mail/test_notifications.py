@@ -44,7 +44,7 @@ def test_danger_and_minor_mail_the_states_supervisors_in_their_language(
 
     assert {len(inbox.to(u.email)) for u in (english, spanish, national)} == {2}
     assert inbox.to("sup-gro@example.org") == []
-    subjects = sorted(m["Subject"] for m in inbox.to(english.email))
+    subjects = sorted(m["Subject"].strip() for m in inbox.to(english.email))
     assert subjects == [
         f"Ruta: case {code} is a minor's",
         f"Ruta: case {code} is in immediate danger",
@@ -184,7 +184,7 @@ def test_the_screener_is_told_when_the_service_answers_not_when_they_record_it(
     with mail_app.app_context():
         sending.send_waiting(mail_app)
     received = inbox.to("screener@example.org")
-    assert [m["Subject"] for m in received] == [
+    assert [m["Subject"].strip() for m in received] == [
         f"Ruta: the service answered the referral of case {case.code}"
     ]
     body = received[0].get_content()
@@ -204,7 +204,7 @@ def test_a_new_referral_is_mailed_to_the_recipients_given(
     with mail_app.app_context():
         sending.send_waiting(mail_app)
     (message,) = inbox.to("service@example.org")
-    assert message["Subject"] == f"Ruta: a new referral for your service (case {case.code})"
+    assert message["Subject"].strip() == f"Ruta: a new referral for your service (case {case.code})"
     assert f"/referrals/{referral.id}/sheet" in message.get_content()
 
 
