@@ -135,6 +135,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: "/supervision/cases?panel=need&key=shelter",
         row("login", 404, 200, 200, 200),
     ),
+    "supervision.loop_cases": (
+        "GET",
+        lambda o: "/supervision/loop/cases?panel=unanswered&key=2",
+        row("login", 404, 200, 200, 200),
+    ),
     "supervision.whatif_page": (
         "GET",
         lambda o: "/supervision/what-if",
