@@ -85,19 +85,64 @@ def enqueue(
     referral_id: int | None = None,
     dedup_key: str | None = None,
 ) -> OutboxMessage | None:
-    """Put ``letter`` in the outbox for ``recipient``; None when ``dedup_key`` was already
-    used (the message went, or waits, already)."""
+    """Put ``letter`` in the outbox for ``recipient`` (sent to the account's address as it is
+    when sent); None when ``dedup_key`` was already used (the message went, or waits)."""
+    return _enqueue(
+        session,
+        letter,
+        recipient_language(recipient),
+        recipient_id=recipient.id,
+        case_id=case_id,
+        referral_id=referral_id,
+        dedup_key=dedup_key,
+    )
+
+
+def enqueue_to_address(
+    session: Session,
+    letter: Letter,
+    address: str,
+    language: str,
+    *,
+    case_id: int | None = None,
+    referral_id: int | None = None,
+    dedup_key: str | None = None,
+) -> OutboxMessage | None:
+    """Put ``letter`` in the outbox for an address with no account (a service's), in
+    ``language``; None when ``dedup_key`` was already used."""
+    return _enqueue(
+        session,
+        letter,
+        language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        address=address.strip(),
+        case_id=case_id,
+        referral_id=referral_id,
+        dedup_key=dedup_key,
+    )
+
+
+def _enqueue(
+    session: Session,
+    letter: Letter,
+    language: str,
+    *,
+    recipient_id: int | None = None,
+    address: str | None = None,
+    case_id: int | None,
+    referral_id: int | None,
+    dedup_key: str | None,
+) -> OutboxMessage | None:
     if dedup_key is not None:
         seen = session.exec(
             select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
         ).first()
         if seen is not None:
             return None
-    language = recipient_language(recipient)
     subject, body = render(letter, language)
     message = OutboxMessage(
         kind=letter.kind,
-        recipient_id=recipient.id,
+        recipient_id=recipient_id,
+        address=address,
         language=language,
         subject=subject[:300],
         body=body,

@@ -234,3 +234,24 @@ def test_the_outbox_page_is_counts_only(mail_app, inbox: Inbox, make_user, login
     assert code not in page and "sup@example.org" not in page
     with mail_app.app_context(), get_db(mail_app).transaction() as session:
         assert session.exec(select(Case).where(Case.code == code)).one()
+
+
+def test_a_message_to_an_address_without_an_account_goes_in_its_language(
+    mail_app, inbox: Inbox, make_user
+) -> None:
+    from referral.casework.notices import CREATED_SUBJECT, CREATED_TEXT, Kind
+    from referral.mail.outbox import Letter, enqueue_to_address
+
+    screener = make_user("screener", ("MX-CHP",))
+    case, referral = _case_and_referral(mail_app, screener)
+    letter = Letter(Kind.referral_created, CREATED_SUBJECT, (CREATED_TEXT,), {"code": case.code})
+    with mail_app.app_context(), get_db(mail_app).transaction() as session:
+        made = enqueue_to_address(
+            session, letter, " intake@shelter.example.org ", "en", referral_id=referral.id
+        )
+        assert made is not None and made.recipient_id is None
+    with mail_app.app_context():
+        assert sending.send_waiting(mail_app).sent == 1
+    (message,) = inbox.to("intake@shelter.example.org")
+    assert message["Content-Language"] == "en"
+    assert case.code in message.get_content()
