@@ -120,7 +120,7 @@ def test_a_recorded_notice_closes_the_task_and_nothing_is_escalated(
     )
     assert done.status_code == 302
     page = client.get(f"/cases/{case.code}").get_data(as_text=True)
-    assert "Done: notified Fiscalía de la niñez on" in page
+    assert "Done. Notified: Fiscalía de la niñez, on" in page
     assert "Overdue:" not in page
     run(mail_app)
     assert inbox.to("sup@example.org") == []
