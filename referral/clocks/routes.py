@@ -49,9 +49,9 @@ def child_notice(code: str) -> Response | tuple[str, int]:
     case = load_case(code, current_reach())
     form = ChildNoticeForm()
     if form.validate():
-        moment = datetime.combine(
-            form.notified_on.data, form.notified_time.data, tzinfo=local_timezone()
-        )
+        day, hour = form.notified_on.data, form.notified_time.data
+        assert day is not None and hour is not None  # DataRequired has checked both
+        moment = datetime.combine(day, hour, tzinfo=local_timezone())
         try:
             operations.record_child_notice(
                 db.session(),
