@@ -75,6 +75,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(supervision_cli.aggregates_cli)
     app.register_blueprint(directory.blueprint)
 
+    from referral.mail import cli as mail_cli
+    from referral.mail import routes as mail
+    from referral.mail import sending
+
+    sending.init_app(app)  # send what a request put in the outbox once its response is gone
+    app.register_blueprint(mail.blueprint)
+    app.cli.add_command(mail_cli.mail_cli)
+
+    from referral.clocks import cli as clocks_cli
+    from referral.clocks import routes as clocks
+
+    clocks.init_app(app)  # the case page's tasks partial (cases/_tasks.html)
+    app.register_blueprint(clocks.blueprint)
+    app.cli.add_command(clocks_cli.clocks_cli)
+
     from referral.stats import cli as stats_cli
     from referral.stats import routes as stats
 

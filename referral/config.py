@@ -63,6 +63,20 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_TIME_COST": 3,  # changing these rehashes each password at its next sign-in
     "ARGON2_MEMORY_COST": 65536,  # KiB
     "ARGON2_PARALLELISM": 4,
+    # Mail (issue 14): no host -> messages wait in the outbox (docs/notifications.md).
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "SMTP_TLS": "starttls",  # starttls | ssl | none (see SMTP_TLS_MODES)
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_TIMEOUT": 10,  # seconds a send may wait on the mail server
+    "MAIL_SENDER": "ruta@localhost",
+    "PUBLIC_URL": None,  # the address links in mail start with (e.g. https://ruta.mx)
+    # The clocks (issue 14): when a referral's answer is due, when an open child-protection
+    # notice goes to the supervisors, how many days before a reflection period ends to remind.
+    "ANSWER_DUE_HOURS": 48,
+    "CHILD_NOTICE_ESCALATE_HOURS": 24,
+    "REFLECTION_REMINDER_DAYS": 5,
 }
 
 # Who must sign in with a second factor: supervisors and admins, everyone, or nobody (a demo).
@@ -102,7 +116,22 @@ ENV_TYPES: dict[str, type] = {
     "ARGON2_TIME_COST": int,
     "ARGON2_MEMORY_COST": int,
     "ARGON2_PARALLELISM": int,
+    "SMTP_HOST": str,
+    "SMTP_PORT": int,
+    "SMTP_TLS": str,
+    "SMTP_USER": str,
+    "SMTP_PASSWORD": str,
+    "SMTP_TIMEOUT": int,
+    "MAIL_SENDER": str,
+    "PUBLIC_URL": str,
+    "ANSWER_DUE_HOURS": int,
+    "CHILD_NOTICE_ESCALATE_HOURS": int,
+    "REFLECTION_REMINDER_DAYS": int,
 }
+
+# How the connection to the mail server is protected: STARTTLS on the submission port, TLS
+# from the first byte (port 465), or none (a relay on the same host only).
+SMTP_TLS_MODES = ("starttls", "ssl", "none")
 
 
 def _typed(variable: str, raw: str, kind: type) -> Any:
@@ -158,6 +187,15 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         )
     if app.config["RETENTION_DAYS"] < 1:
         raise ConfigurationError("REFERRAL_RETENTION_DAYS is a number of days: 1 or more")
+    if app.config["SMTP_TLS"] not in SMTP_TLS_MODES:
+        raise ConfigurationError("REFERRAL_SMTP_TLS must be starttls, ssl or none")
+    for name in (
+        "ANSWER_DUE_HOURS",
+        "CHILD_NOTICE_ESCALATE_HOURS",
+        "REFLECTION_REMINDER_DAYS",
+    ):
+        if app.config[name] < 0:
+            raise ConfigurationError(f"REFERRAL_{name} must be 0 or more")
     if app.config["TRUSTED_PROXIES"] < 0:
         raise ConfigurationError("REFERRAL_TRUSTED_PROXIES is a number of proxies: 0 or more")
     app.config["SESSION_COOKIE_SECURE"] = production

@@ -20,7 +20,9 @@ from referral.casework.models import (
     Screening,
     ScreeningForm,
 )
+from referral.clocks.models import ChildNotice
 from referral.directory.models import DirectoryVersion, Service, State
+from referral.mail.models import OutboxMessage
 from referral.provider.models import (  # noqa: F401  (PROVIDER_INDEXES: indexes, 0011)
     PROVIDER_INDEXES,
     AnswerToken,
@@ -35,11 +37,13 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseEvent",
+    "ChildNotice",
     "DirectoryVersion",
     "Draft",
     "Gap",
     "GapReason",
     "LoginThrottle",
+    "OutboxMessage",
     "PrivacyRelease",
     "Referral",
     "ReferralEvent",

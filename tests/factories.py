@@ -36,8 +36,10 @@ from referral.casework.models import (
     ScreeningForm,
 )
 from referral.casework.screening import CaseDetails, store_screening
+from referral.clocks.models import ChildNotice
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
+from referral.mail.models import OutboxMessage
 from referral.rules import validate_record
 from referral.seeds.loader import seed_store
 from referral.supervision.models import AggregateCount, AggregateDelta, AggregateErased
@@ -363,6 +365,8 @@ def clear_cases(app: Flask) -> None:
     with get_db(app).transaction() as session:
         for model in (
             CaseEvent,
+            OutboxMessage,
+            ChildNotice,
             GapReason,
             Gap,
             ReferralEvent,

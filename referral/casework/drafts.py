@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from referral.casework.models import Case, Draft
+from referral.casework import notices
+from referral.casework.models import Case, Draft, Screening
 from referral.casework.screening import CaseDetails, store_screening
 from referral.db import utcnow
 from referral.rules import Catalogue, validate_record
@@ -102,7 +103,12 @@ def submit_draft(
             raise DraftAlreadySubmitted(existing)
     record = validate_record(record_data, catalogue.codes)
     rescreen = session.get(Case, draft.rescreen_case_id) if draft.rescreen_case_id else None
-    case, _screening, _result = store_screening(
+    previous = (
+        session.get(Screening, rescreen.latest_screening_id)
+        if rescreen is not None and rescreen.latest_screening_id
+        else None
+    )
+    case, screening, _result = store_screening(
         session,
         record,
         catalogue,
@@ -111,6 +117,7 @@ def submit_draft(
         case=rescreen,
         lang=lang,
     )
+    notices.screening_alerts(session, case, screening, previous)
     target = locked or draft
     target.submitted_case_id = case.id
     target.updated_at = utcnow()

@@ -23,6 +23,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 
 from referral.audit.operations import record_audit
+from referral.casework import notices
 from referral.casework.models import (
     Case,
     CaseClosedReason,
@@ -202,7 +203,7 @@ def hand_over(
     case.screener_id = to_user.id
     case.updated_at = utcnow()
     session.add(case)
-    _event(
+    event = _event(
         session,
         case,
         CaseEventKind.handed_over,
@@ -211,15 +212,22 @@ def hand_over(
         to_user_id=to_user.id,
     )
     session.flush()
-    handed_over(session, case, from_user, to_user, actor_id=by_user_id)
+    handed_over(session, case, from_user, to_user, actor_id=by_user_id, event_id=event.id)
 
 
 def handed_over(
-    session: Session, case: Case, from_user: Any, to_user: Any, *, actor_id: int | None = None
+    session: Session,
+    case: Case,
+    from_user: Any,
+    to_user: Any,
+    *,
+    actor_id: int | None = None,
+    event_id: int | None = None,
 ) -> None:
-    """The case passed from ``from_user`` to ``to_user``: the audit event. The one place to
-    tell both screeners (a notification added here reaches every handover)."""
+    """The case passed from ``from_user`` to ``to_user``: the audit event, and both
+    screeners are told (by mail, through the outbox, in the same transaction)."""
     _audit(session, "case_handed_over", case, actor_id)
+    notices.notify_handover(session, case, from_user, to_user, event_id)
 
 
 # --- consent withdrawn ----------------------------------------------------------------

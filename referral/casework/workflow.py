@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert, update
 from sqlmodel import Session, select
 
 from referral.audit.operations import field_changes, record_audit
+from referral.casework import notices
 from referral.casework.models import (
     Case,
     EventChannel,
@@ -204,6 +205,7 @@ def _new_referral(
     session.add(referral)
     session.flush()
     _event(session, referral, user_id)
+    notices.notify_service_of_referral(session, referral)
     record_audit(
         session,
         "referral_status_changed",
@@ -264,6 +266,7 @@ def change_status(
     session.add(referral)
     session.flush()
     _event(session, referral, user_id, answer)
+    notices.notify_referral_answered(session, referral, answer.channel)
     case = session.get(Case, referral.case_id)
     assert case is not None
     if status == ReferralStatus.accepted:

@@ -23,6 +23,7 @@ from referral import db
 from referral.access import Reach, current_reach, requires
 from referral.audit.operations import as_code, record_audit
 from referral.casework import queries as case_queries
+from referral.clocks.queries import Settings as ClockSettings
 from referral.db import utcnow
 from referral.directory.catalogue import catalogue_cache, current_catalogue
 from referral.directory.forms import MultiCheckboxField, error_message
@@ -32,7 +33,7 @@ from referral.labels import reason_label
 from referral.rules import Catalogue, SeedErrors
 from referral.seeds.loader import seed_store
 from referral.seeds.recommendations import Recommendation, gap_reason_codes
-from referral.supervision import aggregates, queries, whatif
+from referral.supervision import aggregates, loop, queries, whatif
 
 blueprint = Blueprint(
     "supervision",
@@ -251,6 +252,7 @@ def dashboard() -> str:
             for row in encounters
         ],
         format_percent=format_percent,
+        loop=loop.loop_panel(session, user_reach, filters, loop_settings(), utcnow()),
     )
 
 
@@ -475,3 +477,66 @@ def whatif_page() -> str:
         else [],
         problems=problems,
     )
+
+
+def loop_settings() -> ClockSettings:
+    return ClockSettings.of(current_app.config)
+
+
+@blueprint.get("/supervision/loop/cases")
+@requires("supervisor", "admin")
+@db.writes  # the case_list_viewed audit event
+def loop_cases() -> str:
+    """The cases behind one number of the loop panel (issue 14)."""
+    user_reach = current_reach()
+    session = db.session()
+    catalogue = current_catalogue(session)
+    _form, filters = build_filters(catalogue, user_reach, current_language())
+    panel = request.args.get("panel", "")
+    key = request.args.get("key", "")[:160]
+    if panel not in loop.LOOP_PANELS:
+        abort(404)
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+    ids = loop.loop_case_ids(session, user_reach, filters, loop_settings(), utcnow(), panel, key)
+    listing = loop.cases_listing(session, user_reach, ids, page=page)
+    record_audit(
+        session,
+        "case_list_viewed",
+        actor_id=user_reach.user_id,
+        object_kind="case_list",
+        object_id=as_code(f"supervision:loop:{panel}:{key}:page:{page}"),
+    )
+    return render_template(
+        "supervision/loop_cases.html",
+        listing=listing,
+        panel=panel,
+        key=key,
+        title=loop_label(panel, key, catalogue, current_language()),
+        filters=filters,
+        page=page,
+        page_size=50,
+    )
+
+
+def loop_label(panel: str, key: str, catalogue: Catalogue, language: str) -> str:
+    """What the number counted, in words."""
+    if panel == "answer_time":
+        service, _sep, state = key.partition("|")
+        svc = catalogue.services_by_id.get(service)
+        name = svc.name.get(language) or svc.name["es"] if svc else _("Outside the directory")
+        return _(
+            "Referrals to %(service)s in %(state)s answered by the service",
+            service=name,
+            state=catalogue.label("states", state, language),
+        )
+    if panel == "answered_by":
+        if key == "service":
+            return _("First answers given by the service itself")
+        return _("First answers recorded by the screener")
+    if panel == "unanswered":
+        return _("Referrals with no answer after %(days)s days", days=key)
+    if panel == "child_notice":
+        return _("Child-protection notices overdue")
+    if key == "ended":
+        return _("Reflection periods ended")
+    return _("Reflection periods ending soon")

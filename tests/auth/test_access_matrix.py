@@ -143,6 +143,11 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: "/supervision/cases?panel=need&key=shelter",
         row("login", 404, 200, 200, 200),
     ),
+    "supervision.loop_cases": (
+        "GET",
+        lambda o: "/supervision/loop/cases?panel=unanswered&key=2",
+        row("login", 404, 200, 200, 200),
+    ),
     "supervision.whatif_page": (
         "GET",
         lambda o: "/supervision/what-if",
@@ -281,6 +286,14 @@ MATRIX: dict[str, tuple[str, Callable[[dict[str, Any]], str], dict[str, Any]]] =
         lambda o: f"/cases/{o['case'].code}/erase",
         row("login", 404, 404, 404, 200),
     ),
+    # The clocks (issue 14): an empty notice is refused at its fields (422), nothing stored.
+    "clocks.child_notice": (
+        "POST",
+        lambda o: f"/cases/{o['case'].code}/child-notice",
+        row("login", 422, 422, 404, 422),
+    ),
+    # The outbox's counts: admins only.
+    "mail.outbox": ("GET", lambda o: "/admin/outbox", row("login", 404, 404, 404, 200)),
     "cases.referral_sheet": (
         "GET",
         lambda o: f"/referrals/{o['referral'].id}/sheet",

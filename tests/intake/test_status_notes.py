@@ -115,7 +115,7 @@ def test_the_workflow_refuses_other_without_a_note(app, client_in) -> None:
 
 def test_the_timeline_names_who_answered_through_the_link(app, client_in) -> None:
     code, referral = referred(app, client_in)
-    with get_db(app).transaction() as session:
+    with app.app_context(), get_db(app).transaction() as session:  # the screener is mailed
         fresh = session.get(Referral, referral.id)
         workflow.change_status(
             session,

@@ -1,0 +1,275 @@
+"""The loop panel (issue 14): how fast services answer their referrals, who records the
+answers, what waits unanswered, and the legal clocks overdue. Each number has a key, and
+:func:`loop_case_ids` gives the cases behind it under the same conditions and reach.
+
+A referral's first answer is its first event after it was made that a service gives
+(accepted, rejected, in progress, on hold, completed, failed); cancelled and entered in error
+are the screener's own. Its channel says who gave it: the service itself (its account, its
+answer link or its system) or the screener recording what the service said.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, false, func, literal, select
+from sqlmodel import Session
+
+from referral.access import Reach
+from referral.casework import models as casework_models
+from referral.clocks import queries as clocks
+from referral.rules.contract import ReferralStatus
+from referral.supervision.queries import CaseList, Filters, day_start, hours_between
+
+Case: Any = casework_models.Case
+Referral: Any = casework_models.Referral
+ReferralEvent: Any = casework_models.ReferralEvent
+Channel = casework_models.EventChannel
+
+_S = ReferralStatus
+ANSWERS = (_S.accepted, _S.rejected, _S.in_progress, _S.on_hold, _S.completed, _S.failed)
+SERVICE_CHANNELS = (Channel.provider, Channel.link, Channel.api)
+UNANSWERED_DAYS = (2, 7, 30)  # "no answer after N days", each its own number
+OUTSIDE = "ad_hoc"  # the key of referrals to a provider outside the directory
+LOOP_PANELS = ("answer_time", "answered_by", "unanswered", "child_notice", "reflection")
+
+
+def _scoped(query: Any, reach: Reach, state_column: Any) -> Any:
+    """Supervisors see their states' rows only; admins and national supervisors all."""
+    if not (reach.is_admin or reach.is_supervisor):
+        return query.where(false())
+    return reach.filter(query, state_column)
+
+
+def _referral_conditions(filters: Filters, session: Session) -> list[Any]:
+    """Referrals made in the period, in the chosen state and need."""
+    conditions = []
+    if filters.since:
+        conditions.append(Referral.created_at >= day_start(filters.since))
+    if filters.until:
+        conditions.append(Referral.created_at < day_start(filters.until + timedelta(days=1)))
+    if filters.state:
+        conditions.append(Referral.state == filters.state)
+    if filters.need:
+        conditions.append(Referral.need == filters.need)
+    return conditions
+
+
+def first_answers(session: Session, reach: Reach, filters: Filters) -> Any:
+    """One row per answered referral in reach: its case, service, state, the hours to its
+    first answer, and whether the service gave that answer itself."""
+    first = (
+        select(
+            ReferralEvent.referral_id.label("referral_id"),
+            func.min(ReferralEvent.id).label("event_id"),
+        )
+        .where(ReferralEvent.status.in_(ANSWERS))
+        .group_by(ReferralEvent.referral_id)
+        .subquery()
+    )
+    by_service = case(
+        (ReferralEvent.channel.in_(SERVICE_CHANNELS), literal("service")), else_=literal("screener")
+    )
+    query = (
+        select(
+            Referral.case_id.label("case_id"),
+            func.coalesce(Referral.service_id, literal(OUTSIDE)).label("service"),
+            Referral.state.label("state"),
+            hours_between(Referral.created_at, ReferralEvent.at, session).label("hours"),
+            by_service.label("answered_by"),
+        )
+        .select_from(first)
+        .join(Referral, Referral.id == first.c.referral_id)
+        .join(ReferralEvent, ReferralEvent.id == first.c.event_id)
+        .where(*_referral_conditions(filters, session))
+    )
+    return _scoped(query, reach, Referral.state)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """PostgreSQL's percentile_cont: linear interpolation between the nearest ranks."""
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass(frozen=True)
+class AnswerTime:
+    service: str
+    state: str
+    answered: int
+    median_hours: float
+    p90_hours: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}|{self.state}"
+
+
+def answer_times(session: Session, reach: Reach, filters: Filters) -> list[AnswerTime]:
+    """Hours from referral to the service's first answer, median and 90th percentile, by
+    service and state (the slowest median first)."""
+    rows = first_answers(session, reach, filters).subquery()
+    if session.get_bind().dialect.name == "postgresql":
+        grouped = session.execute(
+            select(
+                rows.c.service,
+                rows.c.state,
+                func.count(),
+                func.percentile_cont(0.5).within_group(rows.c.hours),
+                func.percentile_cont(0.9).within_group(rows.c.hours),
+            ).group_by(rows.c.service, rows.c.state)
+        ).all()
+        out = [AnswerTime(s, st, int(n), float(m), float(p)) for s, st, n, m, p in grouped]
+    else:  # SQLite has no percentile aggregate: the hours of each group, ordered in Python
+        hours: dict[tuple[str, str], list[float]] = defaultdict(list)
+        for service, state, value in session.execute(
+            select(rows.c.service, rows.c.state, rows.c.hours)
+        ).all():
+            hours[(service, state)].append(float(value))
+        out = [
+            AnswerTime(s, st, len(v), percentile(v, 0.5), percentile(v, 0.9))
+            for (s, st), v in hours.items()
+        ]
+    return sorted(out, key=lambda t: (-t.median_hours, t.service, t.state))
+
+
+def answered_by(session: Session, reach: Reach, filters: Filters) -> dict[str, int]:
+    """First answers given by the service itself, and recorded by the screener."""
+    rows = first_answers(session, reach, filters).subquery()
+    counts = dict(
+        session.execute(select(rows.c.answered_by, func.count()).group_by(rows.c.answered_by)).all()
+    )
+    return {key: int(counts.get(key, 0)) for key in ("service", "screener")}
+
+
+def unanswered_query(
+    session: Session, reach: Reach, filters: Filters, days: int, now: datetime
+) -> Any:
+    query = select(Referral.case_id).where(
+        *_referral_conditions(filters, session),
+        Referral.status.in_(clocks.AWAITING),
+        Referral.created_at <= now - timedelta(days=days),
+    )
+    return _scoped(query, reach, Referral.state)
+
+
+def unanswered(session: Session, reach: Reach, filters: Filters, now: datetime) -> dict[int, int]:
+    """Referrals still without an answer after each of UNANSWERED_DAYS days."""
+    out = {}
+    for days in UNANSWERED_DAYS:
+        query = unanswered_query(session, reach, filters, days, now).subquery()
+        out[days] = int(session.execute(select(func.count()).select_from(query)).scalar_one())
+    return out
+
+
+def _in_state(cases: list[Any], filters: Filters) -> list[Any]:
+    return [c for c in cases if not filters.state or c.state == filters.state]
+
+
+def overdue_child_notices(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> list[Any]:
+    """Minors' cases whose child-protection notice is still open past the escalation time."""
+    open_ones = clocks.open_child_notices(
+        session, _supervised(reach), due_before=now - settings.escalate_after
+    )
+    return _in_state([case for case, _due in open_ones], filters)
+
+
+def reflections(
+    session: Session,
+    reach: Reach,
+    filters: Filters,
+    settings: clocks.Settings,
+    now: datetime,
+    key: str,
+) -> list[Any]:
+    """Cases whose reflection period ends within the reminder days (``ending``) or has
+    ended (``ended``)."""
+    periods = clocks.reflection_periods(session, _supervised(reach))
+    chosen = [
+        p.case
+        for p in periods
+        if (p.ended(now) if key == "ended" else p.ending_soon(now, settings.reminder_before))
+    ]
+    return _in_state(chosen, filters)
+
+
+def _supervised(reach: Reach) -> Reach:
+    """The reach of the dashboard: the supervisor's states (not the cases they screened)."""
+    return Reach(role=reach.role, user_id=None, states=reach.states, national=reach.national)
+
+
+@dataclass
+class LoopPanel:
+    answer_times: list[AnswerTime] = field(default_factory=list)
+    answered_by: dict[str, int] = field(default_factory=dict)
+    unanswered: dict[int, int] = field(default_factory=dict)
+    child_notices_overdue: int = 0
+    reflections_ending: int = 0
+    reflections_ended: int = 0
+
+    @property
+    def service_share(self) -> float | None:
+        total = sum(self.answered_by.values())
+        return self.answered_by.get("service", 0) / total if total else None
+
+
+def loop_panel(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> LoopPanel:
+    return LoopPanel(
+        answer_times=answer_times(session, reach, filters),
+        answered_by=answered_by(session, reach, filters),
+        unanswered=unanswered(session, reach, filters, now),
+        child_notices_overdue=len(overdue_child_notices(session, reach, filters, settings, now)),
+        reflections_ending=len(reflections(session, reach, filters, settings, now, "ending")),
+        reflections_ended=len(reflections(session, reach, filters, settings, now, "ended")),
+    )
+
+
+def loop_case_ids(
+    session: Session,
+    reach: Reach,
+    filters: Filters,
+    settings: clocks.Settings,
+    now: datetime,
+    panel: str,
+    key: str,
+) -> Any:
+    """The ids of the cases behind one number of the loop panel (a SELECT or a list)."""
+    if panel == "answer_time":
+        service, _, state = key.partition("|")
+        rows = first_answers(session, reach, filters).subquery()
+        return select(rows.c.case_id).where(rows.c.service == service, rows.c.state == state)
+    if panel == "answered_by":
+        rows = first_answers(session, reach, filters).subquery()
+        return select(rows.c.case_id).where(rows.c.answered_by == key)
+    if panel == "unanswered":
+        days = int(key) if key.isdigit() and int(key) in UNANSWERED_DAYS else UNANSWERED_DAYS[0]
+        return unanswered_query(session, reach, filters, days, now)
+    if panel == "child_notice":
+        return [c.id for c in overdue_child_notices(session, reach, filters, settings, now)]
+    if panel == "reflection":
+        return [c.id for c in reflections(session, reach, filters, settings, now, key)]
+    raise ValueError(panel)
+
+
+def cases_listing(
+    session: Session, reach: Reach, ids: Any, *, page: int = 1, page_size: int = 50
+) -> CaseList:
+    """One page of the cases behind a number (``ids``: a SELECT of case ids, or a list), each
+    in reach itself (its state may have changed since)."""
+    condition = Case.id.in_(ids if isinstance(ids, list) else select(ids.subquery().c[0]))
+    total_query = reach.filter(select(func.count()).select_from(Case).where(condition), Case.state)
+    total = int(session.execute(total_query).scalar_one())
+    query = reach.filter(select(Case).where(condition), Case.state)
+    query = query.order_by(Case.first_screened_at.desc(), Case.id.desc())
+    rows = session.execute(query.offset((page - 1) * page_size).limit(page_size)).scalars().all()
+    return CaseList(list(rows), total)
