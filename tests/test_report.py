@@ -50,7 +50,10 @@ def test_the_report_page_anchors_each_paragraph(client) -> None:
 def test_cited_paragraphs_link_to_the_report_and_text_is_escaped(app) -> None:
     from referral.site.routes import cite
 
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         html = str(cite("PROTECTION ¶7 and <b>LGPSEDMTP Art. 37</b>"))
     assert '<a href="/sources/report#PROTECTION-7">PROTECTION ¶7</a>' in html
     assert "&lt;b&gt;LGPSEDMTP Art. 37&lt;/b&gt;" in html
+    with app.test_request_context():  # Spanish: the section's name in Spanish, same anchor
+        spanish = str(cite("PROTECTION ¶7"))
+    assert '<a href="/sources/report#PROTECTION-7">PROTECCIÓN ¶7</a>' in spanish
