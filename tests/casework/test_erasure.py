@@ -15,7 +15,9 @@ from referral.audit.models import AuditEvent
 from referral.casework import lifecycle, workflow
 from referral.casework.drafts import start_draft
 from referral.casework.models import Case, Referral
+from referral.clocks.operations import record_child_notice
 from referral.db import get_db, utcnow
+from referral.provider.operations import issue_answer_link
 from tests.factories import referred_case
 
 # Values that only this case holds: each must be gone after the erasure.
@@ -25,7 +27,8 @@ EVENT_NOTE = "Nota-ERASE-ME-quetzal"
 RESPONDER = "Persona-ERASE-ME-ajolote"
 CLOSING = "Cierre-ERASE-ME-jaguar"
 DRAFT_NOTE = "Borrador-ERASE-ME-coati"
-DISTINCT = (NOTES, PROVIDER, EVENT_NOTE, RESPONDER, CLOSING, DRAFT_NOTE)
+AUTHORITY = "Autoridad-ERASE-ME-cacomixtle"
+DISTINCT = (NOTES, PROVIDER, EVENT_NOTE, RESPONDER, CLOSING, DRAFT_NOTE, AUTHORITY)
 
 
 def build_case(app: Flask, screener: Any, admin: Any) -> str:
@@ -37,6 +40,18 @@ def build_case(app: Flask, screener: Any, admin: Any) -> str:
         referral = session.exec(
             model_select(Referral).where(Referral.case_id == case.id, Referral.service_id != None)  # noqa: E711
         ).one()
+        # The service's copy with its answer link (a token row), answered through it: the
+        # screener is mailed (an outbox row holding the case code).
+        issue_answer_link(session, referral, user_id=screener.id, days=14)
+        # A child-protection notice recorded for the case (a clock's row).
+        record_child_notice(
+            session,
+            case,
+            authority="other",
+            authority_other=AUTHORITY,
+            notified_at=utcnow() - timedelta(hours=1),
+            user_id=screener.id,
+        )
         workflow.change_status(
             session,
             referral,
@@ -98,6 +113,8 @@ def test_erasure_leaves_nothing_of_the_case_but_the_tombstone(app, make_user) ->
             name for name, keys in before.items() if keys
         }
         assert len(before["intake_draft"]) == 2 and len(before["case_event"]) == 2
+        # What the receiving service, the mail and the clocks keep of the case, too.
+        assert before["answer_token"] and before["outbox_message"] and before["child_notice"]
         others_before = {name: len(keys) for name, keys in referenced_ids(session, other).items()}
         text = repr(every_row(session))
         assert all(value in text for value in DISTINCT)  # the search can find them
