@@ -160,12 +160,22 @@ def unanswered_query(
 
 
 def unanswered(session: Session, reach: Reach, filters: Filters, now: datetime) -> dict[int, int]:
-    """Referrals still without an answer after each of UNANSWERED_DAYS days."""
-    out = {}
-    for days in UNANSWERED_DAYS:
-        query = unanswered_query(session, reach, filters, days, now).subquery()
-        out[days] = int(session.execute(select(func.count()).select_from(query)).scalar_one())
-    return out
+    """Referrals still without an answer after each of UNANSWERED_DAYS days: one read of the
+    waiting referrals older than the shortest time (an index on status and creation time)."""
+    shortest = min(UNANSWERED_DAYS)
+    columns = [
+        func.coalesce(
+            func.sum(case((Referral.created_at <= now - timedelta(days=d), 1), else_=0)), 0
+        )
+        for d in UNANSWERED_DAYS
+    ]
+    query = select(*columns).where(
+        *_referral_conditions(filters, session),
+        Referral.status.in_(clocks.AWAITING),
+        Referral.created_at <= now - timedelta(days=shortest),
+    )
+    row = session.execute(_scoped(query, reach, Referral.state)).one()
+    return {days: int(n) for days, n in zip(UNANSWERED_DAYS, row, strict=True)}
 
 
 def _in_state(cases: list[Any], filters: Filters) -> list[Any]:
@@ -193,12 +203,17 @@ def reflections(
     """Cases whose reflection period ends within the reminder days (``ending``) or has
     ended (``ended``)."""
     periods = clocks.reflection_periods(session, _supervised(reach))
-    chosen = [
+    return _in_state(_reflections_of(periods, settings, now, key), filters)
+
+
+def _reflections_of(
+    periods: list[Any], settings: clocks.Settings, now: datetime, key: str
+) -> list[Any]:
+    return [
         p.case
         for p in periods
         if (p.ended(now) if key == "ended" else p.ending_soon(now, settings.reminder_before))
     ]
-    return _in_state(chosen, filters)
 
 
 def _supervised(reach: Reach) -> Reach:
@@ -224,13 +239,16 @@ class LoopPanel:
 def loop_panel(
     session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
 ) -> LoopPanel:
+    periods = clocks.reflection_periods(session, _supervised(reach))  # read once for both
     return LoopPanel(
         answer_times=answer_times(session, reach, filters),
         answered_by=answered_by(session, reach, filters),
         unanswered=unanswered(session, reach, filters, now),
         child_notices_overdue=len(overdue_child_notices(session, reach, filters, settings, now)),
-        reflections_ending=len(reflections(session, reach, filters, settings, now, "ending")),
-        reflections_ended=len(reflections(session, reach, filters, settings, now, "ended")),
+        reflections_ending=len(
+            _in_state(_reflections_of(periods, settings, now, "ending"), filters)
+        ),
+        reflections_ended=len(_in_state(_reflections_of(periods, settings, now, "ended"), filters)),
     )
 
 
