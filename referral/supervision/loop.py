@@ -16,19 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, false, func, literal, select
+from sqlalchemy import case, false, func, literal, or_, select
 from sqlmodel import Session
 
 from referral.access import Reach
 from referral.casework import models as casework_models
 from referral.clocks import queries as clocks
-from referral.rules.contract import ReferralStatus
+from referral.rules.contract import Alert, ReferralStatus
 from referral.supervision.queries import CaseList, Filters, day_start, hours_between
 
 Case: Any = casework_models.Case
 Referral: Any = casework_models.Referral
 ReferralEvent: Any = casework_models.ReferralEvent
+Screening: Any = casework_models.Screening
 Channel = casework_models.EventChannel
+REFLECTION = timedelta(days=clocks.REFLECTION_DAYS)
 
 _S = ReferralStatus
 ANSWERS = (_S.accepted, _S.rejected, _S.in_progress, _S.on_hold, _S.completed, _S.failed)
@@ -216,6 +218,42 @@ def _reflections_of(
     ]
 
 
+def reflection_counts(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> tuple[int, int]:
+    """How many reflection periods end within the reminder days, and how many have ended:
+    the same periods as :func:`clocks.reflection_periods` (each case's first screening that
+    raised the alert), read as plain columns (no case or screening objects: the panel only
+    counts them)."""
+    query = (
+        select(Screening.case_id, Screening.screened_at, Screening.result, Case.state)
+        .join(Case, Case.id == Screening.case_id)
+        .where(
+            Screening.status.in_(clocks.INDICATED),
+            or_(Screening.foreign.is_(True), Screening.nationality == "ZZ"),
+        )
+        .order_by(Screening.case_id, Screening.screened_at)
+    )
+    query = _supervised(reach).filter(query, Case.state, Case.screener_id)
+    seen: set[int] = set()
+    ending = ended = 0
+    for case_id, screened_at, result, state in session.execute(query):
+        if case_id in seen:
+            continue
+        alerts = (result or {}).get("alerts", [])
+        if not any(a.get("code") == Alert.reflection_period for a in alerts):
+            continue
+        seen.add(case_id)
+        if filters.state and state != filters.state:
+            continue
+        ends = screened_at + REFLECTION  # as clocks.Reflection.ended and .ending_soon
+        if now >= ends:
+            ended += 1
+        elif ends - settings.reminder_before <= now:
+            ending += 1
+    return ending, ended
+
+
 def _supervised(reach: Reach) -> Reach:
     """The reach of the dashboard: the supervisor's states (not the cases they screened)."""
     return Reach(role=reach.role, user_id=None, states=reach.states, national=reach.national)
@@ -239,16 +277,14 @@ class LoopPanel:
 def loop_panel(
     session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
 ) -> LoopPanel:
-    periods = clocks.reflection_periods(session, _supervised(reach))  # read once for both
+    ending, ended = reflection_counts(session, reach, filters, settings, now)
     return LoopPanel(
         answer_times=answer_times(session, reach, filters),
         answered_by=answered_by(session, reach, filters),
         unanswered=unanswered(session, reach, filters, now),
         child_notices_overdue=len(overdue_child_notices(session, reach, filters, settings, now)),
-        reflections_ending=len(
-            _in_state(_reflections_of(periods, settings, now, "ending"), filters)
-        ),
-        reflections_ended=len(_in_state(_reflections_of(periods, settings, now, "ended"), filters)),
+        reflections_ending=ending,
+        reflections_ended=ended,
     )
 
 
