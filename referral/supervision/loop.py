@@ -22,6 +22,7 @@ from sqlmodel import Session
 from referral.access import Reach
 from referral.casework import models as casework_models
 from referral.clocks import queries as clocks
+from referral.clocks.models import ChildNotice as ChildNoticeModel
 from referral.rules.contract import Alert, ReferralStatus
 from referral.supervision.queries import CaseList, Filters, day_start, hours_between
 
@@ -29,6 +30,7 @@ Case: Any = casework_models.Case
 Referral: Any = casework_models.Referral
 ReferralEvent: Any = casework_models.ReferralEvent
 Screening: Any = casework_models.Screening
+ChildNotice: Any = ChildNoticeModel
 Channel = casework_models.EventChannel
 REFLECTION = timedelta(days=clocks.REFLECTION_DAYS)
 
@@ -194,6 +196,25 @@ def overdue_child_notices(
     return _in_state([case for case, _due in open_ones], filters)
 
 
+def overdue_child_notice_count(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> int:
+    """How many :func:`overdue_child_notices` there are, counted by the database (the same
+    conditions as ``clocks.open_child_notices``; no case objects loaded)."""
+    starts = clocks.child_notice_starts(session).subquery()
+    query = (
+        select(func.count())
+        .select_from(starts)
+        .join(Case, Case.id == starts.c.case_id)
+        .outerjoin(ChildNotice, ChildNotice.case_id == Case.id)
+        .where(ChildNotice.id.is_(None), starts.c[1] <= now - settings.escalate_after)
+    )
+    if filters.state:
+        query = query.where(Case.state == filters.state)
+    query = _supervised(reach).filter(query, Case.state, Case.screener_id)
+    return int(session.execute(query).scalar_one())
+
+
 def reflections(
     session: Session,
     reach: Reach,
@@ -282,7 +303,7 @@ def loop_panel(
         answer_times=answer_times(session, reach, filters),
         answered_by=answered_by(session, reach, filters),
         unanswered=unanswered(session, reach, filters, now),
-        child_notices_overdue=len(overdue_child_notices(session, reach, filters, settings, now)),
+        child_notices_overdue=overdue_child_notice_count(session, reach, filters, settings, now),
         reflections_ending=ending,
         reflections_ended=ended,
     )
