@@ -87,8 +87,8 @@ def loop_parts(app: Any, reach: Any, filters: queries.Filters) -> dict[str, Any]
             if name == "unanswered":
                 return loop.unanswered(session, reach, filters, now)
             if name == "child_notices":
-                return loop.overdue_child_notices(session, reach, filters, settings, now)
-            return loop.reflections(session, reach, filters, settings, now, "ended")
+                return loop.overdue_child_notice_count(session, reach, filters, settings, now)
+            return loop.reflection_counts(session, reach, filters, settings, now)
 
     names = ("answer_times", "answered_by", "unanswered", "child_notices", "reflections")
     return {name: partial(run, name) for name in names}
