@@ -7,6 +7,10 @@ filter, a one-year range and a range that cuts months: the whole page's numbers 
 maintained aggregates (``aggregates.read_dashboard``: every panel, in one snapshot) against
 the full recount of every panel (the reference queries, the page before issue 17), as a
 ratio; then every panel of the recount alone. Also the time of a full ``rebuild``.
+
+"Whole page" is every number the page shows: ``read_dashboard`` plus the panels read per
+request besides it (gap endings, open gaps by age and the oldest, the loop panel:
+``extra_panels``), each of which is also timed alone.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 from supervision_common import NATIONAL, ONE_STATE, app_with_cases, arguments
 
 from benchmarks.common import machine
-from referral.db import get_db
-from referral.supervision import aggregates, queries
+from referral.clocks.queries import Settings as ClockSettings
+from referral.db import get_db, utcnow
+from referral.supervision import aggregates, loop, queries
 
 
 def best_of(runs: int, work: Any) -> float:
@@ -46,9 +51,56 @@ def panel_work(session: Any, reach: Any, filters: queries.Filters) -> dict[str, 
     return work
 
 
+def extra_panels(app: Any, reach: Any, filters: queries.Filters) -> dict[str, Any]:
+    """The panels the page reads besides ``read_dashboard`` (as routes.dashboard does)."""
+    settings = ClockSettings.of(app.config)
+
+    def run(name: str) -> Any:
+        with get_db(app).session(write=False) as session:
+            now = utcnow()
+            if name == "gap_endings":
+                return queries.gap_endings(session, reach, filters)
+            if name == "open_and_closed":
+                return queries.gaps_open_and_closed(session, reach, filters, now)
+            return loop.loop_panel(session, reach, filters, settings, now)
+
+    return {name: partial(run, name) for name in ("gap_endings", "open_and_closed", "loop")}
+
+
+def whole_page(app: Any, reach: Any, filters: queries.Filters) -> None:
+    aggregates.read_dashboard(reach, filters)
+    for work in extra_panels(app, reach, filters).values():
+        work()
+
+
+def loop_parts(app: Any, reach: Any, filters: queries.Filters) -> dict[str, Any]:
+    """The loop panel's parts, each alone (for the profile)."""
+    settings = ClockSettings.of(app.config)
+
+    def run(name: str) -> Any:
+        with get_db(app).session(write=False) as session:
+            now = utcnow()
+            if name == "answer_times":
+                return loop.answer_times(session, reach, filters)
+            if name == "answered_by":
+                return loop.answered_by(session, reach, filters)
+            if name == "unanswered":
+                return loop.unanswered(session, reach, filters, now)
+            if name == "child_notices":
+                return loop.overdue_child_notice_count(session, reach, filters, settings, now)
+            return loop.reflection_counts(session, reach, filters, settings, now)
+
+    names = ("answer_times", "answered_by", "unanswered", "child_notices", "reflections")
+    return {name: partial(run, name) for name in names}
+
+
 def main() -> None:
     args = arguments(__doc__ or "", 20_000)
     app = app_with_cases(args.database_url, args.cases, args.seed, args.keep)
+    if args.keep:  # a kept database from an older branch: migrate it first
+        from referral.setup import ensure_database
+
+        ensure_database(app)
     print(f"machine: {machine()}; database: {get_db(app).writer.dialect.name}")
     year = queries.Filters(since=date(2024, 1, 1), until=date(2024, 12, 31))
     cut = queries.Filters(since=date(2024, 2, 10), until=date(2025, 5, 20))
@@ -64,8 +116,18 @@ def main() -> None:
                 with get_db(app).transaction(write=False) as session:
                     full = best_of(1, partial(aggregates.recount, session, reach, filters))
                 print(
-                    f"whole page, {who}, {label}: aggregates {page * 1000:.0f} ms, "
+                    f"counted panels, {who}, {label}: aggregates {page * 1000:.0f} ms, "
                     f"recount {full * 1000:.0f} ms, ratio {page / full:.3f}"
+                )
+                everything = best_of(3, partial(whole_page, app, reach, filters))
+                extras = {k: best_of(3, w) for k, w in extra_panels(app, reach, filters).items()}
+                parts = {k: best_of(3, w) for k, w in loop_parts(app, reach, filters).items()}
+                print(
+                    f"whole page, {who}, {label}: {everything * 1000:.0f} ms; "
+                    + ", ".join(f"{k} {v * 1000:.0f}" for k, v in extras.items())
+                    + "; loop parts: "
+                    + ", ".join(f"{k} {v * 1000:.0f}" for k, v in parts.items()),
+                    flush=True,
                 )
     with app.app_context(), get_db(app).transaction(write=False) as session:
         for who, reach in (("national", NATIONAL), ("one state", ONE_STATE)):

@@ -44,6 +44,7 @@ from referral.rules.contract import (
     DECLINED_STATUSES,
     REASON_REQUIRED_STATUSES,
     RECEIVED_STATUSES,
+    GapClosedReason,
     GapKind,
     GapReasonCode,
     ReferralStatus,
@@ -456,6 +457,8 @@ def write_batch(session: Session, rows: list[CaseRows]) -> None:
                     referral_id=None if routing else gap_referral,
                     closed_at=opened + timedelta(days=2) if need in accepted else None,
                 )
+                # Closed because a referral for the need was accepted, as the app closes it.
+                | {"closed_reason": GapClosedReason.accepted if need in accepted else None}
             )
     gap_ids = insert_returning_ids(session, Gap, gap_rows)
     insert_rows(

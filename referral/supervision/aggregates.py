@@ -76,7 +76,7 @@ ERASED_TABLE: Any = getattr(AggregateErased, "__table__")  # noqa: B009
 DELTA_TABLE: Any = getattr(AggregateDelta, "__table__")  # noqa: B009
 KEY_COLUMNS = ("grain", "scope", "bucket", "state", "dim", "key")
 
-GAP_DIMS = ("total", "state", "need", "kind", "reason", *queries.PROFILE_PANELS)
+GAP_DIMS = ("total", "state", "need", "kind", "reason", "ending", *queries.PROFILE_PANELS)
 REFERRAL_DIMS = ("referral_status", "rejection_reason", "referrals", "accepted")
 SCREENING_DIMS = ("screenings", "likely", "possible")
 ACCEPT_DIM = "accept_hours"
@@ -130,6 +130,7 @@ def gap_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, F
                 Gap.state,
                 Gap.need,
                 Gap.kind,
+                Gap.closed_reason,
                 Screening.id,
                 Screening.sex,
                 Screening.age,
@@ -148,7 +149,7 @@ def gap_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, F
         reasons: dict[int, list[str]] = {}
         for gap_id, reason in session.execute(reasons_query):
             reasons.setdefault(gap_id, []).append(reason)
-        screening_ids = sorted({row[6] for row in rows if row[6] is not None})
+        screening_ids = sorted({row[7] for row in rows if row[7] is not None})
         forms: dict[int, list[str]] = {}
         form_query = select(ScreeningForm.screening_id, ScreeningForm.form)
         for part in _chunks(screening_ids) if chunk is not None else [None]:
@@ -159,7 +160,7 @@ def gap_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, F
             )
             for screening_id, form in session.execute(q):
                 forms.setdefault(screening_id, []).append(form)
-        for gid, case_id, opened, state, need, kind, sid, sex, age, minor, foreign in rows:
+        for gid, case_id, opened, state, need, kind, ending, sid, sex, age, minor, foreign in rows:
             none = sid is None
             out[gid] = {
                 "k": "gap",
@@ -169,6 +170,7 @@ def gap_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, F
                 "need": need,
                 "kind": kind,
                 "reasons": sorted(reasons.get(gid, [])),
+                "ending": ending or "open",  # how it ended: queries.GAP_ENDINGS
                 "sex": queries.NONE if none else (sex or queries.NONE),
                 "age_band": queries.NONE if none else _age_band(age),
                 "minor": queries.NONE if none else ("minor" if minor else "adult"),
@@ -281,6 +283,7 @@ def contributions(fact: Fact) -> Iterator[Key]:
     kind = fact["k"]
     if kind == "gap":
         keys = [("total", ""), ("need", fact["need"]), ("kind", fact["kind"])]
+        keys.append(("ending", fact.get("ending", "open")))
         keys += [("reason", r) for r in fact["reasons"]]
         keys += [(p, fact[p]) for p in ("sex", "age_band", "minor", "foreign")]
         keys += [("form", f) for f in fact["forms"] or [queries.NONE]]
@@ -689,6 +692,11 @@ class DashboardNumbers:
     referral_panels: dict[str, list[tuple[str, int]]]
     outcomes: queries.Outcomes
     encounters: list[queries.EncounterRow]
+    gap_endings: list[tuple[str, int]]  # every key of queries.GAP_ENDINGS, in that order
+
+    @property
+    def closed_gaps(self) -> int:
+        return sum(n for key, n in self.gap_endings if key != "open")
 
 
 def recount(session: Session, reach: Reach, filters: queries.Filters) -> DashboardNumbers:
@@ -702,6 +710,7 @@ def recount(session: Session, reach: Reach, filters: queries.Filters) -> Dashboa
         },
         outcomes=queries.outcomes(session, reach, filters),
         encounters=queries.screenings_by_encounter(session, reach, filters),
+        gap_endings=queries.gap_endings(session, reach, filters),
     )
 
 
@@ -768,10 +777,13 @@ def dashboard(session: Session, reach: Reach, filters: queries.Filters) -> Dashb
             **{p: _pairs(_only(gaps, p), p) for p in queries.PROFILE_PANELS},
         }
         total = sum(gaps.by_state.values())
+        endings = _only(gaps, "ending")
+        gap_endings = [(key, endings[key]) for key in queries.GAP_ENDINGS]
     else:
         panels = (*queries.GAP_PANELS, *queries.PROFILE_PANELS)
         gap_panels = {p: queries.gap_counts(session, reach, filters, p) for p in panels}
         total = queries.gap_total(session, reach, filters)
+        gap_endings = queries.gap_endings(session, reach, filters)
     need_filter = f"need:{filters.need}" if filters.need else ""
     if _usable(need_filter, ranges):
         refs = _sums(
@@ -815,6 +827,7 @@ def dashboard(session: Session, reach: Reach, filters: queries.Filters) -> Dashb
         referral_panels=referral_panels,
         outcomes=queries.Outcomes(referrals, accepted, count, median, binned),
         encounters=sorted(encounters, key=lambda r: (-r.screenings, r.encounter)),
+        gap_endings=gap_endings,
     )
 
 

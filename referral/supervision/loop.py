@@ -16,19 +16,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, false, func, literal, select
+from sqlalchemy import case, false, func, literal, or_, select
 from sqlmodel import Session
 
 from referral.access import Reach
 from referral.casework import models as casework_models
 from referral.clocks import queries as clocks
-from referral.rules.contract import ReferralStatus
+from referral.clocks.models import ChildNotice as ChildNoticeModel
+from referral.rules.contract import Alert, ReferralStatus
 from referral.supervision.queries import CaseList, Filters, day_start, hours_between
 
 Case: Any = casework_models.Case
 Referral: Any = casework_models.Referral
 ReferralEvent: Any = casework_models.ReferralEvent
+Screening: Any = casework_models.Screening
+ChildNotice: Any = ChildNoticeModel
 Channel = casework_models.EventChannel
+REFLECTION = timedelta(days=clocks.REFLECTION_DAYS)
 
 _S = ReferralStatus
 ANSWERS = (_S.accepted, _S.rejected, _S.in_progress, _S.on_hold, _S.completed, _S.failed)
@@ -160,12 +164,22 @@ def unanswered_query(
 
 
 def unanswered(session: Session, reach: Reach, filters: Filters, now: datetime) -> dict[int, int]:
-    """Referrals still without an answer after each of UNANSWERED_DAYS days."""
-    out = {}
-    for days in UNANSWERED_DAYS:
-        query = unanswered_query(session, reach, filters, days, now).subquery()
-        out[days] = int(session.execute(select(func.count()).select_from(query)).scalar_one())
-    return out
+    """Referrals still without an answer after each of UNANSWERED_DAYS days: one read of the
+    waiting referrals older than the shortest time (an index on status and creation time)."""
+    shortest = min(UNANSWERED_DAYS)
+    columns = [
+        func.coalesce(
+            func.sum(case((Referral.created_at <= now - timedelta(days=d), 1), else_=0)), 0
+        )
+        for d in UNANSWERED_DAYS
+    ]
+    query = select(*columns).where(
+        *_referral_conditions(filters, session),
+        Referral.status.in_(clocks.AWAITING),
+        Referral.created_at <= now - timedelta(days=shortest),
+    )
+    row = session.execute(_scoped(query, reach, Referral.state)).one()
+    return {days: int(n) for days, n in zip(UNANSWERED_DAYS, row, strict=True)}
 
 
 def _in_state(cases: list[Any], filters: Filters) -> list[Any]:
@@ -182,6 +196,25 @@ def overdue_child_notices(
     return _in_state([case for case, _due in open_ones], filters)
 
 
+def overdue_child_notice_count(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> int:
+    """How many :func:`overdue_child_notices` there are, counted by the database (the same
+    conditions as ``clocks.open_child_notices``; no case objects loaded)."""
+    starts = clocks.child_notice_starts(session).subquery()
+    query = (
+        select(func.count())
+        .select_from(starts)
+        .join(Case, Case.id == starts.c.case_id)
+        .outerjoin(ChildNotice, ChildNotice.case_id == Case.id)
+        .where(ChildNotice.id.is_(None), starts.c[1] <= now - settings.escalate_after)
+    )
+    if filters.state:
+        query = query.where(Case.state == filters.state)
+    query = _supervised(reach).filter(query, Case.state, Case.screener_id)
+    return int(session.execute(query).scalar_one())
+
+
 def reflections(
     session: Session,
     reach: Reach,
@@ -193,12 +226,53 @@ def reflections(
     """Cases whose reflection period ends within the reminder days (``ending``) or has
     ended (``ended``)."""
     periods = clocks.reflection_periods(session, _supervised(reach))
-    chosen = [
+    return _in_state(_reflections_of(periods, settings, now, key), filters)
+
+
+def _reflections_of(
+    periods: list[Any], settings: clocks.Settings, now: datetime, key: str
+) -> list[Any]:
+    return [
         p.case
         for p in periods
         if (p.ended(now) if key == "ended" else p.ending_soon(now, settings.reminder_before))
     ]
-    return _in_state(chosen, filters)
+
+
+def reflection_counts(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> tuple[int, int]:
+    """How many reflection periods end within the reminder days, and how many have ended:
+    the same periods as :func:`clocks.reflection_periods` (each case's first screening that
+    raised the alert), read as plain columns (no case or screening objects: the panel only
+    counts them)."""
+    query = (
+        select(Screening.case_id, Screening.screened_at, Screening.result, Case.state)
+        .join(Case, Case.id == Screening.case_id)
+        .where(
+            Screening.status.in_(clocks.INDICATED),
+            or_(Screening.foreign.is_(True), Screening.nationality == "ZZ"),
+        )
+        .order_by(Screening.case_id, Screening.screened_at)
+    )
+    query = _supervised(reach).filter(query, Case.state, Case.screener_id)
+    seen: set[int] = set()
+    ending = ended = 0
+    for case_id, screened_at, result, state in session.execute(query):
+        if case_id in seen:
+            continue
+        alerts = (result or {}).get("alerts", [])
+        if not any(a.get("code") == Alert.reflection_period for a in alerts):
+            continue
+        seen.add(case_id)
+        if filters.state and state != filters.state:
+            continue
+        ends = screened_at + REFLECTION  # as clocks.Reflection.ended and .ending_soon
+        if now >= ends:
+            ended += 1
+        elif ends - settings.reminder_before <= now:
+            ending += 1
+    return ending, ended
 
 
 def _supervised(reach: Reach) -> Reach:
@@ -224,13 +298,14 @@ class LoopPanel:
 def loop_panel(
     session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
 ) -> LoopPanel:
+    ending, ended = reflection_counts(session, reach, filters, settings, now)
     return LoopPanel(
         answer_times=answer_times(session, reach, filters),
         answered_by=answered_by(session, reach, filters),
         unanswered=unanswered(session, reach, filters, now),
-        child_notices_overdue=len(overdue_child_notices(session, reach, filters, settings, now)),
-        reflections_ending=len(reflections(session, reach, filters, settings, now, "ending")),
-        reflections_ended=len(reflections(session, reach, filters, settings, now, "ended")),
+        child_notices_overdue=overdue_child_notice_count(session, reach, filters, settings, now),
+        reflections_ending=ending,
+        reflections_ended=ended,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String
+from sqlalchemy import JSON, BigInteger, Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from referral.casework.models import Gap, Referral, Screening, ScreeningForm
@@ -35,6 +35,16 @@ SUPERVISION_INDEXES = (
     Index(
         "ix_referral_outcome_cover",
         *_columns(Referral, "status", "accepted_at", "state", "created_at"),
+    ),
+    # 0018: the per-request panels read open gaps only, and waiting referrals only.
+    Index(
+        "ix_gap_open_state_opened",
+        *_columns(Gap, "state", "opened_at", "need", "kind"),
+        sqlite_where=text("closed_at IS NULL"),
+        postgresql_where=text("closed_at IS NULL"),
+    ),
+    Index(
+        "ix_referral_status_created", *_columns(Referral, "status", "created_at", "state", "need")
     ),
 )
 

@@ -380,16 +380,26 @@ class OpenAndClosed:
 
 
 def gaps_open_and_closed(
-    session: Session, reach: Reach, filters: Filters, now: datetime
+    session: Session, reach: Reach, filters: Filters, now: datetime, closed: int | None = None
 ) -> OpenAndClosed:
-    """Gap records counted open (by days open) and closed, and the oldest open one."""
+    """Gap records counted open (by days open) and closed, and the oldest open one.
+
+    The open ones depend on ``now``: counted from the open gaps only (a partial index holds
+    them: the read is bounded by the open gaps, not every gap). ``closed``: the closed count
+    when the caller has it already (the maintained counts); otherwise counted here."""
     band = _open_for(now).label("key")
     query = select(band, func.count().label("n")).select_from(Gap)
-    query = _scoped(query.where(*_gap_conditions(filters, session)), reach, Gap.state)
+    conditions = [*_gap_conditions(filters, session), Gap.closed_at.is_(None)]
+    query = _scoped(query.where(*conditions), reach, Gap.state)
     found = {str(key): int(n) for key, n in session.execute(query.group_by(band)).all()}
-    oldest = select(func.min(Gap.opened_at)).where(
-        *_gap_conditions(filters, session), Gap.closed_at.is_(None)
-    )
+    if closed is None:
+        closed_query = select(func.count()).select_from(Gap)
+        closed_query = closed_query.where(
+            *_gap_conditions(filters, session), Gap.closed_at.is_not(None)
+        )
+        closed = int(session.execute(_scoped(closed_query, reach, Gap.state)).scalar_one())
+    found["closed"] = closed
+    oldest = select(func.min(Gap.opened_at)).where(*conditions)
     return OpenAndClosed(
         counts=[(key, found.get(key, 0)) for key in OPEN_FOR_KEYS],
         oldest_open=session.execute(_scoped(oldest, reach, Gap.state)).scalar(),

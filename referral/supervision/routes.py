@@ -227,7 +227,9 @@ def dashboard() -> str:
     }
     encounters = numbers.encounters
     now = utcnow()
-    open_and_closed = queries.gaps_open_and_closed(session, user_reach, filters, now)
+    open_and_closed = queries.gaps_open_and_closed(
+        session, user_reach, filters, now, closed=numbers.closed_gaps
+    )
     oldest = open_and_closed.oldest_open
     return render_template(
         "supervision/dashboard.html",
@@ -238,10 +240,7 @@ def dashboard() -> str:
         form=form,
         filters=filters,
         total=numbers.total,
-        gap_endings=[
-            (GAP_ENDING_LABELS[key], count)
-            for key, count in queries.gap_endings(session, user_reach, filters)
-        ],
+        gap_endings=[(GAP_ENDING_LABELS[key], count) for key, count in numbers.gap_endings],
         gap_panels=gap_panels,
         profile_panels=profile_panels,
         profile_titles=PROFILE_TITLES,

@@ -72,6 +72,13 @@ def assert_counts_equal_recount(app: Any) -> None:
                 assert got.gap_panels == want.gap_panels, where
                 assert got.referral_panels == want.referral_panels, where
                 assert got.encounters == want.encounters, where
+                assert got.gap_endings == want.gap_endings, where
+                # The open/closed panel: its closed count from the maintained endings equals
+                # the one counted from the rows.
+                now = datetime(2030, 1, 1, tzinfo=UTC)
+                assert queries.gaps_open_and_closed(
+                    session, reach, filters, now, closed=got.closed_gaps
+                ) == queries.gaps_open_and_closed(session, reach, filters, now), where
                 o, w = got.outcomes, want.outcomes
                 assert (o.referrals, o.accepted, o.cases_accepted) == (
                     w.referrals,
