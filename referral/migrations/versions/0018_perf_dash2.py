@@ -3,7 +3,7 @@ state and opening time (a partial index: open gaps only), referrals by status an
 time (the unanswered referrals). The maintained counts gain how each gap ended: a database
 that already holds cases is marked not built until `flask --app referral aggregates rebuild`.
 
-Revision ID: 0018_perf_dash2
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-11-30
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_perf_dash2"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
