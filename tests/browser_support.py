@@ -7,7 +7,7 @@ loaded once from tests/conftest.py, so that only one Playwright session ever run
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +84,78 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
         for v in result["violations"]
         if v["impact"] in impacts
     ]
+
+
+SIGN_IN_WORDS = {
+    "es": ("Correo electrónico", "Contraseña", "Iniciar sesión"),
+    "en": ("Email", "Password", "Sign in"),
+}
+
+
+def sign_in(page: Any, url: str, email: str, password: str, lang: str) -> None:
+    """Sign in through the form, with the labels of ``lang``."""
+    email_label, password_label, button = SIGN_IN_WORDS[lang]
+    page.goto(url + "/sign-in")
+    page.get_by_label(email_label).fill(email)
+    page.get_by_label(password_label).fill(password)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+
+
+def screen_in_browser(
+    page: Any,
+    url: str,
+    record: dict[str, Any],
+    answers: dict[str, str],
+    on_each_page: Callable[[str], None],
+) -> None:
+    """Fill the intake form section by section from a screening record (CONTRACT section 1)
+    and the answers to the questions (indicator code -> yes / no / not_asked / ...), up to the
+    review step. ``on_each_page(section)`` runs on each filled page before it is left (axe)."""
+
+    def next_section(step: str) -> None:
+        on_each_page(step)
+        page.locator("button[name=next]").click()
+
+    page.goto(url + "/intake")
+    page.locator("form[action='/intake'] button").click()
+    page.wait_for_url("**/encounter")
+    page.select_option("#encounter", record["encounter"])
+    page.select_option("#state", record["state"])
+    page.check(f"input[name=setting][value={record['setting']}]")
+    next_section("encounter")
+
+    page.wait_for_url("**/person")
+    page.fill("#age", str(record["age"]))
+    page.check(f"input[name=sex][value={record['sex']}]")
+    page.select_option("#nationality", record["nationality"])
+    page.select_option("#migration_status", record["migration_status"])
+    for code in record["vulnerabilities"]:
+        page.check(f"input[name=vulnerabilities][value={code}]")
+    for index, child in enumerate(record["companions"]):
+        page.locator("button[name=add_child]").click()  # the same page again, one child more
+        page.wait_for_selector(f"#companions-{index}-age")
+        page.fill(f"#companions-{index}-age", str(child["age"]))
+        page.select_option(f"#companions-{index}-sex", child["sex"])
+    next_section("person")
+
+    page.wait_for_url("**/indicators")
+    for code, answer in answers.items():
+        page.check(f"#q_{code}-{answer}")
+    if record["sector"]:
+        page.select_option("#sector", record["sector"])
+    next_section("indicators")
+
+    page.wait_for_url("**/needs")
+    for code in record["needs"]:
+        page.check(f"input[name=needs][value={code}]")
+    for flag in ("immediate_danger", "cross_border", "organized_crime"):
+        if record[flag]:
+            page.check(f"#{flag}")
+    next_section("needs")
+
+    page.wait_for_url("**/legal")
+    page.check("input[name=consent_referral][value=yes]")
+    page.check("input[name=consent_statistics][value=yes]")
+    next_section("legal")
+    page.wait_for_url("**/review")

@@ -360,7 +360,7 @@ class Catalogue:
                 "question": i.text("question", lang),
                 "marked_by": i.marked_by,
                 "help": i.text("help", lang),
-                "source": i.source,
+                "source": i.text("source", lang),
             }
             for i in self.indicators
         ]

@@ -188,7 +188,9 @@ class Indicator(BaseModel):
     # The screener answers it from what they observed: the person is not asked it.
     observation: StrictBool = False
     help: Label
-    source: NonBlank
+    # The report's paragraph id (named in the reader's language by the ``cite`` filter) or
+    # another source, in each language.
+    source: Label
 
     @field_validator("dimension", "strength", "activity")
     @classmethod

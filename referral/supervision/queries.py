@@ -427,7 +427,9 @@ def case_ids(
     if panel in GAP_PANELS or panel in PROFILE_PANELS or panel == "total":
         query = _gap_select([Gap.case_id], panel if panel != "total" else "need")
         query = query.where(*_gap_conditions(filters, session))
-        if panel != "total":
+        if panel == "reason":
+            query = query.where(col(GapReason.reason).in_(reason_codes(key)))
+        elif panel != "total":
             query = query.where(_gap_dimension(panel, session) == key)
         return _scoped(query, reach, Gap.state)
     if panel in REFERRAL_PANELS:
@@ -437,7 +439,7 @@ def case_ids(
         else:
             query = query.where(
                 Referral.status.in_(DECLINED_STATUSES),
-                Referral.reason_code == key,
+                col(Referral.reason_code).in_(reason_codes(key)),
             )
         return _scoped(query, reach, Referral.state)
     if panel == "accepted":

@@ -171,7 +171,7 @@ def dimension_label(panel: str, key: str, catalogue: Catalogue, language: str) -
     if panel == "age_band":
         return str(AGE_BAND_LABELS.get(key, key))
     if panel in ("reason", "rejection_reason"):
-        return reason_label(catalogue, key, language)
+        return reason_label(catalogue, queries.reason_codes(key)[0] if key else key, language)
     lists = {
         "need": "needs",
         "state": "states",
@@ -186,11 +186,27 @@ def dimension_label(panel: str, key: str, catalogue: Catalogue, language: str) -
     return key
 
 
+def merged_reasons(rows: list[tuple[str, int]], catalogue: Catalogue) -> list[tuple[str, int]]:
+    """Reasons that read the same in Spanish are one bar in every language, like the filter's
+    choice: their codes joined by commas, their counts summed."""
+    choice_of = {
+        code: choice.value
+        for choice in reason_choices(catalogue, "es")
+        for code in queries.reason_codes(choice.value)
+    }
+    totals: dict[str, int] = {}
+    for key, count in rows:
+        choice = choice_of.get(key, key)
+        totals[choice] = totals.get(choice, 0) + count
+    return sorted(totals.items(), key=lambda p: (-p[1], p[0]))
+
+
 def bars(
     panel: str, rows: list[tuple[str, int]], filters: queries.Filters, catalogue: Catalogue
 ) -> list[Bar]:
     language = current_language()
-    recs = recommendations() if panel in ("reason", "rejection_reason") else {}
+    is_reason = panel in ("reason", "rejection_reason")
+    recs = recommendations() if is_reason else {}
     scope: dict[str, Any] = dict(filters.as_args())
     return [
         Bar(
@@ -198,9 +214,11 @@ def bars(
             label=dimension_label(panel, key, catalogue, language),
             count=count,
             href=url_for("supervision.cases", panel=panel, key=key, **scope),
-            recommendation=recs.get(key),
+            recommendation=next(
+                (recs[code] for code in queries.reason_codes(key) if code in recs), None
+            ),
         )
-        for key, count in rows
+        for key, count in (merged_reasons(rows, catalogue) if is_reason else rows)
     ]
 
 

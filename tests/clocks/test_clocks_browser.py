@@ -36,7 +36,7 @@ def signed_in(browser, server, user, lang, width=1280):
     page.get_by_label(WORDS[lang]["email"]).fill(user.email)
     page.get_by_label(WORDS[lang]["password"]).fill(PASSWORD)
     page.get_by_role("button", name=WORDS[lang]["sign_in"]).click()
-    page.wait_for_url(lambda url: "/sign-in" not in url)  # each role lands on its work
+    page.wait_for_url(lambda url: "/sign-in" not in url)  # each role lands on its own work
     return context, page
 
 
@@ -53,6 +53,7 @@ def test_the_notice_is_recorded_from_the_case_page_and_the_loop_is_shown(
         task = page.locator("#task-child-notice")
         assert task.is_visible()
         assert axe_violations(page) == [], lang
+        task.locator("details.notice-form summary").click()  # the form is closed at first
         task.locator("#authority-0").check()
         yesterday = _hours_ago(24).astimezone(MEXICO_CITY).date().isoformat()
         task.locator("#notified_on").fill(yesterday)

@@ -400,3 +400,17 @@ def test_import_keeps_the_instant_of_an_offset_time(app, runner, make_user) -> N
     assert runner.invoke(args=["cases", "import", "-"], input=json.dumps(line)).exit_code == 0
     exported = json.loads(runner.invoke(args=["cases", "export-jsonl"]).output)
     assert exported["screened_at"].startswith("2025-01-01T05:30:00")
+
+
+def test_indicator_sources_are_in_the_readers_language_and_linked(signed_in) -> None:
+    key = start_draft(signed_in)
+    for lang, shown, other in (
+        ("es", "OIT/CE, Indicadores operativos", ("ILO/EC", ">PROFILE ¶1<")),
+        ("en", "ILO/EC Operational indicators", ("OIT/CE", ">PERFIL ¶1<")),
+    ):
+        signed_in.get(f"/language/{lang}")
+        html = signed_in.get(f"/intake/{key}/indicators").get_data(as_text=True)
+        assert shown in html, lang
+        assert ">PERFIL ¶1</a>" in html if lang == "es" else ">PROFILE ¶1</a>" in html
+        for words in other:
+            assert words not in html, (lang, words)

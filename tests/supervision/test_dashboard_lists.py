@@ -120,3 +120,50 @@ def test_an_empty_microdata_download_says_why(app, client, make_user, login) -> 
     assert empty.status_code == 302
     said = other.get("/stats").get_data(as_text=True)  # the message is shown once
     assert "no case with consent" in said or "ningún caso" in said
+
+
+def test_a_reason_that_reads_the_same_is_one_bar_summed(app, client, make_user, login) -> None:
+    screener = make_user("screener", ("MX-CHP",))
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        record = validate_record(GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, _result = store_screening(
+            session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        for need, reason in (("medical", "capacity"), ("legal_aid", "no_capacity")):
+            open_gap(session, case, need=need, kind="ad_hoc", reasons=[reason], when=utcnow())
+        code = case.code
+    login(client, make_user("admin", (), national=True))
+    for lang, label in (("es", "Sin lugares disponibles"), ("en", "No free places")):
+        client.get(f"/language/{lang}")
+        html = client.get("/supervision?kind=ad_hoc").get_data(as_text=True)
+        reasons = table_of(html, "by-reason")
+        assert reasons[label] == "2", (lang, reasons)
+        chart = html.split('id="by-reason-heading"')[1].split("</section>")[0]
+        assert chart.count(f">{label}</th>") == 1
+        assert "key=capacity%2Cno_capacity" in chart or "key=capacity,no_capacity" in chart
+    behind = client.get("/supervision/cases?panel=reason&key=capacity,no_capacity&kind=ad_hoc")
+    assert code in behind.get_data(as_text=True)
+
+
+def test_recommendation_reasons_name_report_sections_in_the_readers_language(
+    app, client, make_user, login
+) -> None:
+    screener = make_user("screener", ("MX-CHP",))
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        record = validate_record(GIRL_FROM_HONDURAS, catalogue.codes)
+        case, _screening, _result = store_screening(
+            session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+        )
+        open_gap(session, case, need="shelter", kind="ad_hoc", reasons=["sex"], when=utcnow())
+    login(client, make_user("admin", (), national=True))
+    for lang, section, other in (
+        ("es", "PROTECCIÓN ¶7", "PROTECTION ¶7"),
+        ("en", "PROTECTION ¶7", "PROTECCIÓN"),
+    ):
+        client.get(f"/language/{lang}")
+        html = client.get("/supervision?kind=ad_hoc").get_data(as_text=True)
+        reasons = html.split('id="by-reason-heading"')[1].split("</section>")[0]
+        assert f'#PROTECTION-7">{section}</a>' in reasons, lang
+        assert other not in reasons.replace("#PROTECTION-7", ""), lang
