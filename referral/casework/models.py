@@ -186,9 +186,6 @@ class Referral(SQLModel, table=True):
         Index("ix_referral_case", "case_id"),
         Index("ix_referral_state_status", "state", "status"),
         Index("ix_referral_created_by", "created_by", "status"),
-        # The API's list, newest first (provider.operations.referrals_in_reach): walked from
-        # the newest, each row's case (its state and screener) checked by primary key.
-        Index("ix_referral_created_at", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
