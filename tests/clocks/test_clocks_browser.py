@@ -36,7 +36,7 @@ def signed_in(browser, server, user, lang, width=1280):
     page.get_by_label(WORDS[lang]["email"]).fill(user.email)
     page.get_by_label(WORDS[lang]["password"]).fill(PASSWORD)
     page.get_by_role("button", name=WORDS[lang]["sign_in"]).click()
-    page.wait_for_url(server.url + "/")
+    page.wait_for_url(lambda url: url.startswith(server.url) and "/sign-in" not in url)
     return context, page
 
 
