@@ -367,6 +367,18 @@ PROVIDER_ANSWERS: dict[str, tuple[Any, Any]] = {
     "provider.entry_save": (302, 404),  # an empty form empties the service's own texts
     "answer.link": (200, 200),
     "answer.link_answer": (400, 400),
+    # Issue 14's other pages are the screeners', supervisors' and admins': a provider, even
+    # the referral's own service, reaches none of them (the default, written out).
+    "cases.referral_sheet": (404, 404),
+    "answer.service_copy": (404, 404),
+    "answer.service_copy_new": (404, 404),
+    "answer.service_copy_revoke": (404, 404),
+    "clocks.child_notice": (404, 404),
+    "mail.outbox": (404, 404),
+    "supervision.dashboard": (404, 404),
+    "supervision.loop_cases": (404, 404),
+    "provider.entry_edits": (404, 404),
+    "provider.entry_undo": (404, 404),
 }
 
 

@@ -23,6 +23,7 @@ PAGES = {
     "dashboard": "/supervision",
     "users": "/admin/users",
     "stats": "/stats",
+    "outbox": "/admin/outbox",
 }
 
 
@@ -64,6 +65,11 @@ def test_admin_pages_at_both_widths(app, live_server, browser, make_user, langua
         for name, path in PAGES.items():
             page.goto(live_server.url + path)
             assert page.get_attribute("html", "lang") == language
+            # The admin reaches the outbox from the header, on every page.
+            outbox_link = page.locator(".site-header nav a[href$='/admin/outbox']")
+            assert outbox_link.count() == 1, name
+            if name == "outbox":
+                assert outbox_link.get_attribute("aria-current") == "page"
             assert axe_violations(page) == [], (name, width)
             if width == 1280:
                 assert header_spread(page) < 12, name  # one line
