@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import click
 from flask import Flask, current_app
@@ -102,6 +103,35 @@ def route_command(source: TextIO, lang: str) -> None:
         )
     else:
         click.echo(json.dumps(results[0].to_json(lang), ensure_ascii=False, indent=2))
+
+
+# Commands that need only the database, the directory and the rules core: the Flask CLI runs
+# them without importing the features' models, forms and views (issue 17: start-up).
+LIGHT_COMMANDS = frozenset({"route"})
+
+
+class DeferredGroup(AppGroup):
+    """The app's commands while the Flask CLI looks one up: ``finish`` (every feature) runs
+    before any command but a light one is looked up, and before the commands are listed."""
+
+    def __init__(self, app: Flask, group: AppGroup, finish: Callable[[Flask], None]) -> None:
+        super().__init__(group.name, commands=group.commands)
+        self.app = app
+        self.finish: Callable[[Flask], None] | None = finish
+
+    def complete(self) -> None:
+        finish, self.finish = self.finish, None
+        if finish is not None:
+            finish(self.app)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Any:
+        if cmd_name not in LIGHT_COMMANDS:
+            self.complete()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.complete()
+        return super().list_commands(ctx)
 
 
 def init_app(app: Flask) -> None:
