@@ -97,12 +97,11 @@ def route_command(source: TextIO, lang: str) -> None:
         # One write for the whole output: click.echo flushes after every call.
         click.echo(
             "\n".join(
-                json.dumps(result.to_json(lang), ensure_ascii=False, separators=(",", ":"))
-                for result in results
+                result.dumps(lang, ensure_ascii=False, separators=(",", ":")) for result in results
             )
         )
     else:
-        click.echo(json.dumps(results[0].to_json(lang), ensure_ascii=False, indent=2))
+        click.echo(results[0].dumps(lang, ensure_ascii=False, indent=2))
 
 
 # Commands that need only the database, the directory and the rules core: the Flask CLI runs

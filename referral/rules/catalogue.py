@@ -8,7 +8,7 @@ state, so its cost grows with the number of distinct groups, not of services.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -230,6 +230,11 @@ class NeedTable:
     covered_sets: Mapping[str, frozenset[int]]
     national_only: Mapping[int, tuple[int, ...]]  # for states outside the catalogue
     national_set: frozenset[int]
+    # (state, every group's reasons) -> the need's `excluded` listing: many cases share one
+    # combination, so the listing is built once per combination, not service by service.
+    listings: dict[tuple[Any, ...], Mapping[str, tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 class Catalogue:

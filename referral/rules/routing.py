@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .catalogue import BARE_LANGUAGES, CaseFacts, Catalogue, ConstraintGroup, LanguageTable
+from .catalogue import (
+    BARE_LANGUAGES,
+    CaseFacts,
+    Catalogue,
+    ConstraintGroup,
+    LanguageTable,
+    NeedTable,
+)
 from .contract import (
     AGGRAVATING_VULNERABILITIES,
     INDICATED_STATUSES,
@@ -157,21 +164,7 @@ def route_case(
                 chosen.extend((table.services[i], confirm, table.languages[i]) for i in indices)
         options[need] = ranking.rank(chosen)
         if include_excluded:
-            covered = table.covered_sets.get(state, table.national_set)
-            # Many groups share one list of reasons: add the coverage reason once per list.
-            seen: dict[tuple[str, ...], tuple[str, ...]] = {}
-            with_cov = {
-                g: seen.get(r) or seen.setdefault(r, _with_coverage(r, state_unknown))
-                for g, r in group_reasons.items()
-            }
-            excluded_need: dict[str, tuple[str, ...]] = {}
-            for i, service in enumerate(table.services):
-                g = table.group_of[i]
-                if i not in covered:
-                    excluded_need[service.id] = with_cov[g]
-                elif group_reasons[g]:
-                    excluded_need[service.id] = group_reasons[g]
-            excluded[need] = MappingProxyType(excluded_need)
+            excluded[need] = _listing(table, state, state_unknown, group_reasons)
         if not options[need]:
             gaps.append(
                 RoutingGap(
@@ -194,6 +187,41 @@ def route_case(
         rules_version=catalogue.rules_version,
         catalogue=catalogue,
     )
+
+
+LISTINGS_KEPT = 4096  # combinations remembered per need (a bound on the memory they take)
+
+
+def _listing(
+    table: NeedTable,
+    state: str,
+    state_unknown: bool,
+    group_reasons: Mapping[int, tuple[str, ...]],
+) -> Mapping[str, tuple[str, ...]]:
+    """Every excluded service of the need and its reasons, in the order of the services."""
+    key = (state, tuple(group_reasons.values()))
+    listing = table.listings.get(key)
+    if listing is not None:
+        return listing
+    covered = table.covered_sets.get(state, table.national_set)
+    # Many groups share one list of reasons: add the coverage reason once per list.
+    seen: dict[tuple[str, ...], tuple[str, ...]] = {}
+    with_cov = {
+        g: seen.get(r) or seen.setdefault(r, _with_coverage(r, state_unknown))
+        for g, r in group_reasons.items()
+    }
+    excluded_need: dict[str, tuple[str, ...]] = {}
+    for i, service in enumerate(table.services):
+        g = table.group_of[i]
+        if i not in covered:
+            excluded_need[service.id] = with_cov[g]
+        elif group_reasons[g]:
+            excluded_need[service.id] = group_reasons[g]
+    listing = MappingProxyType(excluded_need)
+    if len(table.listings) >= LISTINGS_KEPT:
+        table.listings.clear()
+    table.listings[key] = listing
+    return listing
 
 
 def _gap_reasons(
