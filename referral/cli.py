@@ -113,7 +113,7 @@ class DeferredGroup(AppGroup):
     """The app's commands while the Flask CLI looks one up: ``finish`` (every feature) runs
     before any command but a light one is looked up, and before the commands are listed."""
 
-    def __init__(self, app: Flask, group: AppGroup, finish: Callable[[Flask], None]) -> None:
+    def __init__(self, app: Flask, group: click.Group, finish: Callable[[Flask], None]) -> None:
         super().__init__(group.name, commands=group.commands)
         self.app = app
         self.finish: Callable[[Flask], None] | None = finish
