@@ -84,8 +84,13 @@ def route_command(source: TextIO, lang: str) -> None:
     One JSON object gives one indented result; JSON Lines give one compact result a line.
     Bad input prints {"errors": ...} and exits with status 2.
     """
+    import gc
+
     from referral.casework.routing import InputError, route_text
 
+    # What start-up built lives as long as this process: the collector need not walk it again
+    # at each full collection while thousands of results are made (a fifth of the CPU time).
+    gc.freeze()
     database = get_db()
     try:
         with database.transaction(write=False) as session:
