@@ -62,12 +62,14 @@ def add_features(app: Flask) -> None:
     import referral.models  # noqa: F401
     from referral import security, setup
     from referral.api import routes as api
+    from referral.directory.cli import directory_cli
     from referral.site import routes as site
 
     security.init_app(app)
     app.register_blueprint(site.blueprint)
     app.register_blueprint(api.blueprint)
     setup.init_app(app)
+    app.cli.add_command(directory_cli)
 
     from referral import errors
     from referral.audit import routes as audit

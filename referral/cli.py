@@ -139,9 +139,6 @@ class DeferredGroup(AppGroup):
 
 
 def init_app(app: Flask) -> None:
-    from referral.directory.cli import directory_cli
-
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(route_command)
-    app.cli.add_command(directory_cli)
