@@ -24,22 +24,52 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
 
-    # Every table on SQLModel.metadata: erasing a case walks their foreign keys.
-    import referral.models  # noqa: F401
-    from referral import cli, db, i18n, labels, security, setup
-    from referral.api import routes as api
+    from referral import cli, db, i18n, labels
     from referral.directory import catalogue
-    from referral.site import routes as site
 
     db.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)  # every template's lang, catalogue, label() and reason_label()
-    security.init_app(app)
     catalogue.init_app(app)
+    cli.init_app(app)
+    if loading_for_command():
+        # `flask --app referral COMMAND`: the features are set up once the command's name is
+        # known, and not at all for a command that needs only the directory and the rules.
+        app.cli = cli.DeferredGroup(app, app.cli, add_features)
+    else:
+        add_features(app)
+    return app
+
+
+def loading_for_command() -> bool:
+    """True while the Flask CLI loads the app to look up one of the app's commands.
+
+    Flask's own commands (`run`, `shell`, `routes`) load the app once they run, when the
+    command's name is already known; they get every feature at once."""
+    import click
+    from flask.cli import FlaskGroup
+
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return False
+    root = context.find_root()
+    return isinstance(root.command, FlaskGroup) and root.invoked_subcommand is None
+
+
+def add_features(app: Flask) -> None:
+    """Every feature's models, views, hooks and commands."""
+    # Every table on SQLModel.metadata: erasing a case walks their foreign keys.
+    import referral.models  # noqa: F401
+    from referral import security, setup
+    from referral.api import routes as api
+    from referral.directory.cli import directory_cli
+    from referral.site import routes as site
+
+    security.init_app(app)
     app.register_blueprint(site.blueprint)
     app.register_blueprint(api.blueprint)
-    cli.init_app(app)
     setup.init_app(app)
+    app.cli.add_command(directory_cli)
 
     from referral import errors
     from referral.audit import routes as audit
@@ -99,4 +129,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     provider.init_app(app)  # the receiving service's pages and answer links (issue 14)
     app.cli.add_command(stats_cli.stats_cli)
-    return app

@@ -8,7 +8,7 @@ state, so its cost grows with the number of distinct groups, not of services.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -81,6 +81,25 @@ class CaseFacts:
         )
 
 
+# Enum members as plain constants: a class lookup of a member costs ten times a global
+# lookup on Python 3.11, and these are read for every constraint group of every record.
+_CONFIRM_AGE = Confirm.age
+_CONFIRM_COMPANIONS = Confirm.companions
+_CONFIRM_NATIONALITY = Confirm.nationality
+_CONFIRM_SEX = Confirm.sex
+_EXCLUDED_AGE = ExclusionReason.age
+_EXCLUDED_CAPACITY = ExclusionReason.capacity
+_EXCLUDED_COMPANIONS = ExclusionReason.companions
+_EXCLUDED_COMPLAINT_REQUIRED = ExclusionReason.complaint_required
+_EXCLUDED_INACTIVE = ExclusionReason.inactive
+_EXCLUDED_LANGUAGE = ExclusionReason.language
+_EXCLUDED_NATIONALITY = ExclusionReason.nationality
+_EXCLUDED_SEX = ExclusionReason.sex
+_EXCLUDED_VICTIM_STATUS_REQUIRED = ExclusionReason.victim_status_required
+_SEX_MALE = Sex.male
+_SEX_UNKNOWN = Sex.unknown
+
+
 @dataclass(frozen=True)
 class ConstraintGroup:
     """Every eligibility constraint of a service except coverage (CONTRACT 2.3)."""
@@ -121,27 +140,26 @@ class ConstraintGroup:
 
     def reasons(self, case: CaseFacts) -> tuple[str, ...]:
         """The reasons of 2.3 other than coverage and state_unknown, in the order of the table."""
-        R = ExclusionReason
         r = case.record
         out: list[str] = []
         if not self.active:
-            out.append(R.inactive)
+            out.append(_EXCLUDED_INACTIVE)
         age = r.age
         if age is not None:
             if (self.min_age is not None and age < self.min_age) or (
                 self.max_age is not None and age > self.max_age
             ):
-                out.append(R.age)
+                out.append(_EXCLUDED_AGE)
         elif not r.clearly_adult:
             if self.min_age is not None and self.min_age >= 18:
-                out.append(R.age)
+                out.append(_EXCLUDED_AGE)
         elif self.max_age is not None and self.max_age < 18:
-            out.append(R.age)
+            out.append(_EXCLUDED_AGE)
         # An unknown sex is confirmed with the service, never a reason to exclude (v4).
-        if r.sex != Sex.unknown and (
+        if r.sex != _SEX_UNKNOWN and (
             r.sex not in self.sexes
             or (
-                r.sex == Sex.male
+                r.sex == _SEX_MALE
                 and self.male_max_age is not None
                 and (
                     (age is not None and age > self.male_max_age)
@@ -149,28 +167,28 @@ class ConstraintGroup:
                 )
             )
         ):
-            out.append(R.sex)
+            out.append(_EXCLUDED_SEX)
         if self._refuses_nationality(case):
-            out.append(R.nationality)
+            out.append(_EXCLUDED_NATIONALITY)
         if (
             self.languages is not None
             and case.other_languages
             and self.languages.isdisjoint(case.other_languages)
         ):
-            out.append(R.language)
+            out.append(_EXCLUDED_LANGUAGE)
         if self.no_capacity:
-            out.append(R.capacity)
+            out.append(_EXCLUDED_CAPACITY)
         if self.requires_complaint and not r.complaint_filed:
-            out.append(R.complaint_required)
+            out.append(_EXCLUDED_COMPLAINT_REQUIRED)
         if self.requires_victim_status and not r.victim_status:
-            out.append(R.victim_status_required)
+            out.append(_EXCLUDED_VICTIM_STATUS_REQUIRED)
         if self.companions is not None and r.companions:
             accepts, max_male = self.companions
             if not accepts or (
                 max_male is not None
-                and any(c.sex == Sex.male and c.age > max_male for c in r.companions)
+                and any(c.sex == _SEX_MALE and c.age > max_male for c in r.companions)
             ):
-                out.append(R.companions)
+                out.append(_EXCLUDED_COMPANIONS)
         return tuple(out)
 
     def _refuses_nationality(self, case: CaseFacts) -> bool:
@@ -190,7 +208,6 @@ class ConstraintGroup:
 
     def confirm(self, case: CaseFacts) -> tuple[str, ...]:
         """What the record leaves open about this service (CONTRACT 2.3 ``confirm``), in order."""
-        C = Confirm
         r = case.record
         out: list[str] = []
         if r.age is None:
@@ -199,22 +216,24 @@ class ConstraintGroup:
                 (self.min_age is not None and low < self.min_age)
                 or (self.max_age is not None and high > self.max_age)
                 or (
-                    r.sex == Sex.male and self.male_max_age is not None and high > self.male_max_age
+                    r.sex == _SEX_MALE
+                    and self.male_max_age is not None
+                    and high > self.male_max_age
                 )
             ):
-                out.append(C.age)
-        if r.sex == Sex.unknown and not (self.sexes >= ALL_SEXES and self.male_max_age is None):
-            out.append(C.sex)
+                out.append(_CONFIRM_AGE)
+        if r.sex == _SEX_UNKNOWN and not (self.sexes >= ALL_SEXES and self.male_max_age is None):
+            out.append(_CONFIRM_SEX)
         if self.companions is not None:
             max_male = self.companions[1]
             if max_male is not None and any(
-                c.sex == Sex.unknown and c.age > max_male for c in r.companions
+                c.sex == _SEX_UNKNOWN and c.age > max_male for c in r.companions
             ):
-                out.append(C.companions)
+                out.append(_CONFIRM_COMPANIONS)
         if (self.nationalities is not None and r.nationality == UNKNOWN_NATIONALITY) or (
             self.nationalities is None and case.possibly_foreign and not self.accepts_foreign
         ):
-            out.append(C.nationality)
+            out.append(_CONFIRM_NATIONALITY)
         return tuple(out)
 
 
@@ -230,6 +249,11 @@ class NeedTable:
     covered_sets: Mapping[str, frozenset[int]]
     national_only: Mapping[int, tuple[int, ...]]  # for states outside the catalogue
     national_set: frozenset[int]
+    # (state, every group's reasons) -> the need's `excluded` listing: many cases share one
+    # combination, so the listing is built once per combination, not service by service.
+    listings: dict[tuple[Any, ...], Mapping[str, tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 class Catalogue:

@@ -7,6 +7,7 @@ so one result reads in either language.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,14 @@ class RoutingResult:
 
     def to_json(self, lang: str = "es", *, excluded: bool = True) -> dict[str, Any]:
         """CONTRACT section 2 with texts in ``lang``; ``excluded=False`` leaves that key out."""
+        return self._json(lang, excluded, copy=True)
+
+    def dumps(self, lang: str = "es", **options: Any) -> str:
+        """``json.dumps(self.to_json(lang), **options)``, the same text, without a list copied
+        for each excluded service (its reasons are written from the shared tuples)."""
+        return json.dumps(self._json(lang, True, copy=False), **options)
+
+    def _json(self, lang: str, excluded: bool, *, copy: bool) -> dict[str, Any]:
         if lang not in LANGS:
             raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
         why = self.catalogue.why
@@ -88,7 +97,11 @@ class RoutingResult:
         }
         if excluded and self.excluded is not None:
             out["excluded"] = {
-                need: {sid: list(reasons) for sid, reasons in services.items()}
+                need: (
+                    {sid: list(reasons) for sid, reasons in services.items()}
+                    if copy
+                    else dict(services)
+                )
                 for need, services in self.excluded.items()
             }
         out["gaps"] = [{"need": g.need, "reasons": list(g.reasons)} for g in self.gaps]

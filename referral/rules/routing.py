@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .catalogue import BARE_LANGUAGES, CaseFacts, Catalogue, ConstraintGroup, LanguageTable
+from .catalogue import (
+    BARE_LANGUAGES,
+    CaseFacts,
+    Catalogue,
+    ConstraintGroup,
+    LanguageTable,
+    NeedTable,
+)
 from .contract import (
     AGGRAVATING_VULNERABILITIES,
     INDICATED_STATUSES,
@@ -157,21 +164,7 @@ def route_case(
                 chosen.extend((table.services[i], confirm, table.languages[i]) for i in indices)
         options[need] = ranking.rank(chosen)
         if include_excluded:
-            covered = table.covered_sets.get(state, table.national_set)
-            # Many groups share one list of reasons: add the coverage reason once per list.
-            seen: dict[tuple[str, ...], tuple[str, ...]] = {}
-            with_cov = {
-                g: seen.get(r) or seen.setdefault(r, _with_coverage(r, state_unknown))
-                for g, r in group_reasons.items()
-            }
-            excluded_need: dict[str, tuple[str, ...]] = {}
-            for i, service in enumerate(table.services):
-                g = table.group_of[i]
-                if i not in covered:
-                    excluded_need[service.id] = with_cov[g]
-                elif group_reasons[g]:
-                    excluded_need[service.id] = group_reasons[g]
-            excluded[need] = MappingProxyType(excluded_need)
+            excluded[need] = _listing(table, state, state_unknown, group_reasons)
         if not options[need]:
             gaps.append(
                 RoutingGap(
@@ -194,6 +187,41 @@ def route_case(
         rules_version=catalogue.rules_version,
         catalogue=catalogue,
     )
+
+
+LISTINGS_KEPT = 4096  # combinations remembered per need (a bound on the memory they take)
+
+
+def _listing(
+    table: NeedTable,
+    state: str,
+    state_unknown: bool,
+    group_reasons: Mapping[int, tuple[str, ...]],
+) -> Mapping[str, tuple[str, ...]]:
+    """Every excluded service of the need and its reasons, in the order of the services."""
+    key = (state, tuple(group_reasons.values()))
+    listing = table.listings.get(key)
+    if listing is not None:
+        return listing
+    covered = table.covered_sets.get(state, table.national_set)
+    # Many groups share one list of reasons: add the coverage reason once per list.
+    seen: dict[tuple[str, ...], tuple[str, ...]] = {}
+    with_cov = {
+        g: seen.get(r) or seen.setdefault(r, _with_coverage(r, state_unknown))
+        for g, r in group_reasons.items()
+    }
+    excluded_need: dict[str, tuple[str, ...]] = {}
+    for i, service in enumerate(table.services):
+        g = table.group_of[i]
+        if i not in covered:
+            excluded_need[service.id] = with_cov[g]
+        elif group_reasons[g]:
+            excluded_need[service.id] = group_reasons[g]
+    listing = MappingProxyType(excluded_need)
+    if len(table.listings) >= LISTINGS_KEPT:
+        table.listings.clear()
+    table.listings[key] = listing
+    return listing
 
 
 def _gap_reasons(
@@ -234,7 +262,7 @@ class _Ranking:
         """The sort key: smaller is better; the id last makes it a total order."""
         capacity = s.capacity_available
         return (
-            self.indicated and ServiceTag.trafficking_specialized not in s.tags,
+            self.indicated and _TRAFFICKING_SPECIALIZED not in s.tags,
             self.form_set.isdisjoint(s.specializations),
             self.record.state not in s.coverage,
             bool(confirm),
@@ -260,23 +288,31 @@ class _Ranking:
     def _why(self, s: Service, languages: frozenset[str]) -> tuple[WhyItFits, ...]:
         state = self.record.state
         local = state in s.coverage
-        why = [WhyItFits(Why.serves_state, state) if local else _NATIONALLY]
-        why.extend(WhyItFits(Why.specialized_in, f) for f in self.forms if f in s.specializations)
+        why = [WhyItFits(_SERVES_STATE, state) if local else _NATIONALLY]
+        why.extend(WhyItFits(_SPECIALIZED_IN, f) for f in self.forms if f in s.specializations)
         table = self.language_table
         shared = next((x for x in self.record.languages if table.canonical(x) in languages), None)
         if shared is not None:
-            why.append(WhyItFits(Why.speaks_language, shared))
+            why.append(WhyItFits(_SPEAKS_LANGUAGE, shared))
         if s.capacity_available:
-            why.append(WhyItFits(Why.free_places, s.capacity_available))
+            why.append(WhyItFits(_FREE_PLACES, s.capacity_available))
         if self.case.foreign and s.accepts_foreign:
             why.append(_ACCEPTS_FOREIGN)
-        if self.record.companions and s.need == Need.shelter:
+        if self.record.companions and s.need == _SHELTER:
             why.append(_ACCEPTS_COMPANIONS)
-        if ServiceTag.trafficking_specialized in s.tags:
+        if _TRAFFICKING_SPECIALIZED in s.tags:
             why.append(_SPECIALIZED)
         return tuple(why)
 
 
+# Enum members as plain constants: looking a member up on its class costs ten times a global
+# lookup on Python 3.11, and these are read for every option of every record.
+_TRAFFICKING_SPECIALIZED = ServiceTag.trafficking_specialized
+_SERVES_STATE = Why.serves_state
+_SPECIALIZED_IN = Why.specialized_in
+_SPEAKS_LANGUAGE = Why.speaks_language
+_FREE_PLACES = Why.free_places
+_SHELTER = Need.shelter
 _NATIONALLY = WhyItFits(Why.serves_nationally)
 _ACCEPTS_FOREIGN = WhyItFits(Why.accepts_foreign)
 _ACCEPTS_COMPANIONS = WhyItFits(Why.accepts_companions)

@@ -60,18 +60,23 @@ class ScreeningRules:
         self.fallback_forms = tuple(r.form for r in rules if r.fallback)
         self.form_order = form_order
         self._cache: dict[tuple[tuple[str, ...], bool, str | None], Screening] = {}
+        # strengths of a dimension's present indicators (sorted) -> positive; few exist
+        self._positive: dict[tuple[str, ...], bool] = {}
 
     def dimension_positive(self, present: list[str], dimension: str) -> bool:
         if dimension == self.activity_dimension and any(c in self.activities for c in present):
             return True
-        counts: dict[str, int] = {}
-        for code in present:
-            strength = self.strength_of[code]
-            counts[strength] = counts.get(strength, 0) + 1
-        return any(
-            all(sum(counts.get(s, 0) for s in req.strengths) >= req.at_least for req in combo)
-            for combo in self.positive_when
-        )
+        strengths = tuple(sorted(self.strength_of[code] for code in present))
+        positive = self._positive.get(strengths)
+        if positive is None:
+            counts: dict[str, int] = {}
+            for strength in strengths:
+                counts[strength] = counts.get(strength, 0) + 1
+            positive = self._positive[strengths] = any(
+                all(sum(counts.get(s, 0) for s in req.strengths) >= req.at_least for req in combo)
+                for combo in self.positive_when
+            )
+        return positive
 
     def screen(self, record: ScreeningRecord) -> Screening:
         key = (record.indicators, record.minor, record.sector)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -367,3 +368,29 @@ def test_routing_is_deterministic_and_the_fast_path_agrees(
     assert fast.to_json() == full.to_json(excluded=False)
     spanish, english = full.to_json("es"), full.to_json("en")
     assert english["screening"] == spanish["screening"] and english["gaps"] == spanish["gaps"]
+
+
+@settings(PROPERTY_SETTINGS, max_examples=100)
+@given(batch=st.lists(records, min_size=2, max_size=6), entries=directories())
+def test_one_catalogue_routes_a_batch_as_fresh_catalogues_do_and_writes_the_same_json(
+    batch: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    codes: CodeLists,
+    make_catalogue: Callable[..., Catalogue],
+    seeded_catalogue: Catalogue,
+) -> None:
+    """The `excluded` listings a catalogue remembers between records (as the CLI routes a file
+    with one catalogue) give each record the answer a catalogue seeing it first gives; the
+    CLI's `dumps` writes exactly `json.dumps` of `to_json`."""
+    shared, cold = make_catalogue(*entries), make_catalogue(*entries)
+    for data in batch:
+        rec = validate_record(data, codes)
+        for table in cold.tables.values():
+            table.listings.clear()
+        assert route_case(rec, shared) == route_case(rec, cold)
+        for result in (route_case(rec, shared), route_case(rec, seeded_catalogue)):
+            for lang in ("es", "en"):
+                for options in ({}, {"ensure_ascii": False, "separators": (",", ":")}):
+                    assert result.dumps(lang, **options) == json.dumps(
+                        result.to_json(lang), **options
+                    )

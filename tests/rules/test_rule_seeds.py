@@ -249,3 +249,19 @@ def test_service_optional_fields_round_trip(seeds: RuleSeeds) -> None:
 
 def test_seeded_directory_loads(seeded_services: list) -> None:
     assert len(seeded_services) > 100
+
+
+def test_the_language_table_is_pycountrys_iso_639() -> None:
+    """Read from pycountry's data file, the table maps every code as pycountry's objects do."""
+    import pycountry
+
+    from referral.seeds.languages import iso639_table
+
+    expected: dict[str, str] = {}
+    for language in pycountry.languages:
+        expected[language.alpha_3] = language.alpha_3
+        for other in ("alpha_2", "bibliographic"):
+            if code := getattr(language, other, None):
+                expected[code] = language.alpha_3
+    assert dict(iso639_table()) == expected
+    assert iso639_table()["es"] == "spa" and iso639_table()["fre"] == "fra"
