@@ -73,11 +73,15 @@ def screening_alerts(
     """At a screening's submission: mail the state's supervisors when the case is found in
     immediate danger, or found to be a minor's, and the screening before did not say so."""
     made: list[Any] = []
+    danger = Alert.immediate_danger.value
+    told_of_danger = danger in _alerts(screening) and danger not in _alerts(previous)
+    told_of_minor = screening.minor and not (previous is not None and previous.minor)
+    if not (told_of_danger or told_of_minor):
+        return made  # most screenings: the supervisors are not looked up
     link = app_path("cases.show", code=case.code)
     values = {"code": case.code}
     supervisors = supervisors_of(session, case.state)
-    danger = Alert.immediate_danger.value
-    if danger in _alerts(screening) and danger not in _alerts(previous):
+    if told_of_danger:
         letter = Letter(Kind.immediate_danger, DANGER_SUBJECT, (DANGER_TEXT,), values, link=link)
         made += enqueue_all(
             session,
@@ -86,7 +90,7 @@ def screening_alerts(
             case_id=case.id,
             dedup_prefix=f"{Kind.immediate_danger}:{screening.id}",
         )
-    if screening.minor and not (previous is not None and previous.minor):
+    if told_of_minor:
         letter = Letter(Kind.minor_case, MINOR_SUBJECT, (MINOR_TEXT,), values, link=link)
         made += enqueue_all(
             session,

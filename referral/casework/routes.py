@@ -47,7 +47,7 @@ from referral.casework.screening import CaseDetails
 from referral.casework.screening import route_again as route_stored_answers
 from referral.db import session as db_session
 from referral.db import writes as db_writes
-from referral.directory.catalogue import current_catalogue
+from referral.directory.catalogue import LATEST_CHANGE, current_catalogue
 from referral.directory.confidential import CONTACT_THROUGH, shows_location
 from referral.i18n import current_language, languages
 from referral.rules import RecordInvalid
@@ -296,7 +296,13 @@ def autosave(key: str) -> tuple[Response, int] | Response:
 @intake_blueprint.post("/intake/<key>/submit")
 @login_required
 def submit(key: str) -> Response | str:
-    draft = own_draft(key)
+    # One query: the draft with its lock (two submits of one draft make one case) and the
+    # directory's newest change, so the catalogue's version check is not a query of its own.
+    found = drafts.lock_draft_by_key(db_session(), key, LATEST_CHANGE)
+    if found is None or found[0].user_id != current_user.id:
+        abort(404)
+    draft, latest = found
+    catalogue = current_catalogue(db_session(), latest=latest)
     form = forms.ReviewForm()
     if not form.validate():
         abort(400)
@@ -305,7 +311,6 @@ def submit(key: str) -> Response | str:
         first = next(iter(problems))
         flash(_("Some answers are missing or need a correction."), "error")
         return redirect(url_for("intake.section", key=key, section=first))
-    catalogue = current_catalogue(db_session())
     details = CaseDetails(
         consent_referral=draft.data.get("consent_referral") == "yes",
         consent_statistics=draft.data.get("consent_statistics") == "yes",
@@ -320,6 +325,7 @@ def submit(key: str) -> Response | str:
             details,
             catalogue,
             lang=current_language(),
+            locked=True,
         )
     except drafts.DraftAlreadySubmitted as done:
         return redirect(url_for("cases.show", code=done.case.code))

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
-from referral.audit.operations import field_changes, record_audit
+from referral.audit.operations import field_changes, insert_audit, record_audit
 from referral.casework.models import Case, Screening, ScreeningForm
 from referral.casework.rows import CaseDetails, case_row, form_rows, screening_row
 from referral.casework.workflow import open_new_case_gaps, reroute_gaps
@@ -67,7 +67,7 @@ def store_screening(
             when=when,
             lang=lang,
         )
-        record_audit(
+        insert_audit(
             session,
             "case_created",
             actor_id=screener_id,

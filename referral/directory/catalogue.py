@@ -34,8 +34,11 @@ class CatalogueCache:
     def states(self) -> list[StateSeed]:
         return self.seeds.states
 
-    def get(self, session: Session) -> Catalogue:
-        latest = latest_change(session)
+    def get(self, session: Session, latest: int | None = None) -> Catalogue:
+        """The catalogue of the directory's newest change; ``latest``: that change, when
+        the caller read it already (with :data:`LATEST_CHANGE`, in a query of its own)."""
+        if latest is None:
+            latest = latest_change(session)
         catalogue = self._catalogue
         if catalogue is not None and self._version == latest:
             return catalogue
@@ -67,6 +70,14 @@ def latest_change(session: Session) -> int:
     return int(session.exec(select(func.coalesce(func.max(DirectoryVersion.id), 0))).one() or 0)
 
 
+# The same as a column a request's first query can read too (one round trip less).
+LATEST_CHANGE = (
+    select(func.coalesce(func.max(DirectoryVersion.id), 0))
+    .scalar_subquery()
+    .label("directory_latest_change")
+)
+
+
 def load_services(session: Session, rules: RuleSeeds, states: set[str]) -> list[Service]:
     rows = session.exec(select(ServiceRow).order_by(ServiceRow.id)).all()
     return parse_services([row.entry for row in rows], rules, states, file="database")
@@ -80,11 +91,14 @@ def catalogue_cache(app: Flask | None = None) -> CatalogueCache:
     return (app or current_app).extensions["referral_catalogue"]
 
 
-def current_catalogue(session: Session) -> Catalogue:
-    """The catalogue of the current directory version (looked up once per request)."""
+def current_catalogue(session: Session, *, latest: int | None = None) -> Catalogue:
+    """The catalogue of the current directory version (looked up once per request).
+
+    ``latest``: the directory's newest change, when the request read it already with
+    :data:`LATEST_CHANGE`; the version is then not queried again."""
     if has_request_context():
         catalogue: Catalogue | None = g.get("referral_catalogue")
         if catalogue is None:
-            catalogue = g.referral_catalogue = catalogue_cache().get(session)
+            catalogue = g.referral_catalogue = catalogue_cache().get(session, latest)
         return catalogue
-    return catalogue_cache().get(session)
+    return catalogue_cache().get(session, latest)
