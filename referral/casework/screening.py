@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
@@ -143,14 +143,23 @@ def _case_fields(case: Case) -> dict[str, object]:
 rows_inserted = Namespace().signal("casework-rows-inserted")
 
 CASES, SCREENINGS = Case.__table__, Screening.__table__  # type: ignore[attr-defined]
-INSERT_CASE = insert(CASES).returning(CASES.c.id)
-INSERT_SCREENING = insert(SCREENINGS).returning(SCREENINGS.c.id)
+# The case and its first screening point at each other. The case is inserted with the id its
+# screening will have, taken in the same statement, so no UPDATE has to follow: PostgreSQL
+# takes it from the screening's sequence; SQLite gives a new row the largest id plus one, and
+# the writer holds the database's write lock from its first statement (BEGIN IMMEDIATE) to
+# its commit, so nobody else inserts a screening in between.
+NEXT_SCREENING_ID = {
+    "postgresql": func.nextval(func.pg_get_serial_sequence(SCREENINGS.name, "id")),
+    "sqlite": select(func.coalesce(func.max(SCREENINGS.c.id), 0) + 1).scalar_subquery(),
+}
+INSERT_CASE = {
+    dialect: insert(CASES)
+    .values(latest_screening_id=next_id)
+    .returning(CASES.c.id, CASES.c.latest_screening_id)
+    for dialect, next_id in NEXT_SCREENING_ID.items()
+}
+INSERT_SCREENING = insert(SCREENINGS)
 INSERT_FORM = insert(ScreeningForm.__table__)  # type: ignore[attr-defined]
-SET_LATEST_SCREENING = (
-    update(CASES)
-    .where(CASES.c.id == bindparam("case"))
-    .values(latest_screening_id=bindparam("screening"))
-)
 
 
 def insert_new_case(
@@ -172,7 +181,8 @@ def insert_new_case(
     )
     # Statements with bound parameters on the session's connection: compiled once, cached.
     connection = session.connection()
-    case_id = connection.execute(INSERT_CASE, case_values).scalar_one()
+    inserted = connection.execute(INSERT_CASE[connection.dialect.name], case_values).one()
+    case_id, screening_id = inserted
     screening_values = screening_row(
         record,
         result,
@@ -182,11 +192,10 @@ def insert_new_case(
         case_id=case_id,
         answers=details.answers,
     )
-    screening_id = connection.execute(INSERT_SCREENING, screening_values).scalar_one()
+    connection.execute(INSERT_SCREENING, {"id": screening_id, **screening_values})
     forms = form_rows(screening_id, result)
     if forms:
         connection.execute(INSERT_FORM, forms)
-    connection.execute(SET_LATEST_SCREENING, {"case": case_id, "screening": screening_id})
     gap_ids = open_new_case_gaps(
         connection,
         case_id,
