@@ -96,7 +96,7 @@ def lock_draft_by_key(session: Session, key: str, *columns: Any) -> tuple[Any, .
     statement = (
         sa_select(Draft, *columns)
         .where(Draft.key == key)  # type: ignore[arg-type]
-        .with_for_update(of=Draft)  # type: ignore[arg-type]
+        .with_for_update(of=Draft)
         .execution_options(populate_existing=True)
     )
     row = session.execute(statement).first()
