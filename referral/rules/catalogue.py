@@ -254,6 +254,11 @@ class NeedTable:
     listings: dict[tuple[Any, ...], Mapping[str, tuple[str, ...]]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+    # (what an option's "why" reads of a case) -> service index -> that option's "why": the
+    # same for every case that shares those facts, so built once per combination too.
+    whys: dict[tuple[Any, ...], dict[int, tuple[Any, ...]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 class Catalogue:

@@ -157,12 +157,12 @@ def route_case(
         # The decision needs only the groups in reach; the listing needs every group.
         groups = range(len(table.groups)) if include_excluded else in_reach
         group_reasons = {g: table.groups[g].reasons(case) for g in groups}
-        chosen: list[tuple[Service, tuple[str, ...], frozenset[str]]] = []
+        chosen: list[tuple[int, tuple[str, ...]]] = []
         for g, indices in in_reach.items():
             if not group_reasons[g]:
                 confirm = table.groups[g].confirm(case)
-                chosen.extend((table.services[i], confirm, table.languages[i]) for i in indices)
-        options[need] = ranking.rank(chosen)
+                chosen.extend((i, confirm) for i in indices)
+        options[need] = ranking.rank(table, chosen) if chosen else ()
         if include_excluded:
             excluded[need] = _listing(table, state, state_unknown, group_reasons)
         if not options[need]:
@@ -255,6 +255,14 @@ class _Ranking:
         self.forms = screening.forms
         self.form_set = frozenset(screening.forms)
         self.language_table = languages
+        # Everything _why reads of the case (the rest is the service's).
+        self.why_key = (
+            record.state,
+            self.forms,
+            tuple(record.languages),
+            case.foreign,
+            bool(record.companions),
+        )
 
     def key(
         self, s: Service, confirm: tuple[str, ...], languages: frozenset[str]
@@ -273,17 +281,26 @@ class _Ranking:
         )
 
     def rank(
-        self, chosen: list[tuple[Service, tuple[str, ...], frozenset[str]]]
+        self, table: NeedTable, chosen: list[tuple[int, tuple[str, ...]]]
     ) -> tuple[Option, ...]:
+        """The options (services of ``table``, by index, with what to confirm) in order."""
+        services, languages = table.services, table.languages
         keyed = [
-            (self.key(s, confirm, languages), s, confirm, languages)
-            for s, confirm, languages in chosen
+            (self.key(services[i], confirm, languages[i]), i, confirm) for i, confirm in chosen
         ]
         keyed.sort(key=lambda item: item[0])
-        return tuple(
-            Option(s.id, rank, self._why(s, languages), confirm)
-            for rank, (_, s, confirm, languages) in enumerate(keyed, start=1)
-        )
+        whys = table.whys.get(self.why_key)
+        if whys is None:
+            if len(table.whys) >= WHYS_KEPT:
+                table.whys.clear()
+            whys = table.whys[self.why_key] = {}
+        options = []
+        for rank, (_, i, confirm) in enumerate(keyed, start=1):
+            why = whys.get(i)
+            if why is None:
+                why = whys[i] = self._why(services[i], languages[i])
+            options.append(Option(services[i].id, rank, why, confirm))
+        return tuple(options)
 
     def _why(self, s: Service, languages: frozenset[str]) -> tuple[WhyItFits, ...]:
         state = self.record.state
@@ -303,6 +320,9 @@ class _Ranking:
         if _TRAFFICKING_SPECIALIZED in s.tags:
             why.append(_SPECIALIZED)
         return tuple(why)
+
+
+WHYS_KEPT = 4096  # combinations of case facts remembered per need (bounds their memory)
 
 
 # Enum members as plain constants: looking a member up on its class costs ten times a global
