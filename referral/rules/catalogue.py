@@ -254,9 +254,9 @@ class NeedTable:
     listings: dict[tuple[Any, ...], Mapping[str, tuple[str, ...]]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
-    # (what an option's "why" reads of a case) -> service index -> that option's "why": the
-    # same for every case that shares those facts, so built once per combination too.
-    whys: dict[tuple[Any, ...], dict[int, tuple[Any, ...]]] = field(
+    # (service index, foreign, companions) -> the end of that option's "why" (at most four
+    # per service): what it says of free places, foreign people, companions, specialization.
+    whys: dict[tuple[int, bool, bool], tuple[Any, ...]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
@@ -311,6 +311,8 @@ class Catalogue:
         )
         self.why_templates = seeds.why
         self._why_cache: dict[tuple[str, str, object], str] = {}
+        # The JSON text of `excluded` listings already written (RoutingResult.dumps).
+        self.listing_texts: dict[tuple[int, Any], tuple[Any, str]] = {}
         self._code_lists: dict[str, dict[str, list[dict[str, str]]]] = {}
         self.tables: Mapping[str, NeedTable] = MappingProxyType(self._build_tables())
 

@@ -72,8 +72,26 @@ class RoutingResult:
 
     def dumps(self, lang: str = "es", **options: Any) -> str:
         """``json.dumps(self.to_json(lang), **options)``, the same text, without a list copied
-        for each excluded service (its reasons are written from the shared tuples)."""
-        return json.dumps(self._json(lang, True, copy=False), **options)
+        for each excluded service (its reasons are written from the shared tuples).
+
+        Without ``indent``, each need's ``excluded`` listing (one object shared by every case
+        with the same combination of facts) is encoded once and its text reused."""
+        if options.get("indent") is not None or not options.keys() <= _FLAT_OPTIONS:
+            return json.dumps(self._json(lang, True, copy=False), **options)
+        ensure_ascii = options.get("ensure_ascii", True)
+        item, colon = options.get("separators") or (", ", ": ")
+        encoder = _encoder(ensure_ascii, item, colon)
+        out = self._json(lang, False, copy=False)
+        if self.excluded is None:
+            return encoder.encode(out)
+        head = encoder.encode({k: out.pop(k) for k in ("screening", "needs", "options")})
+        tail = encoder.encode(out)  # gaps, alerts, rules_version: never empty
+        texts = self.catalogue.listing_texts
+        listings = item.join(
+            f"{encoder.encode(need)}{colon}{_listing_text(texts, services, encoder)}"
+            for need, services in self.excluded.items()
+        )
+        return f'{head[:-1]}{item}"excluded"{colon}{{{listings}}}{item}{tail[1:]}'
 
     def _json(self, lang: str, excluded: bool, *, copy: bool) -> dict[str, Any]:
         if lang not in LANGS:
@@ -124,3 +142,37 @@ class RoutingResult:
 
     def gap_needs(self) -> set[str]:
         return {g.need for g in self.gaps}
+
+
+_FLAT_OPTIONS = frozenset({"ensure_ascii", "separators"})
+LISTING_TEXTS_KEPT = 20_000  # encoded listings a catalogue remembers (a bound on memory)
+_ENCODERS: dict[tuple[bool, str, str], json.JSONEncoder] = {}
+
+
+def _encoder(ensure_ascii: bool, item: str, colon: str) -> json.JSONEncoder:
+    """The encoder ``json.dumps`` makes for these options (it makes one per call)."""
+    key = (ensure_ascii, item, colon)
+    encoder = _ENCODERS.get(key)
+    if encoder is None:
+        encoder = _ENCODERS[key] = json.JSONEncoder(
+            ensure_ascii=ensure_ascii, separators=(item, colon)
+        )
+    return encoder
+
+
+def _listing_text(
+    texts: dict[tuple[int, json.JSONEncoder], tuple[Any, str]],
+    listing: Mapping[str, tuple[str, ...]],
+    encoder: json.JSONEncoder,
+) -> str:
+    """``listing`` as JSON, encoded once per listing object and encoder. The entry keeps the
+    listing itself, so its id cannot be reused by another object while the text is kept."""
+    key = (id(listing), encoder)
+    kept = texts.get(key)
+    if kept is not None and kept[0] is listing:
+        return kept[1]
+    text = encoder.encode(dict(listing))
+    if len(texts) >= LISTING_TEXTS_KEPT:
+        texts.clear()
+    texts[key] = (listing, text)
+    return text

@@ -255,14 +255,13 @@ class _Ranking:
         self.forms = screening.forms
         self.form_set = frozenset(screening.forms)
         self.language_table = languages
-        # Everything _why reads of the case (the rest is the service's).
-        self.why_key = (
-            record.state,
-            self.forms,
-            tuple(record.languages),
-            case.foreign,
-            bool(record.companions),
+        # What an option's "why" takes from the case, made once per case, not per option.
+        self.serves_state = WhyItFits(_SERVES_STATE, record.state)
+        self.form_whys = tuple((f, WhyItFits(_SPECIALIZED_IN, f)) for f in screening.forms)
+        self.language_whys = tuple(
+            (languages.canonical(x), WhyItFits(_SPEAKS_LANGUAGE, x)) for x in record.languages
         )
+        self.tail_key = (case.foreign, bool(record.companions))
 
     def key(
         self, s: Service, confirm: tuple[str, ...], languages: frozenset[str]
@@ -289,40 +288,42 @@ class _Ranking:
             (self.key(services[i], confirm, languages[i]), i, confirm) for i, confirm in chosen
         ]
         keyed.sort(key=lambda item: item[0])
-        whys = table.whys.get(self.why_key)
-        if whys is None:
-            if len(table.whys) >= WHYS_KEPT:
-                table.whys.clear()
-            whys = table.whys[self.why_key] = {}
-        options = []
-        for rank, (_, i, confirm) in enumerate(keyed, start=1):
-            why = whys.get(i)
-            if why is None:
-                why = whys[i] = self._why(services[i], languages[i])
-            options.append(Option(services[i].id, rank, why, confirm))
-        return tuple(options)
+        return tuple(
+            Option(services[i].id, rank, self._why(table, i), confirm)
+            for rank, (_, i, confirm) in enumerate(keyed, start=1)
+        )
 
-    def _why(self, s: Service, languages: frozenset[str]) -> tuple[WhyItFits, ...]:
-        state = self.record.state
-        local = state in s.coverage
-        why = [WhyItFits(_SERVES_STATE, state) if local else _NATIONALLY]
-        why.extend(WhyItFits(_SPECIALIZED_IN, f) for f in self.forms if f in s.specializations)
-        table = self.language_table
-        shared = next((x for x in self.record.languages if table.canonical(x) in languages), None)
-        if shared is not None:
-            why.append(WhyItFits(_SPEAKS_LANGUAGE, shared))
-        if s.capacity_available:
-            why.append(WhyItFits(_FREE_PLACES, s.capacity_available))
-        if self.case.foreign and s.accepts_foreign:
-            why.append(_ACCEPTS_FOREIGN)
-        if self.record.companions and s.need == _SHELTER:
-            why.append(_ACCEPTS_COMPANIONS)
-        if _TRAFFICKING_SPECIALIZED in s.tags:
-            why.append(_SPECIALIZED)
-        return tuple(why)
+    def _why(self, table: NeedTable, i: int) -> tuple[WhyItFits, ...]:
+        s = table.services[i]
+        why = [self.serves_state if self.record.state in s.coverage else _NATIONALLY]
+        if self.form_whys:
+            specializations = s.specializations
+            why.extend(w for f, w in self.form_whys if f in specializations)
+        languages = table.languages[i]
+        for canonical, speaks in self.language_whys:
+            if canonical in languages:
+                why.append(speaks)
+                break
+        # The rest depends on the service and two facts of the case: kept on the need's table.
+        key = (i, *self.tail_key)
+        tail = table.whys.get(key)
+        if tail is None:
+            tail = table.whys[key] = _why_tail(s, *self.tail_key)
+        return (*why, *tail)
 
 
-WHYS_KEPT = 4096  # combinations of case facts remembered per need (bounds their memory)
+def _why_tail(s: Service, foreign: bool, companions: bool) -> tuple[WhyItFits, ...]:
+    """The end of an option's "why": free places, foreign people, companions, specialization."""
+    tail = []
+    if s.capacity_available:
+        tail.append(WhyItFits(_FREE_PLACES, s.capacity_available))
+    if foreign and s.accepts_foreign:
+        tail.append(_ACCEPTS_FOREIGN)
+    if companions and s.need == _SHELTER:
+        tail.append(_ACCEPTS_COMPANIONS)
+    if _TRAFFICKING_SPECIALIZED in s.tags:
+        tail.append(_SPECIALIZED)
+    return tuple(tail)
 
 
 # Enum members as plain constants: looking a member up on its class costs ten times a global
