@@ -311,8 +311,8 @@ class Catalogue:
         )
         self.why_templates = seeds.why
         self._why_cache: dict[tuple[str, str, object], str] = {}
-        # The JSON text of `excluded` listings already written (RoutingResult.dumps).
-        self.listing_texts: dict[tuple[int, Any], tuple[Any, str]] = {}
+        # The JSON text of `excluded` listings and alerts already written (RoutingResult.dumps).
+        self.json_texts: dict[tuple[Any, ...], tuple[Any, str]] = {}
         self._code_lists: dict[str, dict[str, list[dict[str, str]]]] = {}
         self.tables: Mapping[str, NeedTable] = MappingProxyType(self._build_tables())
 

@@ -81,19 +81,26 @@ class RoutingResult:
         ensure_ascii = options.get("ensure_ascii", True)
         item, colon = options.get("separators") or (", ", ": ")
         encoder = _encoder(ensure_ascii, item, colon)
-        out = self._json(lang, False, copy=False)
+        texts = self.catalogue.json_texts
+        out = self._json(lang, False, copy=False, alerts=False)
+        # The alerts' texts are the longest strings of a result and the same for every case
+        # with the alert: each alert is encoded once per language, then its text reused.
+        alerts = item.join(_alert_text(texts, self, alert, lang, encoder) for alert in self.alerts)
+        tail = encoder.encode({"gaps": out.pop("gaps")})
+        end = encoder.encode({"rules_version": out.pop("rules_version")})
+        tail = f'{tail[:-1]}{item}"alerts"{colon}[{alerts}]{item}{end[1:]}'
+        head = encoder.encode(out)  # screening, needs, options
         if self.excluded is None:
-            return encoder.encode(out)
-        head = encoder.encode({k: out.pop(k) for k in ("screening", "needs", "options")})
-        tail = encoder.encode(out)  # gaps, alerts, rules_version: never empty
-        texts = self.catalogue.listing_texts
+            return f"{head[:-1]}{item}{tail[1:]}"
         listings = item.join(
             f"{encoder.encode(need)}{colon}{_listing_text(texts, services, encoder)}"
             for need, services in self.excluded.items()
         )
         return f'{head[:-1]}{item}"excluded"{colon}{{{listings}}}{item}{tail[1:]}'
 
-    def _json(self, lang: str, excluded: bool, *, copy: bool) -> dict[str, Any]:
+    def _json(
+        self, lang: str, excluded: bool, *, copy: bool, alerts: bool = True
+    ) -> dict[str, Any]:
         if lang not in LANGS:
             raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
         why = self.catalogue.why
@@ -123,7 +130,8 @@ class RoutingResult:
                 for need, services in self.excluded.items()
             }
         out["gaps"] = [{"need": g.need, "reasons": list(g.reasons)} for g in self.gaps]
-        out["alerts"] = [self._alert_json(a, lang) for a in self.alerts]
+        if alerts:
+            out["alerts"] = [self._alert_json(a, lang) for a in self.alerts]
         out["rules_version"] = self.rules_version
         return out
 
@@ -145,7 +153,7 @@ class RoutingResult:
 
 
 _FLAT_OPTIONS = frozenset({"ensure_ascii", "separators"})
-LISTING_TEXTS_KEPT = 20_000  # encoded listings a catalogue remembers (a bound on memory)
+JSON_TEXTS_KEPT = 20_000  # encoded listings and alerts a catalogue remembers (bounds memory)
 _ENCODERS: dict[tuple[bool, str, str], json.JSONEncoder] = {}
 
 
@@ -161,18 +169,37 @@ def _encoder(ensure_ascii: bool, item: str, colon: str) -> json.JSONEncoder:
 
 
 def _listing_text(
-    texts: dict[tuple[int, json.JSONEncoder], tuple[Any, str]],
+    texts: dict[tuple[Any, ...], tuple[Any, str]],
     listing: Mapping[str, tuple[str, ...]],
     encoder: json.JSONEncoder,
 ) -> str:
     """``listing`` as JSON, encoded once per listing object and encoder. The entry keeps the
     listing itself, so its id cannot be reused by another object while the text is kept."""
-    key = (id(listing), encoder)
+    key = ("listing", id(listing), encoder)
     kept = texts.get(key)
     if kept is not None and kept[0] is listing:
         return kept[1]
     text = encoder.encode(dict(listing))
-    if len(texts) >= LISTING_TEXTS_KEPT:
+    if len(texts) >= JSON_TEXTS_KEPT:
         texts.clear()
     texts[key] = (listing, text)
+    return text
+
+
+def _alert_text(
+    texts: dict[tuple[Any, ...], tuple[Any, str]],
+    result: RoutingResult,
+    alert: RaisedAlert,
+    lang: str,
+    encoder: json.JSONEncoder,
+) -> str:
+    """One alert as JSON in ``lang``, encoded once per alert, language and encoder."""
+    key = ("alert", alert, lang, encoder)
+    kept = texts.get(key)
+    if kept is not None:
+        return kept[1]
+    text = encoder.encode(result._alert_json(alert, lang))
+    if len(texts) >= JSON_TEXTS_KEPT:
+        texts.clear()
+    texts[key] = (alert, text)
     return text

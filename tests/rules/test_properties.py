@@ -388,7 +388,7 @@ def test_one_catalogue_routes_a_batch_as_fresh_catalogues_do_and_writes_the_same
         for table in cold.tables.values():
             table.listings.clear()
             table.whys.clear()
-        cold.listing_texts.clear()
+        cold.json_texts.clear()
         assert route_case(rec, shared) == route_case(rec, cold)
         for result in (route_case(rec, shared), route_case(rec, seeded_catalogue)):
             for lang in ("es", "en"):
