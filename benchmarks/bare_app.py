@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 
 from flask import Flask, request
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, insert
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 bench_row = Table(
@@ -20,12 +21,28 @@ bench_row = Table(
 )
 
 
+def make_engine(url: str) -> Engine:
+    options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+    return create_engine(url, **options)
+
+
+def create_table(url: str) -> None:
+    """The baseline's table, made before gunicorn starts: two workers making it at once
+    race on PostgreSQL (one of them dies with a duplicate-type error)."""
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
     url = os.environ["BARE_DATABASE_URL"]
-    options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
-    engine = create_engine(url, **options)
-    metadata.create_all(engine)
+    engine = make_engine(url)
+    try:
+        metadata.create_all(engine)
+    except DBAPIError:  # another worker made it at the same moment
+        engine.dispose()
+        metadata.create_all(engine)
 
     @app.post("/insert")
     def insert_one() -> tuple[str, int]:
