@@ -146,8 +146,8 @@ CASES, SCREENINGS = Case.__table__, Screening.__table__  # type: ignore[attr-def
 # The case and its first screening point at each other. The case is inserted with the id its
 # screening will have, taken in the same statement, so no UPDATE has to follow: PostgreSQL
 # takes it from the screening's sequence; SQLite gives a new row the largest id plus one, and
-# the writer holds the database's write lock from its first statement (BEGIN IMMEDIATE) to
-# its commit, so nobody else inserts a screening in between.
+# a transaction that has written holds the database's write lock until it ends (the app's
+# writers take it at BEGIN IMMEDIATE), so nobody else inserts a screening in between.
 NEXT_SCREENING_ID = {
     "postgresql": func.nextval(func.pg_get_serial_sequence(SCREENINGS.name, "id")),
     "sqlite": select(func.coalesce(func.max(SCREENINGS.c.id), 0) + 1).scalar_subquery(),
