@@ -1,14 +1,18 @@
 """Intake benchmark: screening submissions per second through gunicorn, against a baseline.
 
     python benchmarks/intake.py --instance DIR [--database-url URL] [--clients 8] [--duration 30]
+        [--rounds 1] [--drafts N]
 
 Ruta and a bare Flask endpoint that inserts one row (benchmarks/bare_app.py) are each
 served by gunicorn with 2 workers on loopback and loaded by the same number of client
-threads, one after the other, in the same run. A "submission" is the request that turns
-a completed intake draft into a case: it validates every section, routes the record with
-the rules core against the live directory, and stores the case, the screening, its forms,
-its routing gaps and the audit event in one transaction. The drafts are prepared before
-the clock starts. Use `flask --app referral demo generate` first to fill the database.
+threads, one after the other, in the same run (``--rounds N``: N turns each, DURATION in
+all per side, so that other work on a shared machine weighs on both alike). A "submission"
+is the request that turns a completed intake draft into a case: it checks every section,
+routes the record with the rules core against the live directory, and stores the case, the
+screening, its forms, its routing gaps and the audit event in one transaction. The drafts
+are prepared before the clock starts, and those left unsubmitted are removed afterwards, so
+the benchmark runs again and again against one existing database (for example one filled
+with `flask --app referral demo generate`) without regenerating it.
 """
 
 from __future__ import annotations
@@ -148,12 +152,8 @@ def discard_unsubmitted(keys: list[str]) -> int:
     return removed
 
 
-def submit_phase(
-    port: int, keys: list[str], clients: int, duration: float
-) -> tuple[Timings, float]:
-    pending: queue.Queue[str] = queue.Queue()
-    for key in keys:
-        pending.put(key)
+def signed_in_browsers(port: int, clients: int) -> list[tuple[Browser, str]]:
+    """One signed-in browser and its CSRF token per client."""
     browsers = []
     for _ in range(clients):
         browser = Browser(port)
@@ -161,7 +161,12 @@ def submit_phase(
         token = browser.csrf("/")
         browser.frozen = True
         browsers.append((browser, token))
+    return browsers
 
+
+def submit_phase(
+    browsers: list[tuple[Browser, str]], pending: queue.Queue[str], duration: float
+) -> tuple[Timings, float]:
     def work(index: int, timings: Timings, deadline: float) -> None:
         browser, token = browsers[index]
         while time.monotonic() < deadline:
@@ -178,7 +183,17 @@ def submit_phase(
                 status = 0  # the connection failed: counted, never hidden
             timings.add(time.perf_counter() - started, status)
 
-    return run_clients(clients, duration, work)
+    return run_clients(len(browsers), duration, work)
+
+
+def merged(phases: list[tuple[Timings, float]]) -> tuple[Timings, float]:
+    """The rounds of one side as one phase: every latency and status, the seconds summed."""
+    total = Timings()
+    for timings, _seconds in phases:
+        total.latencies.extend(timings.latencies)
+        for status, count in timings.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + count
+    return total, sum(seconds for _t, seconds in phases)
 
 
 def bare_phase(port: int, clients: int, duration: float) -> tuple[Timings, float]:
@@ -202,6 +217,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--drafts", type=int, default=None)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="phases taking turns (each side DURATION in all)"
+    )
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{args.instance.resolve()}/referral.db"
     env = {
@@ -212,14 +230,27 @@ def main() -> None:
     }
     drafts = args.drafts or int(args.clients * args.duration * 400)
     keys, before = prepare(env, drafts)
-    with gunicorn("referral:create_app()", env) as port:
-        ruta, ruta_seconds = submit_phase(port, keys, args.clients, args.duration)
-    after = count_cases(env)
-    left = discard_unsubmitted(keys)
+    pending: queue.Queue[str] = queue.Queue()
+    for key in keys:
+        pending.put(key)
     bare_env = {"BARE_DATABASE_URL": url}
     create_table(url)
-    with gunicorn("benchmarks.bare_app:create_app()", bare_env) as port:
-        bare, bare_seconds = bare_phase(port, args.clients, args.duration)
+    # Both servers up at once (the idle one costs nothing); with --rounds N the phases take
+    # turns, so load from outside the benchmark weighs on both sides of the ratio alike.
+    share = args.duration / args.rounds
+    ruta_phases, bare_phases = [], []
+    with (
+        gunicorn("referral:create_app()", env) as ruta_port,
+        gunicorn("benchmarks.bare_app:create_app()", bare_env) as bare_port,
+    ):
+        browsers = signed_in_browsers(ruta_port, args.clients)
+        for _ in range(args.rounds):
+            ruta_phases.append(submit_phase(browsers, pending, share))
+            bare_phases.append(bare_phase(bare_port, args.clients, share))
+    ruta, ruta_seconds = merged(ruta_phases)
+    bare, bare_seconds = merged(bare_phases)
+    after = count_cases(env)
+    left = discard_unsubmitted(keys)
     ruta_summary = ruta.summary(ruta_seconds)
     bare_summary = bare.summary(bare_seconds)
     result = {
@@ -227,6 +258,7 @@ def main() -> None:
         "database": url.split(":", 1)[0],
         "cases_before": before,
         "clients": args.clients,
+        "rounds": args.rounds,
         "ruta_submissions": ruta_summary,
         "ruta_statuses": ruta.statuses,
         "cases_stored": after - before,
