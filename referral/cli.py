@@ -91,22 +91,21 @@ def route_command(source: TextIO, lang: str) -> None:
     # What start-up built lives as long as this process: the collector need not walk it again
     # at each full collection while thousands of results are made (a fifth of the CPU time).
     gc.freeze()
+
+    def text(json_lines: bool, result: Any) -> str:
+        if json_lines:
+            return str(result.dumps(lang, ensure_ascii=False, separators=(",", ":")))
+        return str(result.dumps(lang, ensure_ascii=False, indent=2))
+
     database = get_db()
     try:
         with database.transaction(write=False) as session:
-            json_lines, results = route_text(source.read(), session, lang)
+            _json_lines, texts = route_text(source.read(), session, lang, text)
     except InputError as exc:
         click.echo(json.dumps({"errors": exc.errors}, ensure_ascii=False))
         sys.exit(2)
-    if json_lines:
-        # One write for the whole output: click.echo flushes after every call.
-        click.echo(
-            "\n".join(
-                result.dumps(lang, ensure_ascii=False, separators=(",", ":")) for result in results
-            )
-        )
-    else:
-        click.echo(results[0].dumps(lang, ensure_ascii=False, indent=2))
+    # One write for the whole output: click.echo flushes after every call.
+    click.echo("\n".join(texts))
 
 
 # Commands that need only the database, the directory and the rules core: the Flask CLI runs

@@ -83,16 +83,25 @@ def decode_records(text: str, lang: str) -> tuple[bool, list[tuple[int, object]]
     return True, records
 
 
-def route_text(text: str, session: Session, lang: str) -> tuple[bool, list[RoutingResult]]:
-    """Route an input file's text: every result, or InputError naming every broken record."""
+def route_text(
+    text: str,
+    session: Session,
+    lang: str,
+    write: Callable[[bool, RoutingResult], Any] | None = None,
+) -> tuple[bool, list[Any]]:
+    """Route an input file's text: every result, or InputError naming every broken record.
+
+    ``write(is_json_lines, result)``: what is kept of each result instead of the result (the
+    CLI keeps its text: thousands of results held until the end cost the collector time)."""
     json_lines, records = decode_records(text, lang)
     # One directory version for the whole input (read once, not once per record).
     catalogue = current_catalogue(session)
-    results: list[RoutingResult] = []
+    results: list[Any] = []
     broken: dict[str, Any] = {}
     for number, data in records:
         try:
-            results.append(route_data(data, session, lang, catalogue))
+            result = route_data(data, session, lang, catalogue)
+            results.append(result if write is None else write(json_lines, result))
         except InputError as exc:
             if not json_lines:
                 raise
