@@ -153,7 +153,7 @@ class RoutingResult:
 
 
 _FLAT_OPTIONS = frozenset({"ensure_ascii", "separators"})
-JSON_TEXTS_KEPT = 20_000  # encoded listings and alerts a catalogue remembers (bounds memory)
+JSON_TEXTS_KEPT = 8192  # encoded listings and alerts a catalogue keeps (a few MB at most)
 _ENCODERS: dict[tuple[bool, str, str], json.JSONEncoder] = {}
 
 
