@@ -99,6 +99,11 @@ def current_catalogue(session: Session, *, latest: int | None = None) -> Catalog
     if has_request_context():
         catalogue: Catalogue | None = g.get("referral_catalogue")
         if catalogue is None:
-            catalogue = g.referral_catalogue = catalogue_cache().get(session, latest)
+            catalogue = g.referral_catalogue = _lookup(session, latest)
         return catalogue
-    return catalogue_cache().get(session, latest)
+    return _lookup(session, latest)
+
+
+def _lookup(session: Session, latest: int | None) -> Catalogue:
+    cache = catalogue_cache()
+    return cache.get(session) if latest is None else cache.get(session, latest)
