@@ -62,7 +62,7 @@ def test_intake_benchmark(tmp_path: Path) -> None:
     assert seeded.returncode == 0, seeded.stderr
     output = run(
         "intake.py", "--instance", str(instance), "--duration", "2", "--clients", "2",
-        "--drafts", "400", env=env,
+        "--drafts", "400", "--rounds", "2", env=env,
     )  # fmt: skip
     assert '"ruta_submissions"' in output and '"bare_inserts"' in output
 
@@ -95,3 +95,11 @@ def test_case_page_benchmark(small_instance: dict[str, str]) -> None:
         env=small_instance,
     )  # fmt: skip
     assert '"200": 5' in output
+
+
+def test_intake_statements_benchmark(small_instance: dict[str, str]) -> None:
+    output = run(
+        "intake_statements.py", "--instance", small_instance["REFERRAL_INSTANCE_PATH"],
+        "--submissions", "3", env=small_instance,
+    )  # fmt: skip
+    assert '"statements_first"' in output and '"cpu_ms"' in output
