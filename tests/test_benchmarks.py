@@ -17,6 +17,12 @@ from benchmarks.common import flask_command
 from tests.conftest import ROOT
 
 
+@pytest.fixture(autouse=True)
+def _scratch_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scripts' scratch databases (``tempfile.mkdtemp``) go where pytest cleans up."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+
+
 def run(script: str, *args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
         [sys.executable, f"benchmarks/{script}", *args],
