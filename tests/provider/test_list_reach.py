@@ -20,13 +20,13 @@ from referral.casework.lifecycle import hand_over
 from referral.casework.models import Case, Referral, Screening
 from referral.casework.queries import load_referral
 from referral.casework.screening import CaseDetails, route_again, store_screening
-from referral.casework.workflow import refer_ad_hoc
+from referral.casework.workflow import refer, refer_ad_hoc
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
 from referral.rules import validate_record
 from tests.factories import GIRL_FROM_HONDURAS
 
-NEEDS = ("shelter", "legal_aid", "health")
+NEEDS = ("shelter", "legal_aid", "medical")
 
 
 def stored_case(session: Any, screener_id: int, state: str, needs: int) -> Case:
@@ -203,3 +203,43 @@ def test_a_status_filter_keeps_to_the_reach(app, client, api_token, moved) -> No
     # The supervisor of another state, and Ana, reach none of Carla's accepted referral.
     assert listed(client, api_token(moved["sup_chp"]), status="accepted") == []
     assert listed(client, api_token(moved["sup_two"]), status="accepted") == [referral.id]
+
+
+def test_a_provider_of_several_services_lists_them_all_newest_first(
+    app, client, make_user, api_token
+) -> None:
+    """One index branch per service, merged: the same as one sorted list of them all."""
+    screener = make_user("screener", ("MX-CHP",))
+    wanted = ["shelter", "legal_aid", "medical", "psychological"]
+    made: dict[str, list[int]] = {}
+    with app.app_context(), get_db(app).transaction() as session:
+        catalogue = current_catalogue(session)
+        record = validate_record({**GIRL_FROM_HONDURAS, "needs": wanted}, catalogue.codes)
+        for _ in range(3):
+            case, _screening, result = store_screening(
+                session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
+            )
+            for need, options in result.options.items():
+                if options:
+                    service = options[0].service
+                    referral = refer(
+                        session,
+                        case,
+                        need=need,
+                        service_id=service,
+                        catalogue=catalogue,
+                        user_id=screener.id,
+                    )
+                    made.setdefault(service, []).append(referral.id or 0)
+    services = sorted(made)
+    assert len(services) >= 2
+    provider = make_user("provider", (), services=services[:2])
+    expected = newest_first(app, set(made[services[0]] + made[services[1]]))
+    token = api_token(provider)
+    assert listed(client, token) == expected
+    paged = [i for page in range(1, 5) for i in listed(client, token, limit=4, page=page)]
+    assert paged == expected
+    only_one = make_user("provider", (), services=services[2:3] or services[:1])
+    assert listed(client, api_token(only_one)) == newest_first(
+        app, set(made[(services[2:3] or services[:1])[0]])
+    )
