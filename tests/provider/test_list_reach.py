@@ -243,3 +243,18 @@ def test_a_provider_of_several_services_lists_them_all_newest_first(
     assert listed(client, api_token(only_one)) == newest_first(
         app, set(made[(services[2:3] or services[:1])[0]])
     )
+
+
+def test_overdue_referrals_follow_the_case_to_its_new_screener(app, moved) -> None:
+    """The daily digest's list (clocks): the case's screener now, not who made the referral."""
+    from datetime import timedelta
+
+    from referral.clocks.queries import overdue_referrals
+    from referral.db import utcnow
+
+    later = utcnow() + timedelta(days=10)
+    with get_db(app).session() as session:
+        for name in ("ana", "beto", "sup_chp"):
+            user = moved[name]
+            overdue = overdue_referrals(session, Reach.of(user), later, timedelta(hours=48))
+            assert {r.id for r, _case in overdue} == reachable(app, user), name
