@@ -86,19 +86,21 @@ def newest_first(app: Any, ids: set[int]) -> list[int]:
     return [referral_id for _at, referral_id in order]
 
 
-def copies_differ(app: Any) -> int:
+def copies_differ(app: Any, session: Any = None) -> int:
     """Referrals whose copies differ from their case's screener or state (should be none)."""
-    with get_db(app).session() as session:
-        return int(
-            session.execute(
-                text(
-                    "SELECT count(*) FROM referral"
-                    " JOIN case_file ON case_file.id = referral.case_id"
-                    " WHERE referral.case_screener_id != case_file.screener_id"
-                    " OR referral.case_state != case_file.state"
-                )
-            ).scalar_one()
-        )
+    if session is None:
+        with get_db(app).session() as session:
+            return copies_differ(app, session)
+    return int(
+        session.execute(
+            text(
+                "SELECT count(*) FROM referral"
+                " JOIN case_file ON case_file.id = referral.case_id"
+                " WHERE referral.case_screener_id != case_file.screener_id"
+                " OR referral.case_state != case_file.state"
+            )
+        ).scalar_one()
+    )
 
 
 @pytest.fixture
@@ -122,7 +124,8 @@ def moved(app, make_user) -> dict[str, Any]:
         # A supervisor's own case outside their state: reached as its screener.
         own = stored_case(session, ids["sup_chp"], "MX-OAX", 1)
         stored_case(session, ids["beto"], "MX-CHP", 1)
-        assert copies_differ(app) == 0
+        session.flush()
+        assert copies_differ(app, session) == 0
         hand_over(
             session,
             handed,
@@ -258,3 +261,23 @@ def test_overdue_referrals_follow_the_case_to_its_new_screener(app, moved) -> No
             user = moved[name]
             overdue = overdue_referrals(session, Reach.of(user), later, timedelta(hours=48))
             assert {r.id for r, _case in overdue} == reachable(app, user), name
+
+
+def test_migration_0019_copies_each_case_s_screener_and_state(
+    isolated_database, app, moved
+) -> None:
+    """Upgrading a database that holds moved cases fills the copies from the cases."""
+    from referral import migrate
+
+    engine = get_db(app).writer
+    with get_db(app).session() as session:
+        total = session.execute(text("SELECT count(*) FROM referral")).scalar_one()
+    migrate.downgrade(engine, "0018")
+    migrate.upgrade(engine, "0019_screener_list")
+    assert copies_differ(app) == 0
+    with get_db(app).session() as session:
+        filled = session.execute(
+            text("SELECT count(*) FROM referral WHERE case_screener_id > 0 AND case_state != ''")
+        ).scalar_one()
+    assert filled == total == 12
+    migrate.upgrade(engine)
