@@ -312,6 +312,8 @@ def store(app: Flask, people: list[Person], screener_id: int) -> list[dict[str, 
                         status=status,
                         created_by=screener_id,
                         updated_by=screener_id,
+                        case_screener_id=case.screener_id,
+                        case_state=case.state,
                     )
                 )
             stored.append({"case_id": case.id, "code": case.code, "result": result.to_json()})
