@@ -65,7 +65,11 @@ def main() -> None:
     parser.add_argument("--instance", type=Path, required=True)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--requests", type=int, default=10)
+    parser.add_argument("--scopes", default=",".join(SCOPES), help="which, comma-separated")
+    parser.add_argument("--people", default=",".join(PEOPLE), help="which, comma-separated")
     args = parser.parse_args()
+    scopes = {name: SCOPES[name] for name in args.scopes.split(",")}
+    people = {name: PEOPLE[name] for name in args.people.split(",")}
     os.environ.update(
         {
             "REFERRAL_INSTANCE_PATH": str(args.instance.resolve()),
@@ -88,11 +92,11 @@ def main() -> None:
                 accounts.create_user(session, data, PASSWORD, actor_id=None)
         cases = int(session.execute(select(func.count()).select_from(Case)).scalar_one())
     results: dict[str, Any] = {}
-    for who, (email, *_rest) in PEOPLE.items():
+    for who, (email, *_rest) in people.items():
         client = signed_in(app, email)
         frozen = client.get_cookie("session")
         assert frozen is not None
-        for scope, query in SCOPES.items():
+        for scope, query in scopes.items():
             url = f"/supervision{query}"
             first = client.get(url)  # the catalogue and templates, built once per worker
             assert first.status_code == 200, (url, first.status_code)
