@@ -1186,7 +1186,7 @@ def _stored_answers(session: Session) -> Counter[AnswerKey]:
     out: Counter[AnswerKey] = Counter()
     for *key, n in session.execute(select(*columns, ANSWER_TABLE.c.n)):
         if n:
-            out[(*key[:-1], int(key[-1]))] += int(n)  # type: ignore[index]
+            out[(*key[:-1], int(key[-1]))] += int(n)
     return out
 
 

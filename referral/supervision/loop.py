@@ -135,12 +135,12 @@ def _answer_times(bins: Counter[aggregates.AnswerBin]) -> list[AnswerTime]:
     for (state, service, _need, _by, hours), n in bins.items():
         by_pair[(service, state)][hours] += n
     out = []
-    for (service, state), hours in by_pair.items():
-        median = aggregates.binned_percentile(hours, 0.5)
-        p90 = aggregates.binned_percentile(hours, 0.9)
+    for (service, state), pair_bins in by_pair.items():
+        median = aggregates.binned_percentile(pair_bins, 0.5)
+        p90 = aggregates.binned_percentile(pair_bins, 0.9)
         if median is None or p90 is None:
             continue
-        out.append(AnswerTime(service, state, sum(hours.values()), median, p90))
+        out.append(AnswerTime(service, state, sum(pair_bins.values()), median, p90))
     return sorted(out, key=lambda t: (-t.median_hours, t.service, t.state))
 
 
