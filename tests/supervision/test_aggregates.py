@@ -12,7 +12,7 @@ from unittest import mock
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from referral.access import Reach
 from referral.casework import lifecycle, workflow
@@ -33,6 +33,7 @@ from referral.clocks import operations as clock_operations
 from referral.clocks import queries as clock_queries
 from referral.db import get_db
 from referral.directory.catalogue import current_catalogue
+from referral.mail.models import OutboxMessage
 from referral.rules import validate_record
 from referral.rules.contract import REASON_REQUIRED_STATUSES
 from referral.supervision import aggregates, loop, queries
@@ -424,6 +425,10 @@ def erase_rows(session: Any, case_id: int) -> None:
         session.execute(select(Screening.id).where(Screening.case_id == case_id)).scalars()
     )
     for model, condition in (
+        (
+            OutboxMessage,
+            or_(OutboxMessage.referral_id.in_(referral_ids), OutboxMessage.case_id == case_id),
+        ),
         (GapReason, GapReason.gap_id.in_(gap_ids)),
         (Gap, Gap.id.in_(gap_ids)),
         (ReferralEvent, ReferralEvent.referral_id.in_(referral_ids)),
