@@ -603,7 +603,7 @@ def count_new_rows(
         *answer_facts(session, referral_ids).values(),
     ]
     if case_ids:
-        refresh_clocks(session, case_ids)
+        refresh_clocks(session, case_ids, new=True)
     if as_deltas:
         if facts:
             session.execute(insert(DELTA_TABLE), [{"sign": 1, "fact": f} for f in facts])
@@ -662,12 +662,13 @@ def _alerts(result: Any) -> list[dict[str, Any]]:
     return list((result or {}).get("alerts", []))
 
 
-def refresh_clocks(session: Any, case_ids: Sequence[int]) -> None:
+def refresh_clocks(session: Any, case_ids: Sequence[int], *, new: bool = False) -> None:
     """Write the clock rows of these cases again from their rows (an upsert each, so two
-    writers of one case never collide; a case without a clock loses its row)."""
+    writers of one case never collide; a case without a clock loses its row). ``new``:
+    cases just inserted, which have no row to lose."""
     rows = clock_rows(session, case_ids)
     connection = session.connection()
-    empty = sorted(set(case_ids) - set(rows))
+    empty = [] if new else sorted(set(case_ids) - set(rows))
     for chunk in _chunks(empty):
         assert chunk is not None
         connection.execute(delete(CLOCK_TABLE).where(CLOCK_TABLE.c.case_id.in_(chunk)))
