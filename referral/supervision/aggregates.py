@@ -299,43 +299,68 @@ def answer_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int
     changes once given (events are only appended), but the referral's state can, and an
     erased case takes its referrals with it: the facts are read again whenever a referral
     or its events change."""
-    zone = _zone()
     out: dict[int, Fact] = {}
     for chunk in _chunks(ids):
-        first = select(
-            ReferralEvent.referral_id.label("referral_id"),
-            func.min(ReferralEvent.id).label("event_id"),
-        ).where(ReferralEvent.status.in_(ANSWERS))
-        if chunk is not None:
-            first = first.where(ReferralEvent.referral_id.in_(chunk))
-        firsts = first.group_by(ReferralEvent.referral_id).subquery()
-        query = (
-            select(
-                Referral.id,
-                Referral.case_id,
-                Referral.created_at,
-                Referral.state,
-                Referral.need,
-                Referral.service_id,
-                ReferralEvent.at,
-                ReferralEvent.channel,
-            )
-            .select_from(firsts)
-            .join(Referral, Referral.id == firsts.c.referral_id)
-            .join(ReferralEvent, ReferralEvent.id == firsts.c.event_id)
+        if chunk is None:
+            for part in answer_fact_windows(session):
+                out.update(part)
+        else:
+            out.update(_answer_facts(session, ReferralEvent.referral_id.in_(chunk)))
+    return out
+
+
+WINDOW = 50_000  # ids a window of a whole-table read (the memory of one window's facts)
+
+
+def _id_windows(session: Any, column: Any) -> Iterator[tuple[int, int]]:
+    low, high = session.execute(select(func.min(column), func.max(column))).one()
+    if low is None:
+        return
+    for start in range(int(low), int(high) + 1, WINDOW):
+        yield start, start + WINDOW - 1
+
+
+def answer_fact_windows(session: Any) -> Iterator[dict[int, Fact]]:
+    """Every answered referral's fact, a window of referral ids at a time."""
+    for low, high in _id_windows(session, Referral.id):
+        yield _answer_facts(session, ReferralEvent.referral_id.between(low, high))
+
+
+def _answer_facts(session: Any, condition: Any) -> dict[int, Fact]:
+    zone = _zone()
+    out: dict[int, Fact] = {}
+    first = select(
+        ReferralEvent.referral_id.label("referral_id"),
+        func.min(ReferralEvent.id).label("event_id"),
+    ).where(ReferralEvent.status.in_(ANSWERS), condition)
+    firsts = first.group_by(ReferralEvent.referral_id).subquery()
+    query = (
+        select(
+            Referral.id,
+            Referral.case_id,
+            Referral.created_at,
+            Referral.state,
+            Referral.need,
+            Referral.service_id,
+            ReferralEvent.at,
+            ReferralEvent.channel,
         )
-        for rid, case_id, created, state, need, service, at, channel in session.execute(query):
-            seconds = (in_utc(at) - in_utc(created)).total_seconds()
-            out[rid] = {
-                "k": "answer",
-                "case": case_id,
-                "day": local_day(created, zone),
-                "state": state,
-                "need": need,
-                "service": service or OUTSIDE,
-                "by": "service" if channel in SERVICE_CHANNELS else "screener",
-                "hours": math.floor(seconds / 3600),
-            }
+        .select_from(firsts)
+        .join(Referral, Referral.id == firsts.c.referral_id)
+        .join(ReferralEvent, ReferralEvent.id == firsts.c.event_id)
+    )
+    for rid, case_id, created, state, need, service, at, channel in session.execute(query):
+        seconds = (in_utc(at) - in_utc(created)).total_seconds()
+        out[rid] = {
+            "k": "answer",
+            "case": case_id,
+            "day": local_day(created, zone),
+            "state": state,
+            "need": need,
+            "service": service or OUTSIDE,
+            "by": "service" if channel in SERVICE_CHANNELS else "screener",
+            "hours": math.floor(seconds / 3600),
+        }
     return out
 
 
@@ -620,41 +645,54 @@ def clock_rows(session: Any, ids: Sequence[int] | None = None) -> dict[int, dict
     once a notice is recorded) and when its reflection period started: the same notions as
     ``clocks.open_child_notices`` and ``clocks.reflection_periods``."""
     out: dict[int, dict[str, Any]] = {}
+    if ids is None:
+        for part in clock_row_windows(session):
+            out.update(part)
+        return out
     for chunk in _chunks(ids):
-        starts = select(Screening.case_id, func.min(Screening.screened_at)).where(
-            Screening.minor.is_(True)
-        )
-        noticed = select(ChildNotice.case_id)
-        indicated = select(Screening.case_id, Screening.screened_at, Screening.result).where(
-            Screening.status.in_(clocks.INDICATED),
-            or_(Screening.foreign.is_(True), Screening.nationality == "ZZ"),
-        )
-        if chunk is not None:
-            starts = starts.where(Screening.case_id.in_(chunk))
-            noticed = noticed.where(ChildNotice.case_id.in_(chunk))
-            indicated = indicated.where(Screening.case_id.in_(chunk))
-        due = dict(session.execute(starts.group_by(Screening.case_id)).all())
-        for (case_id,) in session.execute(noticed):
-            due.pop(case_id, None)
-        reflection: dict[int, datetime] = {}
-        order = (Screening.case_id, Screening.screened_at)
-        for case_id, screened_at, result in session.execute(indicated.order_by(*order)):
-            if case_id in reflection:
-                continue
-            if any(a.get("code") == Alert.reflection_period for a in _alerts(result)):
-                reflection[case_id] = screened_at
-        wanted = sorted(set(due) | set(reflection))
-        for part in _chunks(wanted) if chunk is None else [wanted]:
-            assert part is not None
-            for case_id, state in session.execute(
-                select(Case.id, Case.state).where(Case.id.in_(part))
-            ):
-                out[case_id] = {
-                    "case_id": case_id,
-                    "state": state,
-                    "notice_due_at": due.get(case_id),
-                    "reflection_starts_at": reflection.get(case_id),
-                }
+        assert chunk is not None
+        out.update(_clock_rows(session, lambda column, c=chunk: column.in_(c)))
+    return out
+
+
+def clock_row_windows(session: Any) -> Iterator[dict[int, dict[str, Any]]]:
+    """Every case's clock row, a window of case ids at a time."""
+    for low, high in _id_windows(session, Case.id):
+        yield _clock_rows(session, lambda column, lo=low, hi=high: column.between(lo, hi))
+
+
+def _clock_rows(session: Any, cases: Any) -> dict[int, dict[str, Any]]:
+    """``cases(column)``: the condition on a case id column choosing the cases."""
+    starts = select(Screening.case_id, func.min(Screening.screened_at)).where(
+        Screening.minor.is_(True), cases(Screening.case_id)
+    )
+    noticed = select(ChildNotice.case_id).where(cases(ChildNotice.case_id))
+    indicated = select(Screening.case_id, Screening.screened_at, Screening.result).where(
+        Screening.status.in_(clocks.INDICATED),
+        or_(Screening.foreign.is_(True), Screening.nationality == "ZZ"),
+        cases(Screening.case_id),
+    )
+    due = dict(session.execute(starts.group_by(Screening.case_id)).all())
+    for (case_id,) in session.execute(noticed):
+        due.pop(case_id, None)
+    reflection: dict[int, datetime] = {}
+    order = (Screening.case_id, Screening.screened_at)
+    for case_id, screened_at, result in session.execute(indicated.order_by(*order)):
+        if case_id in reflection:
+            continue
+        if any(a.get("code") == Alert.reflection_period for a in _alerts(result)):
+            reflection[case_id] = screened_at
+    out: dict[int, dict[str, Any]] = {}
+    wanted = sorted(set(due) | set(reflection))
+    for part in _chunks(wanted):
+        assert part is not None
+        for case_id, state in session.execute(select(Case.id, Case.state).where(Case.id.in_(part))):
+            out[case_id] = {
+                "case_id": case_id,
+                "state": state,
+                "notice_due_at": due.get(case_id),
+                "reflection_starts_at": reflection.get(case_id),
+            }
     return out
 
 
@@ -1194,7 +1232,9 @@ def _stored_answers(session: Session) -> Counter[AnswerKey]:
 def recounted_answers(session: Session) -> Counter[AnswerKey]:
     """The answer counts from the rows (erased cases' answers are not kept: see
     :func:`record_erasure`)."""
-    totals = expand_answers((1, f) for f in answer_facts(session).values())
+    totals: Counter[AnswerKey] = Counter()
+    for part in answer_fact_windows(session):
+        totals.update(expand_answers((1, f) for f in part.values()))
     return Counter({k: n for k, n in totals.items() if n})
 
 
@@ -1209,24 +1249,20 @@ def _rebuild_answers(session: Session, was_built: bool) -> tuple[int, int]:
 
 
 def _rebuild_clocks(session: Session) -> int:
-    """The clock rows written again from the cases; how many differed."""
+    """The clock rows written again from the cases, a window at a time; how many differed."""
     columns = ("case_id", "state", "notice_due_at", "reflection_starts_at")
     stored = {
-        row[0]: tuple(row) for row in session.execute(select(*(CLOCK_TABLE.c[c] for c in columns)))
+        row[0]: tuple(map(_comparable, row))
+        for row in session.execute(select(*(CLOCK_TABLE.c[c] for c in columns)))
     }
-    expected = {k: tuple(r[c] for c in columns) for k, r in clock_rows(session).items()}
-
-    def same(a: Any, b: Any) -> bool:
-        return (
-            a is not None
-            and b is not None
-            and tuple(map(_comparable, a)) == tuple(map(_comparable, b))
-        )
-
-    keys = set(stored) | set(expected)
-    wrong = sorted(k for k in keys if not same(stored.get(k), expected.get(k)))
+    wrong: list[int] = []
+    for part in clock_row_windows(session):
+        for case_id, row in part.items():
+            if stored.pop(case_id, None) != tuple(_comparable(row[c]) for c in columns):
+                wrong.append(case_id)
+    wrong += stored  # rows of cases that have no clock (or no longer exist)
     if wrong:
-        refresh_clocks(session, wrong)
+        refresh_clocks(session, sorted(wrong))
     return len(wrong)
 
 

@@ -67,13 +67,14 @@ def _backfill(bind: sa.Connection) -> None:
     session: Any = _OnConnection(bind)
     answers = aggregates.recounted_answers(session)
     aggregates._upsert_answers(session, answers)
-    clocks = aggregates.clock_rows(session)
-    if clocks:
-        table = aggregates.CLOCK_TABLE
-        rows = [clocks[k] for k in sorted(clocks)]
+    clocks = 0
+    for part in aggregates.clock_row_windows(session):  # a window of case ids at a time
+        rows = [part[k] for k in sorted(part)]
         for start in range(0, len(rows), 2000):
-            bind.execute(sa.insert(table), rows[start : start + 2000])
-    print(f"0019: {sum(answers.values()) // 4} first answers counted, {len(clocks)} case clocks")
+            bind.execute(sa.insert(aggregates.CLOCK_TABLE), rows[start : start + 2000])
+        clocks += len(rows)
+    answered = sum(n for key, n in answers.items() if key[0] == aggregates.ALL_TIME)
+    print(f"0019: {answered} first answers counted, {clocks} case clocks")
 
 
 class _OnConnection:
