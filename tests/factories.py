@@ -42,7 +42,13 @@ from referral.directory.catalogue import current_catalogue
 from referral.mail.models import OutboxMessage
 from referral.rules import validate_record
 from referral.seeds.loader import seed_store
-from referral.supervision.models import AggregateCount, AggregateDelta, AggregateErased
+from referral.supervision.models import (
+    AggregateCount,
+    AggregateDelta,
+    AggregateErased,
+    AnswerCount,
+    LoopClock,
+)
 from tests.conftest import PASSWORD, audit_guard_lifted, csrf_token
 
 # The pure builder of records lives with the rules tests (they import no Flask); shared here.
@@ -375,10 +381,12 @@ def clear_cases(app: Flask) -> None:
             Referral,
             ScreeningForm,
             Screening,
+            LoopClock,
             Case,
             AggregateCount,  # the dashboard's counts of those cases go with them
             AggregateDelta,
             AggregateErased,
+            AnswerCount,
         ):
             session.exec(delete(model))  # type: ignore[call-overload]
         with audit_guard_lifted(session.connection()):  # the audit log refuses DELETE
