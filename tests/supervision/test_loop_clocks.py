@@ -180,7 +180,7 @@ def test_the_migration_fills_the_answer_counts_and_clocks_from_existing_rows(app
     """0019 on a database that already holds cases: both tables as the flush keeps them."""
     from referral.demo.generate import generate
 
-    path = Path(aggregates.__file__).parents[1] / "migrations/versions/0019_perf_loop.py"
+    path = Path(aggregates.__file__).parents[1] / "migrations/versions/0020_perf_loop.py"
     spec = importlib.util.spec_from_file_location("migration_0019", path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)

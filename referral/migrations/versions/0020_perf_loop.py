@@ -4,7 +4,7 @@ same deltas as ``aggregate_count``) and each case's legal clocks (``loop_clock``
 child-protection notice fell due while none is recorded, when its reflection period
 started), both filled here from the rows already present.
 
-Revision ID: 0019_perf_loop
+Revision ID: 0020_perf_loop
 Revises: 0018
 Create Date: 2026-11-30
 """
@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_perf_loop"
-down_revision = "0018"
+revision = "0020_perf_loop"
+down_revision = "0019_screener_list"
 branch_labels = None
 depends_on = None
 
