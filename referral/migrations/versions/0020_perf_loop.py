@@ -5,7 +5,7 @@ child-protection notice fell due while none is recorded, when its reflection per
 started), both filled here from the rows already present.
 
 Revision ID: 0020_perf_loop
-Revises: 0018
+Revises: 0019_screener_list
 Create Date: 2026-11-30
 """
 
