@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import http.client
 import os
 import platform
@@ -39,6 +40,14 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def as_served() -> None:
+    """Freeze what start-up and the warm-up requests built, as ``wsgi.py`` does in each
+    worker, so an in-process benchmark's full garbage collections cost what a served
+    worker's do."""
+    gc.collect()
+    gc.freeze()
 
 
 def free_port() -> int:

@@ -72,6 +72,7 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 10,  # seconds a send may wait on the mail server
     "MAIL_SENDER": "ruta@localhost",
     "PUBLIC_URL": None,  # the address links in mail start with (e.g. https://ruta.mx)
+    "OUTBOX_KEEP_DAYS": 7,  # a sent or given-up message's text is cleared after this
     # The clocks (issue 14): when a referral's answer is due, when an open child-protection
     # notice goes to the supervisors, how many days before a reflection period ends to remind.
     "ANSWER_DUE_HOURS": 48,
@@ -124,6 +125,7 @@ ENV_TYPES: dict[str, type] = {
     "SMTP_TIMEOUT": int,
     "MAIL_SENDER": str,
     "PUBLIC_URL": str,
+    "OUTBOX_KEEP_DAYS": int,
     "ANSWER_DUE_HOURS": int,
     "CHILD_NOTICE_ESCALATE_HOURS": int,
     "REFLECTION_REMINDER_DAYS": int,

@@ -42,7 +42,13 @@ from referral.directory.catalogue import current_catalogue
 from referral.mail.models import OutboxMessage
 from referral.rules import validate_record
 from referral.seeds.loader import seed_store
-from referral.supervision.models import AggregateCount, AggregateDelta, AggregateErased
+from referral.supervision.models import (
+    AggregateCount,
+    AggregateDelta,
+    AggregateErased,
+    AnswerCount,
+    LoopClock,
+)
 from tests.conftest import PASSWORD, audit_guard_lifted, csrf_token
 
 # The pure builder of records lives with the rules tests (they import no Flask); shared here.
@@ -312,6 +318,8 @@ def store(app: Flask, people: list[Person], screener_id: int) -> list[dict[str, 
                         status=status,
                         created_by=screener_id,
                         updated_by=screener_id,
+                        case_screener_id=case.screener_id,
+                        case_state=case.state,
                     )
                 )
             stored.append({"case_id": case.id, "code": case.code, "result": result.to_json()})
@@ -373,10 +381,12 @@ def clear_cases(app: Flask) -> None:
             Referral,
             ScreeningForm,
             Screening,
+            LoopClock,
             Case,
             AggregateCount,  # the dashboard's counts of those cases go with them
             AggregateDelta,
             AggregateErased,
+            AnswerCount,
         ):
             session.exec(delete(model))  # type: ignore[call-overload]
         with audit_guard_lifted(session.connection()):  # the audit log refuses DELETE

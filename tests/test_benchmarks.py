@@ -7,6 +7,7 @@ project: see docs/benchmarks.md); only that each script finishes and reports.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,12 @@ import pytest
 
 from benchmarks.common import flask_command
 from tests.conftest import ROOT
+
+
+@pytest.fixture(autouse=True)
+def _scratch_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scripts' scratch databases (``tempfile.mkdtemp``) go where pytest cleans up."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
 
 
 def run(script: str, *args: str, env: dict[str, str] | None = None) -> str:
@@ -97,9 +104,32 @@ def test_case_page_benchmark(small_instance: dict[str, str]) -> None:
     assert '"200": 5' in output
 
 
-def test_intake_statements_benchmark(small_instance: dict[str, str]) -> None:
+def test_dashboard_page_benchmark(small_instance: dict[str, str]) -> None:
     output = run(
-        "intake_statements.py", "--instance", small_instance["REFERRAL_INSTANCE_PATH"],
-        "--submissions", "3", env=small_instance,
+        "dashboard_page.py", "--instance", small_instance["REFERRAL_INSTANCE_PATH"],
+        "--requests", "1", env=small_instance,
     )  # fmt: skip
+    assert '"one state, cut"' in output and '"slowest_p95_ms"' in output
+
+
+def test_multiply_benchmark(small_instance: dict[str, str], tmp_path: Path) -> None:
+    """The copies are whole cases: the counts rebuilt over them equal a recount after."""
+    instance = tmp_path / "grown"
+    shutil.copytree(small_instance["REFERRAL_INSTANCE_PATH"], instance)
+    env = {**small_instance, "REFERRAL_INSTANCE_PATH": str(instance)}
+    output = run("multiply.py", "--instance", str(instance), "--cases", "75", env=env)
+    assert "75 cases after" in output
+    rebuilt = subprocess.run(
+        flask_command("aggregates", "rebuild"), cwd=ROOT, env={**os.environ, **env},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert rebuilt.returncode == 0 and "equal a recount" in rebuilt.stdout, rebuilt.stderr
+
+
+def test_intake_statements_benchmark(small_instance: dict[str, str], tmp_path: Path) -> None:
+    """On a copy: the submissions it makes leave the shared instance as the others expect."""
+    instance = tmp_path / "submitted"
+    shutil.copytree(small_instance["REFERRAL_INSTANCE_PATH"], instance)
+    env = {**small_instance, "REFERRAL_INSTANCE_PATH": str(instance)}
+    output = run("intake_statements.py", "--instance", str(instance), "--submissions", "3", env=env)
     assert '"statements_first"' in output and '"cpu_ms"' in output

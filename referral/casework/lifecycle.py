@@ -32,7 +32,7 @@ from referral.casework.models import (
     Gap,
     Referral,
 )
-from referral.casework.workflow import change_status
+from referral.casework.workflow import change_status, follow_case
 from referral.db import utcnow
 from referral.rules.contract import (
     FINAL_STATUSES,
@@ -203,6 +203,7 @@ def hand_over(
     case.screener_id = to_user.id
     case.updated_at = utcnow()
     session.add(case)
+    follow_case(session, case)  # its referrals move to the new screener's lists with it
     event = _event(
         session,
         case,

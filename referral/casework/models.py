@@ -186,6 +186,10 @@ class Referral(SQLModel, table=True):
         Index("ix_referral_case", "case_id"),
         Index("ix_referral_state_status", "state", "status"),
         Index("ix_referral_created_by", "created_by", "status"),
+        # The API's lists of a screener's and a supervisor's referrals: newest first, read
+        # through the case's current screener or state (kept equal to the case's, below).
+        Index("ix_referral_case_screener_created", "case_screener_id", "created_at", "id"),
+        Index("ix_referral_case_state_created", "case_state", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -202,11 +206,16 @@ class Referral(SQLModel, table=True):
     # An ad hoc referral names a provider outside the directory and says why.
     ad_hoc_provider: str | None = Field(default=None, max_length=200)
     ad_hoc_reason: str | None = Field(default=None, max_length=500)
-    state: str = Field(max_length=8)
+    state: str = Field(max_length=8)  # the case's state when the referral was made
     status: str = Field(max_length=20)
     reason_code: str | None = Field(default=None, max_length=40)
     version: int = Field(default=1)
     created_by: int = user_fk(nullable=False)
+    # The case's current screener and state, copied so a list in reach reads one index and
+    # stops at its page (access.Reach decides on the case's: workflow.follow_case keeps them
+    # equal on handover and re-screening). No foreign key: migration 0019 adds them in place.
+    case_screener_id: int = Field(sa_column=Column(Integer, nullable=False))
+    case_state: str = Field(sa_column=Column(String(8), nullable=False))
     # None when the last change came from outside any account (the service's answer link).
     updated_by: int | None = user_fk(nullable=True)
     created_at: datetime = timestamp_column(nullable=False)

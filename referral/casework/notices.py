@@ -127,12 +127,14 @@ def notify_referral_created(
 
 
 def notify_referral_answered(session: Session, referral: Referral, channel: str) -> Any:
-    """Tell the screener who made the referral that the service answered it (the service's
-    own account, its answer link or its system; not the screener's own record of a call)."""
+    """Tell the case's screener that the service answered a referral (the service's own
+    account, its answer link or its system; not the screener's own record of a call). The
+    case's screener now, not who made the referral: after a handover the case, and its
+    mail, are the new screener's."""
     if channel == EventChannel.screener:
         return None
-    screener = session.get(User, referral.created_by)
     case = session.get(Case, referral.case_id)
+    screener = session.get(User, case.screener_id) if case is not None else None
     if screener is None or not screener.active or case is None:
         return None
     letter = Letter(

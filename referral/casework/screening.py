@@ -19,7 +19,7 @@ from sqlmodel import Session
 from referral.audit.operations import field_changes, insert_audit, record_audit
 from referral.casework.models import Case, Screening, ScreeningForm
 from referral.casework.rows import CaseDetails, case_row, form_rows, screening_row
-from referral.casework.workflow import open_new_case_gaps, reroute_gaps
+from referral.casework.workflow import follow_case, open_new_case_gaps, reroute_gaps
 from referral.db import utcnow
 from referral.rules import (
     Catalogue,
@@ -104,6 +104,8 @@ def store_screening(
         session.add(ScreeningForm(**row))
     case.latest_screening_id = screening.id
     session.add(case)
+    if case.state != before["state"]:  # the case's referrals follow it to its new state
+        follow_case(session, case)
     # A new routing closes (rerouted) or updates the case's open routing gaps (CONTRACT 5).
     reroute_gaps(
         session,

@@ -177,6 +177,19 @@ def refer_ad_hoc(
     return referral
 
 
+def follow_case(session: Session, case: Case) -> None:
+    """Copy the case's current screener and state onto every referral of the case, in one
+    UPDATE (the API's lists read them; reach is decided on the case). Call it in the same
+    transaction as any change of ``Case.screener_id`` or ``Case.state``. Neither the
+    referral's version nor its ``updated_at`` moves: nothing about the referral changed."""
+    session.execute(
+        update(Referral)
+        .where(Referral.case_id == case.id)  # type: ignore[arg-type]
+        .values(case_screener_id=case.screener_id, case_state=case.state)
+        .execution_options(synchronize_session="evaluate")
+    )
+
+
 def _new_referral(
     session: Session,
     case: Case,
@@ -201,6 +214,8 @@ def _new_referral(
         updated_by=user_id,
         created_at=now,
         updated_at=now,
+        case_screener_id=case.screener_id,
+        case_state=case.state,
     )
     session.add(referral)
     session.flush()

@@ -14,10 +14,11 @@ clocks_cli = AppGroup("clocks", help="The deadlines the law and good practice se
 
 @clocks_cli.command("run")
 def run() -> None:
-    """Put every due reminder, escalation and digest in the outbox, then send the outbox."""
+    """Put every due reminder, escalation and digest in the outbox, send the outbox, and clear
+    the text of messages sent more than REFERRAL_OUTBOX_KEEP_DAYS ago."""
     report = operations.run_clocks(current_app)
     click.echo(
         f"child-protection notices escalated: {report.escalated}, reflection reminders: "
         f"{report.reminded}, digests: {report.digests}; sent: {report.sent}, "
-        f"not sent: {report.failed}"
+        f"not sent: {report.failed}; old message texts cleared: {report.cleared}"
     )

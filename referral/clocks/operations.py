@@ -108,6 +108,7 @@ class ClockReport:
     digests: int = 0
     sent: int = 0
     failed: int = 0
+    cleared: int = 0
 
 
 def escalate_child_notices(session: Session, settings: queries.Settings, now: datetime) -> int:
@@ -198,4 +199,5 @@ def run_clocks(app: Flask, now: datetime | None = None) -> ClockReport:
         report.digests = send_digests(session, settings, moment)
     sent = sending.send_waiting(app)
     report.sent, report.failed = sent.sent, sent.failed + sent.given_up
+    report.cleared = sending.clear_old_texts(app, moment)
     return report

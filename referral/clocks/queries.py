@@ -137,7 +137,7 @@ def overdue_referrals_query(reach: Reach | None, now: datetime, due: timedelta) 
         .order_by(col(Referral.created_at))
     )
     if reach is not None:
-        query = reach.filter(query, Case.state, Referral.created_by)
+        query = reach.filter(query, Case.state, Case.screener_id)  # the case's, as every list
     return query
 
 

@@ -373,6 +373,8 @@ def demo_referral(
         "version": 1 if requested else 2,
         "created_by": user_id,
         "updated_by": user_id,
+        "case_screener_id": user_id,  # the case's screener and state: the demo's never change
+        "case_state": state,
         "created_at": created,
         "updated_at": updated,
         "accepted_at": updated if accepted else None,

@@ -18,4 +18,8 @@ blueprint = Blueprint("mail", __name__, template_folder="templates")
 @blueprint.get("/admin/outbox")
 @requires("admin")
 def outbox() -> str:
-    return render_template("mail/outbox.html", counts=sending.counts(db.session(), current_app))
+    return render_template(
+        "mail/outbox.html",
+        counts=sending.counts(db.session(), current_app),
+        keep_days=int(current_app.config["OUTBOX_KEEP_DAYS"]),
+    )

@@ -191,6 +191,27 @@ def send_waiting(
     return report
 
 
+def clear_old_texts(app: Flask, now: datetime | None = None) -> int:
+    """Blank the subject and body of messages sent or given up more than OUTBOX_KEEP_DAYS
+    ago: a mail's link (a service's answer link among them) and its case code need not stay
+    once it has gone. The row stays, with its kind, recipient, times and dedup key, so a
+    clock never sends the same reminder again. Returns how many were cleared."""
+    cutoff = (now or utcnow()) - timedelta(days=int(app.config["OUTBOX_KEEP_DAYS"]))
+    sent_col = col(OutboxMessage.sent_at)
+    gave_up = col(OutboxMessage.given_up_at)
+    with get_db(app).transaction() as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                ((sent_col.isnot(None)) & (sent_col < cutoff))
+                | ((sent_col.is_(None)) & (gave_up.isnot(None)) & (gave_up < cutoff)),
+                col(OutboxMessage.body) != "",
+            )
+            .values(subject="", body="")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 @dataclass(frozen=True)
 class OutboxCounts:
     waiting: int

@@ -10,13 +10,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import abort
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, and_, false, text, true, union, update
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from referral.access import Reach
 from referral.audit.operations import record_audit
 from referral.auth.operations import account_services
-from referral.casework.models import Case, Referral
+from referral.casework.models import Referral
 from referral.db import utcnow
 from referral.directory.models import Service as ServiceRow
 from referral.directory.operations import save_service
@@ -52,15 +54,8 @@ def inbox(
     offset: int = 0,
 ) -> list[Referral]:
     """Referrals to ``services``, newest first (by creation), ``limit`` of them."""
-    if not services:
-        return []
-    query = select(Referral).where(col(Referral.service_id).in_(sorted(services)))
-    if status:
-        query = query.where(Referral.status == status)
-    if before_id is not None:
-        query = query.where(col(Referral.id) < before_id)
-    query = query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc())
-    return list(session.exec(query.offset(offset).limit(limit)).all())
+    branches = service_branches(services, before_id)
+    return list(session.exec(newest_first(branches, status, limit, offset)).all())
 
 
 def referrals_in_reach(
@@ -72,15 +67,73 @@ def referrals_in_reach(
     offset: int = 0,
 ) -> list[Referral]:
     """Referrals a screener (own cases), supervisor (their states) or admin sees, newest first."""
-    query = reach.filter(
-        select(Referral).join(Case, col(Case.id) == Referral.case_id),
-        Case.state,
-        Case.screener_id,
-    )
+    branches = reach_branches(reach)
+    return list(session.exec(newest_first(branches, status, limit, offset)).all())
+
+
+def service_branches(
+    services: frozenset[str], before_id: int | None = None
+) -> list[ColumnElement[bool]]:
+    """One condition per service (``ix_referral_service_created`` serves each)."""
+    branches = [col(Referral.service_id) == service for service in sorted(services)]
+    if before_id is not None:
+        return [and_(branch, col(Referral.id) < before_id) for branch in branches]
+    return list(branches)
+
+
+def reach_branches(reach: Reach) -> list[ColumnElement[bool]]:
+    """The rows of ``Reach.filter`` on the case's screener and state (as ``load_referral``
+    decides), as conditions on the referral's copies of them (``workflow.follow_case`` keeps
+    them equal), one per index range: the own cases, then one per state."""
+    if reach.sees_every_state:
+        return [true()]
+    branches: list[ColumnElement[bool]] = []
+    if reach.user_id is not None:
+        branches.append(col(Referral.case_screener_id) == reach.user_id)
+    if reach.is_supervisor:
+        branches += [col(Referral.case_state) == state for state in sorted(reach.states)]
+    return branches
+
+
+def newest_first(
+    branches: list[ColumnElement[bool]], status: str | None, limit: int, offset: int
+) -> SelectOfScalar[Referral]:
+    """The referrals matching any of ``branches``, newest first (created_at, id), one page.
+
+    Each branch is an equality that an index ``(column, created_at, id)`` serves in that
+    order, so each reads its newest ``offset + limit`` rows backwards and stops; the page is
+    taken from their union. One ``IN`` or ``OR`` would make the database read every match
+    and sort it (neither SQLite nor PostgreSQL merges several index ranges in order).
+    """
+    if not branches:
+        return select(Referral).where(false())
+    order = (col(Referral.created_at).desc(), col(Referral.id).desc())
     if status:
-        query = query.where(Referral.status == status)
-    query = query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc())
-    return list(session.exec(query.offset(offset).limit(limit)).all())
+        branches = [and_(branch, col(Referral.status) == status) for branch in branches]
+    if len(branches) == 1:
+        return select(Referral).where(branches[0]).order_by(*order).offset(offset).limit(limit)
+    table = Referral.__table__  # type: ignore[attr-defined]
+    arms = [
+        sql_select(table.c.id, table.c.created_at)
+        .where(branch)
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+        .limit(offset + limit)
+        .subquery()
+        for branch in branches
+    ]
+    # UNION, not UNION ALL: an own case in a supervisor's state is in two branches.
+    page = (
+        union(*(sql_select(arm.c.id, arm.c.created_at) for arm in arms))
+        .order_by(text("created_at DESC"), text("id DESC"))
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    return (
+        select(Referral)
+        .join(page, page.c.id == col(Referral.id))
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
+    )
 
 
 # --- answer links ------------------------------------------------------------------------

@@ -50,14 +50,18 @@ from sqlmodel import Session
 from referral.access import Reach
 from referral.casework import lifecycle, screening
 from referral.casework import models as casework_models
+from referral.clocks import queries as clocks
+from referral.clocks.models import ChildNotice as ChildNoticeModel
 from referral.db import get_db, in_utc
-from referral.rules.contract import DECLINED_STATUSES, ReferralStatus
+from referral.rules.contract import DECLINED_STATUSES, Alert, ReferralStatus
 from referral.supervision import queries
 from referral.supervision.models import (
     AggregateCount,
     AggregateDelta,
     AggregateErased,
     AggregateStatus,
+    AnswerCount,
+    LoopClock,
 )
 
 Case: Any = casework_models.Case
@@ -66,6 +70,9 @@ ScreeningForm: Any = casework_models.ScreeningForm
 Gap: Any = casework_models.Gap
 GapReason: Any = casework_models.GapReason
 Referral: Any = casework_models.Referral
+ReferralEvent: Any = casework_models.ReferralEvent
+ChildNotice: Any = ChildNoticeModel
+Channel = casework_models.EventChannel
 
 MONTH, DAY = "m", "d"
 ALL_STATES = "*"  # the acceptance rows of every state at once (a case counts once)
@@ -75,6 +82,17 @@ COUNT_TABLE: Any = getattr(AggregateCount, "__table__")  # noqa: B009  (SQLModel
 ERASED_TABLE: Any = getattr(AggregateErased, "__table__")  # noqa: B009
 DELTA_TABLE: Any = getattr(AggregateDelta, "__table__")  # noqa: B009
 KEY_COLUMNS = ("grain", "scope", "bucket", "state", "dim", "key")
+ANSWER_TABLE: Any = getattr(AnswerCount, "__table__")  # noqa: B009
+CLOCK_TABLE: Any = getattr(LoopClock, "__table__")  # noqa: B009
+ANSWER_COLUMNS = ("grain", "bucket", "state", "service", "need", "answered_by", "hours")
+YEAR, ALL_TIME = "y", "t"
+
+# A referral's first answer (issue 14's loop panel): its first event that a service gives;
+# cancelled and entered in error are the screener's own. The channel says who gave it.
+_S = ReferralStatus
+ANSWERS = (_S.accepted, _S.rejected, _S.in_progress, _S.on_hold, _S.completed, _S.failed)
+SERVICE_CHANNELS = (Channel.provider, Channel.link, Channel.api)
+OUTSIDE = "ad_hoc"  # the service key of referrals to a provider outside the directory
 
 GAP_DIMS = ("total", "state", "need", "kind", "reason", "ending", *queries.PROFILE_PANELS)
 REFERRAL_DIMS = ("referral_status", "rejection_reason", "referrals", "accepted")
@@ -275,6 +293,97 @@ def acceptance_facts(session: Session, ids: Sequence[int] | None = None) -> dict
     return out
 
 
+def answer_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, Fact]:
+    """Per answered referral: its creation day, state, need, service, who gave its first
+    answer and the whole hours from the referral to that answer. A first answer never
+    changes once given (events are only appended), but the referral's state can, and an
+    erased case takes its referrals with it: the facts are read again whenever a referral
+    or its events change."""
+    out: dict[int, Fact] = {}
+    for chunk in _chunks(ids):
+        if chunk is None:
+            for part in answer_fact_windows(session):
+                out.update(part)
+        else:
+            out.update(_answer_facts(session, ReferralEvent.referral_id.in_(chunk)))
+    return out
+
+
+WINDOW = 50_000  # ids a window of a whole-table read (the memory of one window's facts)
+
+
+def _id_windows(session: Any, column: Any) -> Iterator[tuple[int, int]]:
+    low, high = session.execute(select(func.min(column), func.max(column))).one()
+    if low is None:
+        return
+    for start in range(int(low), int(high) + 1, WINDOW):
+        yield start, start + WINDOW - 1
+
+
+def answer_fact_windows(session: Any) -> Iterator[dict[int, Fact]]:
+    """Every answered referral's fact, a window of referral ids at a time."""
+    for low, high in _id_windows(session, Referral.id):
+        yield _answer_facts(session, ReferralEvent.referral_id.between(low, high))
+
+
+def _answer_facts(session: Any, condition: Any) -> dict[int, Fact]:
+    zone = _zone()
+    out: dict[int, Fact] = {}
+    first = select(
+        ReferralEvent.referral_id.label("referral_id"),
+        func.min(ReferralEvent.id).label("event_id"),
+    ).where(ReferralEvent.status.in_(ANSWERS), condition)
+    firsts = first.group_by(ReferralEvent.referral_id).subquery()
+    query = (
+        select(
+            Referral.id,
+            Referral.case_id,
+            Referral.created_at,
+            Referral.state,
+            Referral.need,
+            Referral.service_id,
+            ReferralEvent.at,
+            ReferralEvent.channel,
+        )
+        .select_from(firsts)
+        .join(Referral, Referral.id == firsts.c.referral_id)
+        .join(ReferralEvent, ReferralEvent.id == firsts.c.event_id)
+    )
+    for rid, case_id, created, state, need, service, at, channel in session.execute(query):
+        seconds = (in_utc(at) - in_utc(created)).total_seconds()
+        out[rid] = {
+            "k": "answer",
+            "case": case_id,
+            "day": local_day(created, zone),
+            "state": state,
+            "need": need,
+            "service": service or OUTSIDE,
+            "by": "service" if channel in SERVICE_CHANNELS else "screener",
+            "hours": math.floor(seconds / 3600),
+        }
+    return out
+
+
+AnswerKey = tuple[str, str, str, str, str, str, int]  # ANSWER_COLUMNS
+
+
+def answer_contributions(fact: Fact) -> Iterator[AnswerKey]:
+    """The answer counts one first answer adds to: its day, month, year and all time."""
+    day: str = fact["day"]
+    rest = (fact["state"], fact["service"], fact["need"], fact["by"], int(fact["hours"]))
+    for grain, bucket in ((DAY, day), (MONTH, day[:7]), (YEAR, day[:4]), (ALL_TIME, "*")):
+        yield (grain, bucket, *rest)
+
+
+def expand_answers(signed_facts: Iterable[tuple[int, Fact]]) -> Counter[AnswerKey]:
+    totals: Counter[AnswerKey] = Counter()
+    for sign, fact in signed_facts:
+        if fact["k"] == "answer":
+            for key in answer_contributions(fact):
+                totals[key] += sign
+    return totals
+
+
 def contributions(fact: Fact) -> Iterator[Key]:
     """The counts one fact adds to (each by one)."""
     day: str = fact["day"]
@@ -319,6 +428,8 @@ def contributions(fact: Fact) -> Iterator[Key]:
             for dim, key in keys:
                 yield (DAY, "scr:", day, at, dim, key)
                 yield (MONTH, "scr:", month, at, dim, key)
+    elif kind == "answer":
+        return  # counted in ``answer_count``: see answer_contributions
     elif kind == "acceptance":
         # The state selector is in the scope too: a national read takes only its own rows.
         for state_sel, need_sel, hours in fact["bins"]:
@@ -342,7 +453,7 @@ def expand(signed_facts: Iterable[tuple[int, Fact]]) -> Counter[Key]:
 
 ERASED_INFO = "aggregates_erased_cases"
 PENDING_INFO = "aggregates_before_flush"
-TRACKED = (Case, Screening, ScreeningForm, Gap, GapReason, Referral)
+TRACKED = (Case, Screening, ScreeningForm, Gap, GapReason, Referral, ReferralEvent, ChildNotice)
 
 
 @dataclass
@@ -352,10 +463,11 @@ class Touched:
     screenings: set[int]
     cases: set[int]
     forms_of: set[int]  # screenings whose forms changed: their gaps' profiles change
+    clocks: set[int]  # cases whose legal clocks (loop_clock) may have changed
 
     @classmethod
     def empty(cls) -> Touched:
-        return cls(set(), set(), set(), set(), set())
+        return cls(set(), set(), set(), set(), set(), set())
 
     def merge(self, other: Touched) -> None:
         self.gaps |= other.gaps
@@ -363,6 +475,7 @@ class Touched:
         self.screenings |= other.screenings
         self.cases |= other.cases
         self.forms_of |= other.forms_of
+        self.clocks |= other.clocks
 
 
 def _changed(obj: Any, name: str) -> bool:
@@ -386,20 +499,27 @@ def _touched(session: OrmSession) -> Touched:
                         out.forms_of.add(-obj.id)  # negative: the referral's own gaps
                 if obj.case_id is not None:
                     out.cases.add(obj.case_id)
+            elif isinstance(obj, ReferralEvent):
+                if obj.referral_id is not None:  # a first answer may have been given
+                    out.referrals.add(obj.referral_id)
             elif isinstance(obj, Screening):
                 if obj.id is not None:
                     out.screenings.add(obj.id)
                     if is_dirty:
                         out.forms_of.add(obj.id)
+                if obj.case_id is not None:
+                    out.clocks.add(obj.case_id)
             elif isinstance(obj, ScreeningForm):
                 if obj.screening_id is not None:
                     out.forms_of.add(obj.screening_id)
-            elif (
-                isinstance(obj, Case)
-                and obj.id is not None
-                and (not is_dirty or _changed(obj, "first_screened_at"))
-            ):
-                out.cases.add(obj.id)
+            elif isinstance(obj, ChildNotice):
+                if obj.case_id is not None:
+                    out.clocks.add(obj.case_id)
+            elif isinstance(obj, Case) and obj.id is not None:
+                if not is_dirty or _changed(obj, "first_screened_at"):
+                    out.cases.add(obj.id)
+                if not is_dirty or _changed(obj, "state"):
+                    out.clocks.add(obj.id)
     return out
 
 
@@ -430,6 +550,7 @@ def _facts(session: Any, touched: Touched) -> dict[tuple[str, int], Fact]:
         ("referral", touched.referrals, referral_facts),
         ("screening", touched.screenings, screening_facts),
         ("acceptance", touched.cases, acceptance_facts),
+        ("answer", touched.referrals, answer_facts),
     ):
         if ids:
             for key, fact in reader(session, sorted(ids)).items():
@@ -451,6 +572,10 @@ def _before_flush(session: OrmSession, _context: Any, _instances: Any) -> None:
     with session.no_autoflush:
         touched = _touched(session)
         session.info[PENDING_INFO] = (touched, _facts(session, touched))
+        # A case deleted through the ORM: its clock row first (it points at the case).
+        gone = [obj.id for obj in session.deleted if isinstance(obj, Case) and obj.id]
+        if gone:
+            session.connection().execute(delete(CLOCK_TABLE).where(CLOCK_TABLE.c.case_id.in_(gone)))
 
 
 @event.listens_for(OrmSession, "after_flush")
@@ -472,6 +597,10 @@ def _after_flush(session: OrmSession, _context: Any) -> None:
                 rows.append({"sign": sign, "fact": fact})
     if rows:
         session.connection().execute(insert(DELTA_TABLE), rows)
+    gone = {obj.id for obj in session.deleted if isinstance(obj, Case)} | erased
+    clock_cases = sorted(touched.clocks - gone)
+    if clock_cases:
+        refresh_clocks(session, clock_cases)
 
 
 def add_facts(session: Session, totals: Counter[Key]) -> None:
@@ -496,31 +625,136 @@ def count_new_rows(
         *referral_facts(session, referral_ids).values(),
         *screening_facts(session, screening_ids).values(),
         *acceptance_facts(session, case_ids).values(),
+        *answer_facts(session, referral_ids).values(),
     ]
+    if case_ids:
+        refresh_clocks(session, case_ids, new=True)
     if as_deltas:
         if facts:
             session.execute(insert(DELTA_TABLE), [{"sign": 1, "fact": f} for f in facts])
         return
     add_facts(session, expand((1, f) for f in facts))
+    _upsert_answers(session, expand_answers((1, f) for f in facts))
+
+
+# --- the legal clocks of each case (loop_clock) ------------------------------------------------
+
+
+def clock_rows(session: Any, ids: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
+    """Per case with a clock: its state, when its child-protection notice fell due (None
+    once a notice is recorded) and when its reflection period started: the same notions as
+    ``clocks.open_child_notices`` and ``clocks.reflection_periods``."""
+    out: dict[int, dict[str, Any]] = {}
+    if ids is None:
+        for part in clock_row_windows(session):
+            out.update(part)
+        return out
+    for chunk in _chunks(ids):
+        assert chunk is not None
+        out.update(_clock_rows(session, lambda column, c=chunk: column.in_(c)))
+    return out
+
+
+def clock_row_windows(session: Any) -> Iterator[dict[int, dict[str, Any]]]:
+    """Every case's clock row, a window of case ids at a time."""
+    for low, high in _id_windows(session, Case.id):
+        yield _clock_rows(session, lambda column, lo=low, hi=high: column.between(lo, hi))
+
+
+def _clock_rows(session: Any, cases: Any) -> dict[int, dict[str, Any]]:
+    """``cases(column)``: the condition on a case id column choosing the cases."""
+    starts = select(Screening.case_id, func.min(Screening.screened_at)).where(
+        Screening.minor.is_(True), cases(Screening.case_id)
+    )
+    noticed = select(ChildNotice.case_id).where(cases(ChildNotice.case_id))
+    indicated = select(Screening.case_id, Screening.screened_at, Screening.result).where(
+        Screening.status.in_(clocks.INDICATED),
+        or_(Screening.foreign.is_(True), Screening.nationality == "ZZ"),
+        cases(Screening.case_id),
+    )
+    due = dict(session.execute(starts.group_by(Screening.case_id)).all())
+    for (case_id,) in session.execute(noticed):
+        due.pop(case_id, None)
+    reflection: dict[int, datetime] = {}
+    order = (Screening.case_id, Screening.screened_at)
+    for case_id, screened_at, result in session.execute(indicated.order_by(*order)):
+        if case_id in reflection:
+            continue
+        if any(a.get("code") == Alert.reflection_period for a in _alerts(result)):
+            reflection[case_id] = screened_at
+    out: dict[int, dict[str, Any]] = {}
+    wanted = sorted(set(due) | set(reflection))
+    for part in _chunks(wanted):
+        assert part is not None
+        for case_id, state in session.execute(select(Case.id, Case.state).where(Case.id.in_(part))):
+            out[case_id] = {
+                "case_id": case_id,
+                "state": state,
+                "notice_due_at": due.get(case_id),
+                "reflection_starts_at": reflection.get(case_id),
+            }
+    return out
+
+
+def _alerts(result: Any) -> list[dict[str, Any]]:
+    return list((result or {}).get("alerts", []))
+
+
+def refresh_clocks(session: Any, case_ids: Sequence[int], *, new: bool = False) -> None:
+    """Write the clock rows of these cases again from their rows (an upsert each, so two
+    writers of one case never collide; a case without a clock loses its row). ``new``:
+    cases just inserted, which have no row to lose."""
+    rows = clock_rows(session, case_ids)
+    connection = session.connection()
+    empty = [] if new else sorted(set(case_ids) - set(rows))
+    for chunk in _chunks(empty):
+        assert chunk is not None
+        connection.execute(delete(CLOCK_TABLE).where(CLOCK_TABLE.c.case_id.in_(chunk)))
+    if rows:
+        statement = _dialect_insert(session)(CLOCK_TABLE)
+        statement = statement.on_conflict_do_update(
+            index_elements=["case_id"],
+            set_={
+                name: statement.excluded[name]
+                for name in ("state", "notice_due_at", "reflection_starts_at")
+            },
+        )
+        ordered = [rows[k] for k in sorted(rows)]
+        for start in range(0, len(ordered), 2000):
+            connection.execute(statement, ordered[start : start + 2000])
 
 
 # --- folding and reading ----------------------------------------------------------------------
 
 
-def _upsert(session: Session, table: Any, totals: Counter[Key]) -> None:
-    rows = [dict(zip(KEY_COLUMNS, key, strict=True), n=n) for key, n in sorted(totals.items()) if n]
-    if not rows:
-        return
+def _dialect_insert(session: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    return upsert
+
+
+def _upsert(
+    session: Session,
+    table: Any,
+    totals: Counter[Any],
+    columns: tuple[str, ...] = KEY_COLUMNS,
+) -> None:
+    rows = [dict(zip(columns, key, strict=True), n=n) for key, n in sorted(totals.items()) if n]
+    if not rows:
+        return
+    upsert = _dialect_insert(session)
     for start in range(0, len(rows), 2000):
         statement = upsert(table)
         statement = statement.on_conflict_do_update(
-            index_elements=list(KEY_COLUMNS), set_={"n": table.c.n + statement.excluded.n}
+            index_elements=list(columns), set_={"n": table.c.n + statement.excluded.n}
         )
         session.execute(statement, rows[start : start + 2000])
+
+
+def _upsert_answers(session: Session, totals: Counter[AnswerKey]) -> None:
+    _upsert(session, ANSWER_TABLE, totals, ANSWER_COLUMNS)
 
 
 def fold(session: Session) -> int:
@@ -529,6 +763,7 @@ def fold(session: Session) -> int:
     taken = session.execute(delete(DELTA_TABLE).returning(DELTA_TABLE.c.sign, DELTA_TABLE.c.fact))
     signed = [(int(sign), fact) for sign, fact in taken]
     _upsert(session, COUNT_TABLE, expand(signed))
+    _upsert_answers(session, expand_answers(signed))
     return len(signed)
 
 
@@ -891,6 +1126,13 @@ def record_erasure(session: Session, case_id: int) -> None:
     session changes no count."""
     session.flush()
     _upsert(session, ERASED_TABLE, expand((1, f) for f in case_facts(session, case_id)))
+    # The loop panel counts the cases that exist (as the lists behind its numbers do): an
+    # erased case's first answers leave it.
+    referral_ids = session.execute(select(Referral.id).where(Referral.case_id == case_id))
+    answers = answer_facts(session, list(referral_ids.scalars()))
+    if answers:
+        rows = [{"sign": -1, "fact": f} for _id, f in sorted(answers.items())]
+        session.execute(insert(DELTA_TABLE), rows)
     session.info.setdefault(ERASED_INFO, set()).add(case_id)
 
 
@@ -964,6 +1206,10 @@ def rebuild(session: Session) -> RebuildResult:
             _upsert(session, COUNT_TABLE, expected)
         differed += wrong
         rows += len(expected)
+    wrong, count = _rebuild_answers(session, was_built)
+    differed += wrong
+    rows += count
+    differed += _rebuild_clocks(session)
     status = session.get(AggregateStatus, 1)
     if status is None:
         session.add(AggregateStatus(id=1, built=True))
@@ -972,3 +1218,185 @@ def rebuild(session: Session) -> RebuildResult:
         session.add(status)
     session.flush()
     return RebuildResult(differed, rows, was_built)
+
+
+def _stored_answers(session: Session) -> Counter[AnswerKey]:
+    columns = [ANSWER_TABLE.c[c] for c in ANSWER_COLUMNS]
+    out: Counter[AnswerKey] = Counter()
+    for *key, n in session.execute(select(*columns, ANSWER_TABLE.c.n)):
+        if n:
+            out[(*key[:-1], int(key[-1]))] += int(n)
+    return out
+
+
+def recounted_answers(session: Session) -> Counter[AnswerKey]:
+    """The answer counts from the rows (erased cases' answers are not kept: see
+    :func:`record_erasure`)."""
+    totals: Counter[AnswerKey] = Counter()
+    for part in answer_fact_windows(session):
+        totals.update(expand_answers((1, f) for f in part.values()))
+    return Counter({k: n for k, n in totals.items() if n})
+
+
+def _rebuild_answers(session: Session, was_built: bool) -> tuple[int, int]:
+    current = _stored_answers(session)
+    expected = recounted_answers(session)
+    wrong = sum(1 for k in set(current) | set(expected) if current[k] != expected[k])
+    if wrong or not was_built:
+        session.execute(delete(ANSWER_TABLE))
+        _upsert_answers(session, expected)
+    return wrong, len(expected)
+
+
+def _rebuild_clocks(session: Session) -> int:
+    """The clock rows written again from the cases, a window at a time; how many differed."""
+    columns = ("case_id", "state", "notice_due_at", "reflection_starts_at")
+    stored = {
+        row[0]: tuple(map(_comparable, row))
+        for row in session.execute(select(*(CLOCK_TABLE.c[c] for c in columns)))
+    }
+    wrong: list[int] = []
+    for part in clock_row_windows(session):
+        for case_id, row in part.items():
+            if stored.pop(case_id, None) != tuple(_comparable(row[c]) for c in columns):
+                wrong.append(case_id)
+    wrong += stored  # rows of cases that have no clock (or no longer exist)
+    if wrong:
+        refresh_clocks(session, sorted(wrong))
+    return len(wrong)
+
+
+def _comparable(value: Any) -> Any:
+    return in_utc(value) if isinstance(value, datetime) else value
+
+
+# --- reading the answer counts (the loop panel) -----------------------------------------------
+
+Span = tuple[str, str | None, str | None]  # grain, first bucket, last bucket (None: open)
+
+
+def _year_end(day: date) -> date:
+    return date(day.year, 12, 31)
+
+
+def answer_ranges(since: date | None, until: date | None) -> list[Span]:
+    """The period as whole years, whole months and days (each a range of one grain of
+    ``answer_count``): at most two partial years of months and two partial months of days
+    around whole years; all time is the one "t" row set."""
+    if since is None and until is None:
+        return [(ALL_TIME, None, None)]
+    if since is not None and until is not None and since > until:
+        return []
+    out: list[Span] = []
+    lo, hi = since, until
+
+    def empty() -> bool:
+        return lo is not None and hi is not None and lo > hi
+
+    if lo is not None and lo.day != 1:  # the first, partial month: days
+        end = _month_after(lo) - timedelta(days=1)
+        end = end if hi is None else min(end, hi)
+        out.append((DAY, lo.isoformat(), end.isoformat()))
+        lo = end + timedelta(days=1)
+    if empty():
+        return out
+    if hi is not None and _month_after(hi) != hi + timedelta(days=1):  # the last month
+        first = hi.replace(day=1) if lo is None else max(lo, hi.replace(day=1))
+        out.append((DAY, first.isoformat(), hi.isoformat()))
+        hi = first - timedelta(days=1)
+    if empty():
+        return out
+    if lo is not None and lo.month != 1:  # the first, partial year: months
+        end = _year_end(lo) if hi is None else min(_year_end(lo), hi)
+        out.append((MONTH, lo.isoformat()[:7], end.isoformat()[:7]))
+        lo = end + timedelta(days=1)
+    if empty():
+        return out
+    if hi is not None and hi.month != 12:  # the last, partial year
+        first = date(hi.year, 1, 1) if lo is None else max(lo, date(hi.year, 1, 1))
+        out.append((MONTH, first.isoformat()[:7], hi.isoformat()[:7]))
+        hi = first - timedelta(days=1)
+    if empty():
+        return out
+    out.append((YEAR, None if lo is None else str(lo.year), None if hi is None else str(hi.year)))
+    return out
+
+
+AnswerBin = tuple[str, str, str, str, int]  # state, service, need, answered by, hours
+
+
+def answer_bins(session: Session, reach: Reach, filters: queries.Filters) -> Counter[AnswerBin]:
+    """First answers of the referrals made in the period, in the chosen state and need and
+    in reach, by state, service, need, who answered and whole hours: the folded counts plus
+    the changes still waiting (one snapshot). Reads at most keys x (years + 22 months + 62
+    days) rows, whatever the number of cases."""
+    allowed = _reach_states(reach)
+    if filters.state:
+        states: frozenset[str] | None = (
+            frozenset({filters.state})
+            if allowed is None or filters.state in allowed
+            else frozenset()
+        )
+    else:
+        states = allowed
+    out: Counter[AnswerBin] = Counter()
+    if states is not None and not states:
+        return out
+    table = ANSWER_TABLE
+    spans = answer_ranges(filters.since, filters.until)
+    by = (table.c.state, table.c.service, table.c.need, table.c.answered_by, table.c.hours)
+    for grain, lo, hi in spans:
+        where = [table.c.grain == grain]
+        if lo:
+            where.append(table.c.bucket >= lo)
+        if hi:
+            where.append(table.c.bucket <= hi)
+        if states is not None:
+            where.append(table.c.state.in_(sorted(states)))
+        if filters.need:
+            where.append(table.c.need == filters.need)
+        if grain == ALL_TIME:  # all time holds one row per key already
+            grouped = select(*by, table.c.n).where(*where)
+        else:
+            grouped = select(*by, func.sum(table.c.n)).where(*where).group_by(*by)
+        for state, service, need, answered, hours, n in session.execute(grouped):
+            out[(state, service, need, answered, int(hours))] += int(n)
+    waiting = select(DELTA_TABLE.c.sign, DELTA_TABLE.c.fact)
+    for sign, fact in session.execute(waiting):
+        if fact.get("k") != "answer":
+            continue
+        if states is not None and fact["state"] not in states:
+            continue
+        if filters.need and fact["need"] != filters.need:
+            continue
+        day = fact["day"]
+        if (filters.since and day < filters.since.isoformat()) or (
+            filters.until and day > filters.until.isoformat()
+        ):
+            continue
+        out[(fact["state"], fact["service"], fact["need"], fact["by"], int(fact["hours"]))] += int(
+            sign
+        )
+    return Counter({k: n for k, n in out.items() if n})
+
+
+def binned_percentile(bins: Counter[int], q: float) -> float | None:
+    """PostgreSQL's percentile_cont over whole-hour bins, each value taken at its bin's
+    centre (within half an hour of the exact percentile)."""
+    ordered = sorted((hours, n) for hours, n in bins.items() if n > 0)
+    count = sum(n for _h, n in ordered)
+    if not count:
+        return None
+    position = q * (count - 1)
+    low, high = math.floor(position), math.ceil(position)
+
+    def value_at(rank: int) -> float:
+        seen = 0
+        for hours, n in ordered:
+            seen += n
+            if rank < seen:
+                return hours + 0.5
+        return ordered[-1][0] + 0.5
+
+    a, b = value_at(low), value_at(high)
+    return a + (b - a) * (position - low)

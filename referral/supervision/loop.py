@@ -6,24 +6,33 @@ A referral's first answer is its first event after it was made that a service gi
 (accepted, rejected, in progress, on hold, completed, failed); cancelled and entered in error
 are the screener's own. Its channel says who gave it: the service itself (its account, its
 answer link or its system) or the screener recording what the service said.
+
+What the page reads does not grow with the cases (issue 17, third pass): first answers come
+from the maintained ``answer_count`` (whole-hour bins by day, month, year and all time, see
+:func:`aggregates.answer_bins`), so the median and 90th percentile are within half an hour
+of the exact ones; the legal clocks from ``loop_clock`` (one row per case with a clock,
+kept by the flush), where "overdue" and "ended" are counts of an index range. The functions
+named ``*_recount`` read every referral event and screening as before: the reference the
+tests and the benchmark compare with.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, false, func, literal, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlmodel import Session
 
 from referral.access import Reach
 from referral.casework import models as casework_models
 from referral.clocks import queries as clocks
 from referral.clocks.models import ChildNotice as ChildNoticeModel
-from referral.rules.contract import Alert, ReferralStatus
+from referral.rules.contract import Alert
+from referral.supervision import aggregates
 from referral.supervision.queries import CaseList, Filters, day_start, hours_between
 
 Case: Any = casework_models.Case
@@ -34,11 +43,11 @@ ChildNotice: Any = ChildNoticeModel
 Channel = casework_models.EventChannel
 REFLECTION = timedelta(days=clocks.REFLECTION_DAYS)
 
-_S = ReferralStatus
-ANSWERS = (_S.accepted, _S.rejected, _S.in_progress, _S.on_hold, _S.completed, _S.failed)
-SERVICE_CHANNELS = (Channel.provider, Channel.link, Channel.api)
+ANSWERS = aggregates.ANSWERS
+SERVICE_CHANNELS = aggregates.SERVICE_CHANNELS
 UNANSWERED_DAYS = (2, 7, 30)  # "no answer after N days", each its own number
-OUTSIDE = "ad_hoc"  # the key of referrals to a provider outside the directory
+OUTSIDE = aggregates.OUTSIDE  # the key of referrals to a provider outside the directory
+LoopClock: Any = aggregates.LoopClock
 LOOP_PANELS = ("answer_time", "answered_by", "unanswered", "child_notice", "reflection")
 
 
@@ -117,7 +126,40 @@ class AnswerTime:
 
 def answer_times(session: Session, reach: Reach, filters: Filters) -> list[AnswerTime]:
     """Hours from referral to the service's first answer, median and 90th percentile, by
-    service and state (the slowest median first)."""
+    service and state (the slowest median first), from the maintained hour bins."""
+    return _answer_times(aggregates.answer_bins(session, reach, filters))
+
+
+def _answer_times(bins: Counter[aggregates.AnswerBin]) -> list[AnswerTime]:
+    by_pair: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+    for (state, service, _need, _by, hours), n in bins.items():
+        by_pair[(service, state)][hours] += n
+    out = []
+    for (service, state), pair_bins in by_pair.items():
+        median = aggregates.binned_percentile(pair_bins, 0.5)
+        p90 = aggregates.binned_percentile(pair_bins, 0.9)
+        if median is None or p90 is None:
+            continue
+        out.append(AnswerTime(service, state, sum(pair_bins.values()), median, p90))
+    return sorted(out, key=lambda t: (-t.median_hours, t.service, t.state))
+
+
+def answered_by(session: Session, reach: Reach, filters: Filters) -> dict[str, int]:
+    """First answers given by the service itself, and recorded by the screener."""
+    return _answered_by(aggregates.answer_bins(session, reach, filters))
+
+
+def _answered_by(bins: Counter[aggregates.AnswerBin]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for (_state, _service, _need, by, _hours), n in bins.items():
+        counts[by] += n
+    return {key: int(counts.get(key, 0)) for key in ("service", "screener")}
+
+
+def answer_times_recount(session: Session, reach: Reach, filters: Filters) -> list[AnswerTime]:
+    """Hours from referral to the service's first answer, median and 90th percentile, by
+    service and state (the slowest median first), read from every referral event: the
+    reference for :func:`answer_times`."""
     rows = first_answers(session, reach, filters).subquery()
     if session.get_bind().dialect.name == "postgresql":
         grouped = session.execute(
@@ -143,7 +185,7 @@ def answer_times(session: Session, reach: Reach, filters: Filters) -> list[Answe
     return sorted(out, key=lambda t: (-t.median_hours, t.service, t.state))
 
 
-def answered_by(session: Session, reach: Reach, filters: Filters) -> dict[str, int]:
+def answered_by_recount(session: Session, reach: Reach, filters: Filters) -> dict[str, int]:
     """First answers given by the service itself, and recorded by the screener."""
     rows = first_answers(session, reach, filters).subquery()
     counts = dict(
@@ -182,6 +224,62 @@ def unanswered(session: Session, reach: Reach, filters: Filters, now: datetime) 
     return {days: int(n) for days, n in zip(UNANSWERED_DAYS, row, strict=True)}
 
 
+def _clocks_in_reach(query: Any, reach: Reach, filters: Filters) -> Any:
+    """The clock rows of the chosen state in the supervisor's states (the case's state as
+    it is now, kept in step by the flush)."""
+    if filters.state:
+        query = query.where(LoopClock.state == filters.state)
+    return _supervised(reach).filter(query, LoopClock.state)
+
+
+def overdue_child_notices_query(
+    reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> Any:
+    """Minors' cases whose child-protection notice is still open past the escalation time
+    (an index range of ``loop_clock``)."""
+    query = select(LoopClock.case_id).where(
+        LoopClock.notice_due_at <= now - settings.escalate_after
+    )
+    return _clocks_in_reach(query, reach, filters)
+
+
+def overdue_child_notice_count(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> int:
+    """How many cases :func:`overdue_child_notices_query` holds."""
+    query = overdue_child_notices_query(reach, filters, settings, now).subquery()
+    return int(session.execute(select(func.count()).select_from(query)).scalar_one())
+
+
+def reflections_query(
+    reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime, key: str
+) -> Any:
+    """Cases whose reflection period ends within the reminder days (``ending``) or has
+    ended (``ended``), as ``clocks.Reflection.ending_soon`` and ``.ended`` say."""
+    starts = LoopClock.reflection_starts_at
+    if key == "ended":  # now >= start + 30 days
+        condition = starts <= now - REFLECTION
+    else:  # start + 30 days - reminder <= now < start + 30 days
+        condition = and_(
+            starts > now - REFLECTION, starts <= now - REFLECTION + settings.reminder_before
+        )
+    return _clocks_in_reach(select(LoopClock.case_id).where(condition), reach, filters)
+
+
+def reflection_counts(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> tuple[int, int]:
+    """How many reflection periods end within the reminder days, and how many have ended."""
+    counts = []
+    for key in ("ending", "ended"):
+        query = reflections_query(reach, filters, settings, now, key).subquery()
+        counts.append(int(session.execute(select(func.count()).select_from(query)).scalar_one()))
+    return counts[0], counts[1]
+
+
+# --- the reference: the same numbers read from every screening (tests, benchmark) ------------
+
+
 def _in_state(cases: list[Any], filters: Filters) -> list[Any]:
     return [c for c in cases if not filters.state or c.state == filters.state]
 
@@ -196,7 +294,7 @@ def overdue_child_notices(
     return _in_state([case for case, _due in open_ones], filters)
 
 
-def overdue_child_notice_count(
+def overdue_child_notice_count_recount(
     session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
 ) -> int:
     """How many :func:`overdue_child_notices` there are, counted by the database (the same
@@ -239,7 +337,7 @@ def _reflections_of(
     ]
 
 
-def reflection_counts(
+def reflection_counts_recount(
     session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
 ) -> tuple[int, int]:
     """How many reflection periods end within the reminder days, and how many have ended:
@@ -288,6 +386,7 @@ class LoopPanel:
     child_notices_overdue: int = 0
     reflections_ending: int = 0
     reflections_ended: int = 0
+    binned: bool = False  # the times come from whole-hour bins (within half an hour)
 
     @property
     def service_share(self) -> float | None:
@@ -298,12 +397,32 @@ class LoopPanel:
 def loop_panel(
     session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
 ) -> LoopPanel:
+    """Every number of the panel, from the maintained counts and clocks."""
     ending, ended = reflection_counts(session, reach, filters, settings, now)
+    bins = aggregates.answer_bins(session, reach, filters)
     return LoopPanel(
-        answer_times=answer_times(session, reach, filters),
-        answered_by=answered_by(session, reach, filters),
+        answer_times=_answer_times(bins),
+        answered_by=_answered_by(bins),
         unanswered=unanswered(session, reach, filters, now),
         child_notices_overdue=overdue_child_notice_count(session, reach, filters, settings, now),
+        reflections_ending=ending,
+        reflections_ended=ended,
+        binned=True,
+    )
+
+
+def loop_panel_recount(
+    session: Session, reach: Reach, filters: Filters, settings: clocks.Settings, now: datetime
+) -> LoopPanel:
+    """The same panel read from every referral event and screening (the reference)."""
+    ending, ended = reflection_counts_recount(session, reach, filters, settings, now)
+    return LoopPanel(
+        answer_times=answer_times_recount(session, reach, filters),
+        answered_by=answered_by_recount(session, reach, filters),
+        unanswered=unanswered(session, reach, filters, now),
+        child_notices_overdue=overdue_child_notice_count_recount(
+            session, reach, filters, settings, now
+        ),
         reflections_ending=ending,
         reflections_ended=ended,
     )
@@ -330,9 +449,9 @@ def loop_case_ids(
         days = int(key) if key.isdigit() and int(key) in UNANSWERED_DAYS else UNANSWERED_DAYS[0]
         return unanswered_query(session, reach, filters, days, now)
     if panel == "child_notice":
-        return [c.id for c in overdue_child_notices(session, reach, filters, settings, now)]
+        return overdue_child_notices_query(reach, filters, settings, now)
     if panel == "reflection":
-        return [c.id for c in reflections(session, reach, filters, settings, now, key)]
+        return reflections_query(reach, filters, settings, now, key)
     raise ValueError(panel)
 
 

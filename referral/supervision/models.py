@@ -7,12 +7,14 @@ columns; importing this module adds them to SQLModel.metadata.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from referral.casework.models import Gap, Referral, Screening, ScreeningForm
+from referral.db import datetime_column
 
 
 def _columns(model: Any, *names: str) -> list[Any]:
@@ -106,3 +108,49 @@ class AggregateStatus(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     built: bool
+
+
+# --- the loop panel, bounded (migration 0019, issue 17 third pass) --------------------------
+
+
+class AnswerCount(SQLModel, table=True):
+    """How many referrals got their first answer from a service after ``hours`` whole hours,
+    per grain ("d" day, "m" month, "y" year, "t" all time, bucket "*"), Mexico City bucket of
+    the referral's creation, state, service (or "ad_hoc"), need and who gave the answer
+    ("service" or "screener"). Anonymous; folded from ``aggregate_delta`` like
+    ``aggregate_count``. The key's order makes a page's read one range per grain."""
+
+    __tablename__ = "answer_count"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    grain: str = Field(sa_column=Column(String(1), primary_key=True))
+    bucket: str = Field(sa_column=Column(String(10), primary_key=True))
+    state: str = Field(sa_column=Column(String(8), primary_key=True))
+    service: str = Field(sa_column=Column(String(120), primary_key=True))
+    need: str = Field(sa_column=Column(String(40), primary_key=True))
+    answered_by: str = Field(sa_column=Column(String(10), primary_key=True))
+    hours: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LoopClock(SQLModel, table=True):
+    """The legal clocks of a case as the dashboard counts them, kept as the case, its
+    screenings and its child-protection notice change: when its notice fell due (only while
+    no notice is recorded) and when its reflection period started (the first screening that
+    raised the alert). A case with neither has no row. Indexed so that "overdue" and
+    "ended" are counts of an index range."""
+
+    __tablename__ = "loop_clock"
+    __table_args__ = (
+        Index("ix_loop_clock_notice", "notice_due_at", "state"),
+        Index("ix_loop_clock_state_notice", "state", "notice_due_at"),
+        Index("ix_loop_clock_reflection", "reflection_starts_at", "state"),
+        Index("ix_loop_clock_state_reflection", "state", "reflection_starts_at"),
+    )
+
+    case_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("case_file.id"), primary_key=True, autoincrement=False)
+    )
+    state: str = Field(sa_column=Column(String(8), nullable=False))
+    notice_due_at: datetime | None = datetime_column(nullable=True)
+    reflection_starts_at: datetime | None = datetime_column(nullable=True)

@@ -207,3 +207,30 @@ def test_the_answer_due_time_is_configurable(app_factory, make_user) -> None:
     with app.app_context():
         report = operations.run_clocks(app)
     assert report.digests == 1 and report.sent == 0  # no mail server: it waits
+
+
+def test_a_sent_messages_text_is_cleared_after_the_keep_days_and_never_sent_again(
+    mail_app, inbox: Inbox, make_user
+) -> None:
+    """Data minimization: a mail's link and case code do not outlive OUTBOX_KEEP_DAYS in the
+    outbox; the row (kind, recipient, times, dedup key) stays, so nothing is sent twice."""
+    from sqlmodel import select
+
+    from referral.mail.models import OutboxMessage
+
+    screener = make_user("screener", ("MX-CHP",), email="s@example.org", language="en")
+    store_case(mail_app, FOREIGN_ADULT, screener, utcnow() - timedelta(days=26))
+    assert "old message texts cleared: 0" in run(mail_app)[0]  # sent just now: kept
+    assert len(inbox.to("s@example.org")) == 1
+
+    later = utcnow() + timedelta(days=mail_app.config["OUTBOX_KEEP_DAYS"], hours=1)
+    with mail_app.app_context():
+        report = operations.run_clocks(mail_app, now=later)
+        again = operations.run_clocks(mail_app, now=later)
+    assert report.cleared == 1 and report.reminded == 0 and report.sent == 0
+    with mail_app.app_context(), get_db(mail_app).transaction(write=False) as session:
+        (message,) = session.exec(select(OutboxMessage)).all()
+        assert (message.subject, message.body) == ("", "")
+        assert message.kind and message.sent_at is not None and message.dedup_key
+    assert again.cleared == 0 and again.sent == 0
+    assert len(inbox.to("s@example.org")) == 1

@@ -82,6 +82,8 @@ def v3_database(app, code: str, *, with_network: bool) -> tuple[int, int]:
             status="sent",
             created_by=case.screener_id,
             updated_by=case.screener_id,
+            case_screener_id=case.screener_id,
+            case_state=case.state,
             created_at=now,
             updated_at=now,
         )

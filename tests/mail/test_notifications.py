@@ -312,3 +312,31 @@ def test_both_screeners_hear_of_a_handover(mail_app, inbox: Inbox, make_user) ->
     assert case.code in to_new["Subject"] and case.code in to_former["Subject"]
     assert f"/cases/{case.code}" in to_new.get_content()
     assert to_former["Subject"].strip() == f"Ruta: case {case.code} was handed over"
+
+
+def test_after_a_handover_the_new_screener_hears_the_services_answer(
+    mail_app, inbox: Inbox, make_user
+) -> None:
+    """The answer's mail follows the case: the former screener no longer opens it."""
+    from referral.casework import lifecycle
+
+    former = make_user("screener", ("MX-CHP",), email="former@example.org", language="en")
+    new = make_user("screener", ("MX-CHP",), email="new@example.org", language="en")
+    case, referral = _case_and_referral(mail_app, former)
+    with mail_app.app_context(), get_db(mail_app).transaction() as session:
+        stored = session.get(Case, case.id)
+        lifecycle.hand_over(session, stored, new, from_user=former, by_user_id=None)
+        change_status(
+            session,
+            referral,
+            status="accepted",
+            reason_code=None,
+            expected_version=1,
+            user_id=None,
+            answer=Answer(channel=EventChannel.link, responder_name="Ana", responder_role="Staff"),
+        )
+    with mail_app.app_context():
+        sending.send_waiting(mail_app)
+    answered = f"Ruta: the service answered the referral of case {case.code}"
+    assert answered in [m["Subject"].strip() for m in inbox.to("new@example.org")]
+    assert answered not in [m["Subject"].strip() for m in inbox.to("former@example.org")]
