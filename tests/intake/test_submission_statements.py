@@ -28,7 +28,8 @@ ADULT_NOT_IN_DANGER = {
 }
 
 # (verb, table) of each statement of a submission of a new case with no routing gap and no
-# alert for supervisors: the same on SQLite and PostgreSQL.
+# alert for supervisors: the same on SQLite and PostgreSQL. Ten of them are the submission's
+# own; the dashboard's listeners of `rows_inserted` (supervision) add the rest.
 NEW_CASE = [
     ("SELECT", "user_session"),  # the session check, with its user
     ("SELECT", "intake_draft"),  # the draft, locked, with the directory's newest change
@@ -37,7 +38,12 @@ NEW_CASE = [
     ("INSERT", "screening_form"),
     ("SELECT", "screening"),  # the dashboard's counts of the new rows (supervision)
     ("SELECT", "case_file"),  # idem
-    ("INSERT", "aggregate_delta"),  # idem
+    ("SELECT", "screening"),  # the loop panel's clocks of the new case (supervision)
+    ("SELECT", "child_notice"),  # idem
+    ("SELECT", "screening"),  # idem
+    ("SELECT", "case_file"),  # idem
+    ("INSERT", "loop_clock"),  # idem
+    ("INSERT", "aggregate_delta"),  # the dashboard's counts
     ("INSERT", "audit_event"),
     ("UPDATE", "intake_draft"),  # submitted: the case it made
 ]
@@ -77,7 +83,7 @@ def signed_in(client, make_user, login):
     return client
 
 
-def test_a_submission_makes_ten_statements(app, signed_in, test_engine) -> None:
+def test_a_submission_makes_fifteen_statements(app, signed_in, test_engine) -> None:
     key = fill_all(signed_in, ADULT_NOT_IN_DANGER)
     token_page = signed_in.get(f"/intake/{key}/review")
     assert token_page.status_code == 200
