@@ -28,8 +28,8 @@ ADULT_NOT_IN_DANGER = {
 }
 
 # (verb, table) of each statement of a submission of a new case with no routing gap and no
-# alert for supervisors: the same on SQLite and PostgreSQL. Ten of them are the submission's
-# own; the dashboard's listeners of `rows_inserted` (supervision) add the rest.
+# alert for supervisors: the same on SQLite and PostgreSQL. Seven of them are the submission's
+# own; the listeners of `rows_inserted` (supervision: counts, loop clocks) add the rest.
 NEW_CASE = [
     ("SELECT", "user_session"),  # the session check, with its user
     ("SELECT", "intake_draft"),  # the draft, locked, with the directory's newest change
