@@ -696,6 +696,54 @@ def _clock_rows(session: Any, cases: Any) -> dict[int, dict[str, Any]]:
     return out
 
 
+def _new_clock_rows(session: Any, case_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """:func:`clock_rows` of cases just inserted, in one read: no notice can be recorded for
+    them yet, so their screenings alone say when the notice fell due and when the reflection
+    period started (the same notions as :func:`_clock_rows`)."""
+    out: dict[int, dict[str, Any]] = {}
+    indicated = tuple(clocks.INDICATED)
+    for chunk in _chunks(case_ids):
+        assert chunk is not None
+        query = (
+            select(
+                Screening.case_id,
+                Screening.screened_at,
+                Screening.minor,
+                Screening.status,
+                Screening.foreign,
+                Screening.nationality,
+                Screening.result,
+                Case.state,
+            )
+            .join(Case, Case.id == Screening.case_id)
+            .where(Screening.case_id.in_(chunk))
+            .order_by(Screening.case_id, Screening.screened_at)
+        )
+        for case_id, at, minor, status, foreign, nationality, result, state in session.execute(
+            query
+        ):
+            row = out.get(case_id)
+            due = row["notice_due_at"] if row else None
+            starts = row["reflection_starts_at"] if row else None
+            if minor and due is None:
+                due = at
+            if (
+                starts is None
+                and status in indicated
+                and (foreign or nationality == "ZZ")
+                and any(a.get("code") == Alert.reflection_period for a in _alerts(result))
+            ):
+                starts = at
+            if due is not None or starts is not None:
+                out[case_id] = {
+                    "case_id": case_id,
+                    "state": state,
+                    "notice_due_at": due,
+                    "reflection_starts_at": starts,
+                }
+    return out
+
+
 def _alerts(result: Any) -> list[dict[str, Any]]:
     return list((result or {}).get("alerts", []))
 
@@ -704,7 +752,7 @@ def refresh_clocks(session: Any, case_ids: Sequence[int], *, new: bool = False) 
     """Write the clock rows of these cases again from their rows (an upsert each, so two
     writers of one case never collide; a case without a clock loses its row). ``new``:
     cases just inserted, which have no row to lose."""
-    rows = clock_rows(session, case_ids)
+    rows = _new_clock_rows(session, case_ids) if new else clock_rows(session, case_ids)
     connection = session.connection()
     empty = [] if new else sorted(set(case_ids) - set(rows))
     for chunk in _chunks(empty):

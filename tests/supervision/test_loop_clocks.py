@@ -199,3 +199,21 @@ def test_the_migration_fills_the_answer_counts_and_clocks_from_existing_rows(app
         for model, count in kept.items():
             assert session.execute(select(func.count()).select_from(model)).scalar_one() == count
         assert aggregates.rebuild(session).differed == 0
+
+
+def test_a_new_cases_clock_row_read_in_one_statement_equals_the_general_read(
+    app, make_user
+) -> None:
+    """Intake writes a new case's clock row from its screenings alone (no notice can exist
+    yet): the same row as the general read, for a girl, a foreign adult and an adult with
+    no clock."""
+    screener = make_user("screener", ("MX-CHP",))
+    cases = [
+        store_case(app, data, screener, T0)
+        for data in (GIRL_FROM_HONDURAS, FOREIGN_ADULT, ADULT_MEXICAN)
+    ]
+    ids = [case.id for case in cases]
+    with app.app_context(), get_db(app).transaction(write=False) as session:
+        general = aggregates.clock_rows(session, ids)
+        assert set(general) == set(ids[:2])  # the girl's notice, the foreign adult's period
+        assert aggregates._new_clock_rows(session, ids) == general
