@@ -240,7 +240,7 @@ def main() -> None:
     share = args.duration / args.rounds
     ruta_phases, bare_phases = [], []
     with (
-        gunicorn("referral:create_app()", env) as ruta_port,
+        gunicorn("wsgi:app", env) as ruta_port,
         gunicorn("benchmarks.bare_app:create_app()", bare_env) as bare_port,
     ):
         browsers = signed_in_browsers(ruta_port, args.clients)
