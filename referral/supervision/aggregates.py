@@ -33,6 +33,7 @@ them to its recount.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,7 +43,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy import bindparam, delete, event, func, insert, or_, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import attributes
 from sqlmodel import Session
@@ -228,21 +229,27 @@ def referral_facts(session: Session, ids: Sequence[int] | None = None) -> dict[i
     return out
 
 
+@functools.cache
+def _screening_facts_query(*, every: bool) -> Any:
+    """Built once: intake reads one screening's facts per submission."""
+    query = select(
+        Screening.id,
+        Screening.case_id,
+        Screening.screened_at,
+        Screening.state,
+        Screening.encounter,
+        Screening.status,
+    )
+    return query if every else query.where(Screening.id.in_(bindparam("ids", expanding=True)))
+
+
 def screening_facts(session: Session, ids: Sequence[int] | None = None) -> dict[int, Fact]:
     zone = _zone()
     out: dict[int, Fact] = {}
     for chunk in _chunks(ids):
-        query = select(
-            Screening.id,
-            Screening.case_id,
-            Screening.screened_at,
-            Screening.state,
-            Screening.encounter,
-            Screening.status,
-        )
-        if chunk is not None:
-            query = query.where(Screening.id.in_(chunk))
-        for sid, case_id, screened, state, encounter, status in session.execute(query):
+        query = _screening_facts_query(every=chunk is None)
+        values = {} if chunk is None else {"ids": list(chunk)}
+        for sid, case_id, screened, state, encounter, status in session.execute(query, values):
             out[sid] = {
                 "k": "screening",
                 "case": case_id,
@@ -624,7 +631,9 @@ def count_new_rows(
         *gap_facts(session, gap_ids).values(),
         *referral_facts(session, referral_ids).values(),
         *screening_facts(session, screening_ids).values(),
-        *acceptance_facts(session, case_ids).values(),
+        # A case just inserted has an accepted referral only if one was inserted with it
+        # (the demo generator); intake inserts none.
+        *(acceptance_facts(session, case_ids).values() if referral_ids else ()),
         *answer_facts(session, referral_ids).values(),
     ]
     if case_ids:
@@ -696,6 +705,26 @@ def _clock_rows(session: Any, cases: Any) -> dict[int, dict[str, Any]]:
     return out
 
 
+@functools.cache
+def _new_clock_query() -> Any:
+    """Built once: intake reads one new case's clocks per submission."""
+    return (
+        select(
+            Screening.case_id,
+            Screening.screened_at,
+            Screening.minor,
+            Screening.status,
+            Screening.foreign,
+            Screening.nationality,
+            Screening.result,
+            Case.state,
+        )
+        .join(Case, Case.id == Screening.case_id)
+        .where(Screening.case_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Screening.case_id, Screening.screened_at)
+    )
+
+
 def _new_clock_rows(session: Any, case_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """:func:`clock_rows` of cases just inserted, in one read: no notice can be recorded for
     them yet, so their screenings alone say when the notice fell due and when the reflection
@@ -704,24 +733,8 @@ def _new_clock_rows(session: Any, case_ids: Sequence[int]) -> dict[int, dict[str
     indicated = tuple(clocks.INDICATED)
     for chunk in _chunks(case_ids):
         assert chunk is not None
-        query = (
-            select(
-                Screening.case_id,
-                Screening.screened_at,
-                Screening.minor,
-                Screening.status,
-                Screening.foreign,
-                Screening.nationality,
-                Screening.result,
-                Case.state,
-            )
-            .join(Case, Case.id == Screening.case_id)
-            .where(Screening.case_id.in_(chunk))
-            .order_by(Screening.case_id, Screening.screened_at)
-        )
-        for case_id, at, minor, status, foreign, nationality, result, state in session.execute(
-            query
-        ):
+        rows = session.execute(_new_clock_query(), {"ids": list(chunk)})
+        for case_id, at, minor, status, foreign, nationality, result, state in rows:
             row = out.get(case_id)
             due = row["notice_due_at"] if row else None
             starts = row["reflection_starts_at"] if row else None
@@ -748,6 +761,23 @@ def _alerts(result: Any) -> list[dict[str, Any]]:
     return list((result or {}).get("alerts", []))
 
 
+@functools.cache
+def _clock_upsert(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT (case_id) DO UPDATE`` of a clock row, built once a dialect."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+    statement = upsert(CLOCK_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["case_id"],
+        set_={
+            name: statement.excluded[name]
+            for name in ("state", "notice_due_at", "reflection_starts_at")
+        },
+    )
+
+
 def refresh_clocks(session: Any, case_ids: Sequence[int], *, new: bool = False) -> None:
     """Write the clock rows of these cases again from their rows (an upsert each, so two
     writers of one case never collide; a case without a clock loses its row). ``new``:
@@ -759,14 +789,7 @@ def refresh_clocks(session: Any, case_ids: Sequence[int], *, new: bool = False) 
         assert chunk is not None
         connection.execute(delete(CLOCK_TABLE).where(CLOCK_TABLE.c.case_id.in_(chunk)))
     if rows:
-        statement = _dialect_insert(session)(CLOCK_TABLE)
-        statement = statement.on_conflict_do_update(
-            index_elements=["case_id"],
-            set_={
-                name: statement.excluded[name]
-                for name in ("state", "notice_due_at", "reflection_starts_at")
-            },
-        )
+        statement = _clock_upsert(session.get_bind().dialect.name)
         ordered = [rows[k] for k in sorted(rows)]
         for start in range(0, len(ordered), 2000):
             connection.execute(statement, ordered[start : start + 2000])

@@ -37,7 +37,6 @@ NEW_CASE = [
     ("INSERT", "screening"),
     ("INSERT", "screening_form"),
     ("SELECT", "screening"),  # the dashboard's counts of the new rows (supervision)
-    ("SELECT", "case_file"),  # idem
     ("SELECT", "screening"),  # the loop panel's clocks of the new case: its screenings
     ("INSERT", "loop_clock"),  # idem (the default record is a foreign person's: reflection)
     ("INSERT", "aggregate_delta"),  # the dashboard's counts
@@ -80,7 +79,7 @@ def signed_in(client, make_user, login):
     return client
 
 
-def test_a_submission_makes_twelve_statements(app, signed_in, test_engine) -> None:
+def test_a_submission_makes_eleven_statements(app, signed_in, test_engine) -> None:
     key = fill_all(signed_in, ADULT_NOT_IN_DANGER)
     token_page = signed_in.get(f"/intake/{key}/review")
     assert token_page.status_code == 200
