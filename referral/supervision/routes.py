@@ -289,22 +289,51 @@ def cases() -> str:
     # Bounded: a huge page number would overflow the database's integer OFFSET.
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     listing = queries.cases_behind(session, user_reach, filters, panel, key, page=page)
+    return cases_page(
+        f"supervision:{panel}:{key}",
+        listing,
+        panel=panel,
+        key=key,
+        key_label=dimension_label(panel, key, catalogue, language) if panel != "total" else "",
+        filters=filters,
+        page=page,
+        endpoint="supervision.cases",
+    )
+
+
+def cases_page(
+    audit_name: str,
+    listing: Any,
+    *,
+    panel: str,
+    key: str,
+    key_label: str,
+    filters: queries.Filters,
+    page: int,
+    endpoint: str,
+    anchor: str = "",
+) -> str:
+    """One page of the cases behind a number (the gap panels' or the loop panel's), its
+    viewing audited: ``endpoint`` pages through them, ``anchor`` is the dashboard's panel."""
+    user_reach = current_reach()
     record_audit(
-        session,
+        db.session(),
         "case_list_viewed",
         actor_id=user_reach.user_id,
         object_kind="case_list",
-        object_id=as_code(f"supervision:{panel}:{key}:page:{page}"),
+        object_id=as_code(f"{audit_name}:page:{page}"),
     )
     return render_template(
         "supervision/cases.html",
         listing=listing,
         panel=panel,
         key=key,
-        key_label=dimension_label(panel, key, catalogue, language) if panel != "total" else "",
+        key_label=key_label,
         filters=filters,
         page=page,
         page_size=50,
+        endpoint=endpoint,
+        anchor=anchor,
     )
 
 
@@ -516,22 +545,16 @@ def loop_cases() -> str:
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     ids = loop.loop_case_ids(session, user_reach, filters, loop_settings(), utcnow(), panel, key)
     listing = loop.cases_listing(session, user_reach, ids, page=page)
-    record_audit(
-        session,
-        "case_list_viewed",
-        actor_id=user_reach.user_id,
-        object_kind="case_list",
-        object_id=as_code(f"supervision:loop:{panel}:{key}:page:{page}"),
-    )
-    return render_template(
-        "supervision/loop_cases.html",
-        listing=listing,
+    return cases_page(
+        f"supervision:loop:{panel}:{key}",
+        listing,
         panel=panel,
         key=key,
-        title=loop_label(panel, key, catalogue, current_language()),
+        key_label=loop_label(panel, key, catalogue, current_language()),
         filters=filters,
         page=page,
-        page_size=50,
+        endpoint="supervision.loop_cases",
+        anchor="loop",
     )
 
 

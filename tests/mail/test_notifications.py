@@ -14,7 +14,7 @@ from referral.casework.workflow import Answer, change_status, refer
 from referral.db import get_db
 from referral.mail import sending
 from referral.mail.models import OutboxMessage
-from tests.factories import fill_all, submit
+from tests.factories import fill_all, refer_a_case, submit
 from tests.mail.conftest import Inbox
 
 
@@ -134,35 +134,11 @@ def test_a_down_mail_server_delays_the_message_never_the_case(
     assert len(inbox.to("sup@example.org")) == 2
 
 
-def _case_and_referral(app: Any, screener: Any) -> tuple[Any, Any]:
-    from referral.casework.screening import CaseDetails, store_screening
-    from referral.directory.catalogue import current_catalogue
-    from referral.rules import validate_record
-    from tests.factories import GIRL_FROM_HONDURAS
-
-    with app.app_context(), get_db(app).transaction() as session:
-        catalogue = current_catalogue(session)
-        record = validate_record(GIRL_FROM_HONDURAS, catalogue.codes)
-        case, _s, result = store_screening(
-            session, record, catalogue, screener_id=screener.id, details=CaseDetails(True, True)
-        )
-        need = next(n for n, options in result.options.items() if options)
-        referral = refer(
-            session,
-            case,
-            need=need,
-            service_id=result.options[need][0].service,
-            catalogue=catalogue,
-            user_id=screener.id,
-        )
-        return case, referral
-
-
 def test_the_screener_is_told_when_the_service_answers_not_when_they_record_it(
     mail_app, inbox: Inbox, make_user
 ) -> None:
     screener = make_user("screener", ("MX-CHP",), email="screener@example.org", language="en")
-    case, referral = _case_and_referral(mail_app, screener)
+    case, referral = refer_a_case(mail_app, screener)
     with mail_app.app_context(), get_db(mail_app).transaction() as session:
         change_status(
             session,
@@ -198,7 +174,7 @@ def test_a_new_referral_is_mailed_to_the_recipients_given(
 ) -> None:
     screener = make_user("screener", ("MX-CHP",))
     someone = make_user("screener", ("MX-CHP",), email="service@example.org", language="en")
-    case, referral = _case_and_referral(mail_app, screener)
+    case, referral = refer_a_case(mail_app, screener)
     with mail_app.app_context(), get_db(mail_app).transaction() as session:
         assert len(notify_referral_created(session, referral, [someone])) == 1
         assert notify_referral_created(session, referral, [someone]) == []  # once per referral
@@ -212,7 +188,7 @@ def test_a_new_referral_is_mailed_to_the_recipients_given(
 def test_an_inactive_recipient_is_given_up_not_retried(mail_app, inbox: Inbox, make_user) -> None:
     screener = make_user("screener", ("MX-CHP",))
     gone = make_user("screener", ("MX-CHP",), active=False)
-    _case, referral = _case_and_referral(mail_app, screener)
+    _case, referral = refer_a_case(mail_app, screener)
     with mail_app.app_context(), get_db(mail_app).transaction() as session:
         notify_referral_created(session, referral, [gone])
     with mail_app.app_context():
@@ -244,7 +220,7 @@ def test_a_message_to_an_address_without_an_account_goes_in_its_language(
     from referral.mail.outbox import Letter, enqueue_to_address
 
     screener = make_user("screener", ("MX-CHP",))
-    case, referral = _case_and_referral(mail_app, screener)
+    case, referral = refer_a_case(mail_app, screener)
     letter = Letter(Kind.referral_created, CREATED_SUBJECT, (CREATED_TEXT,), {"code": case.code})
     with mail_app.app_context(), get_db(mail_app).transaction() as session:
         made = enqueue_to_address(
@@ -301,7 +277,7 @@ def test_both_screeners_hear_of_a_handover(mail_app, inbox: Inbox, make_user) ->
     former = make_user("screener", ("MX-CHP",), email="former@example.org", language="en")
     new = make_user("screener", ("MX-CHP",), email="new@example.org", language="es")
     supervisor = make_user("supervisor", ("MX-CHP",))
-    case, _referral = _case_and_referral(mail_app, former)
+    case, _referral = refer_a_case(mail_app, former)
     with mail_app.app_context(), get_db(mail_app).transaction() as session:
         case = session.get(Case, case.id)
         lifecycle.hand_over(session, case, new, from_user=former, by_user_id=supervisor.id)
@@ -322,7 +298,7 @@ def test_after_a_handover_the_new_screener_hears_the_services_answer(
 
     former = make_user("screener", ("MX-CHP",), email="former@example.org", language="en")
     new = make_user("screener", ("MX-CHP",), email="new@example.org", language="en")
-    case, referral = _case_and_referral(mail_app, former)
+    case, referral = refer_a_case(mail_app, former)
     with mail_app.app_context(), get_db(mail_app).transaction() as session:
         stored = session.get(Case, case.id)
         lifecycle.hand_over(session, stored, new, from_user=former, by_user_id=None)

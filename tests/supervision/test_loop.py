@@ -108,6 +108,8 @@ def test_the_loop_panel_counts_and_opens_the_cases_behind(app, loop_world, login
 
     count, href = link(page, "answered_by", "service")
     assert count == 2 and codes_behind(client, href) == loop_world["service"]
+    listed = client.get(href).get_data(as_text=True)
+    assert "#loop" in listed and "Cases counted under:" in listed  # back to its panel
     count, href = link(page, "answered_by", "screener")
     assert count == 1 and codes_behind(client, href) == loop_world["screener"]
     assert "67%" in page  # two answers of three given by the service itself
