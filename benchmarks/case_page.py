@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import re
 import statistics
 import sys
 import time
@@ -25,11 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select
 
-from benchmarks.common import as_served, machine
+from benchmarks.common import as_served, ensure_account, in_process_app, machine, signed_in
 
 EMAIL = "bench-supervisor@example.org"
-PASSWORD = "benchmark passphrase 2026"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -43,27 +39,12 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    os.environ.update(
-        {
-            "REFERRAL_INSTANCE_PATH": str(args.instance.resolve()),
-            "REFERRAL_SECRET_KEY": "benchmark-secret-key-not-for-production",
-            "REFERRAL_AUTO_SETUP": "false",
-        }
-    )
-    if args.database_url:
-        os.environ["REFERRAL_DATABASE_URL"] = args.database_url
-    from referral import create_app
-    from referral.auth import operations as accounts
+    app = in_process_app(args.instance, args.database_url)
     from referral.casework.models import Case
     from referral.db import get_db
 
-    # No second factor for the benchmark's supervisor (one step less to sign in; the case
-    # page does the same work either way).
-    app = create_app({"AUTO_SETUP": False, "SECOND_FACTOR": "none"})
     with app.app_context(), get_db(app).transaction() as session:
-        if accounts.user_by_email(session, EMAIL) is None:
-            data = accounts.AccountData(EMAIL, "supervisor", [], True, "Benchmark")
-            accounts.create_user(session, data, PASSWORD, actor_id=None)
+        ensure_account(session, EMAIL, "supervisor", [], True)
         cases = int(session.execute(select(func.count()).select_from(Case)).scalar_one())
         top = int(session.execute(select(func.max(Case.id))).scalar_one() or 0)
         rng = random.Random(17)
@@ -71,14 +52,7 @@ def main() -> None:
         codes = list(session.execute(select(Case.code).where(Case.id.in_(wanted))).scalars())  # type: ignore[union-attr]
     rng.shuffle(codes)
     codes = codes[: args.requests]
-    client = app.test_client()
-    page = client.get("/sign-in").get_data(as_text=True)
-    token = TOKEN.search(page)
-    assert token, "no CSRF token on the sign-in page"
-    answer = client.post(
-        "/sign-in", data={"csrf_token": token.group(1), "email": EMAIL, "password": PASSWORD}
-    )
-    assert answer.status_code == 302, answer.status_code
+    client = signed_in(app, EMAIL)
     assert client.get(f"/cases/{codes[0]}").status_code == 200, "the supervisor cannot open it"
     frozen = client.get_cookie("session")
     assert frozen is not None

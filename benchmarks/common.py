@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,3 +185,47 @@ def run_clients(
     for thread in threads:
         thread.join(timeout=duration + 120)
     return timings, time.monotonic() - start
+
+
+BENCH_PASSWORD = "benchmark passphrase 2026"
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def in_process_app(instance: Path, database_url: str | None) -> Any:
+    """The app on an existing instance (and database), in this process, for the test client:
+    nothing migrated or seeded, and no second factor (one step less to sign in; the pages
+    do the same work either way)."""
+    os.environ.update(
+        {
+            "REFERRAL_INSTANCE_PATH": str(instance.resolve()),
+            "REFERRAL_SECRET_KEY": "benchmark-secret-key-not-for-production",
+            "REFERRAL_AUTO_SETUP": "false",
+        }
+    )
+    if database_url:
+        os.environ["REFERRAL_DATABASE_URL"] = database_url
+    from referral import create_app
+
+    return create_app({"AUTO_SETUP": False, "SECOND_FACTOR": "none"})
+
+
+def ensure_account(session: Any, email: str, role: str, states: list[str], national: bool) -> None:
+    """The benchmark's account, created with BENCH_PASSWORD the first time."""
+    from referral.auth import operations as accounts
+
+    if accounts.user_by_email(session, email) is None:
+        data = accounts.AccountData(email, role, states, national, "Benchmark")
+        accounts.create_user(session, data, BENCH_PASSWORD, actor_id=None)
+
+
+def signed_in(app: Any, email: str) -> Any:
+    """A test client signed in through the sign-in form."""
+    client = app.test_client()
+    token = CSRF_TOKEN.search(client.get("/sign-in").get_data(as_text=True))
+    assert token, "no CSRF token on the sign-in page"
+    answer = client.post(
+        "/sign-in",
+        data={"csrf_token": token.group(1), "email": email, "password": BENCH_PASSWORD},
+    )
+    assert answer.status_code == 302, answer.status_code
+    return client

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import statistics
 import sys
 import time
@@ -27,10 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select
 
-from benchmarks.common import as_served, machine
+from benchmarks.common import as_served, ensure_account, in_process_app, machine, signed_in
 
-PASSWORD = "benchmark passphrase 2026"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PEOPLE = {
     "national": ("bench-national@example.org", "admin", [], True),
     "one state": ("bench-chiapas@example.org", "supervisor", ["MX-CHP"], False),
@@ -48,18 +44,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-def signed_in(app: Any, email: str) -> Any:
-    client = app.test_client()
-    page = client.get("/sign-in").get_data(as_text=True)
-    token = TOKEN.search(page)
-    assert token, "no CSRF token on the sign-in page"
-    answer = client.post(
-        "/sign-in", data={"csrf_token": token.group(1), "email": email, "password": PASSWORD}
-    )
-    assert answer.status_code == 302, answer.status_code
-    return client
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instance", type=Path, required=True)
@@ -70,26 +54,13 @@ def main() -> None:
     args = parser.parse_args()
     scopes = {name: SCOPES[name] for name in args.scopes.split(",")}
     people = {name: PEOPLE[name] for name in args.people.split(",")}
-    os.environ.update(
-        {
-            "REFERRAL_INSTANCE_PATH": str(args.instance.resolve()),
-            "REFERRAL_SECRET_KEY": "benchmark-secret-key-not-for-production",
-            "REFERRAL_AUTO_SETUP": "false",
-        }
-    )
-    if args.database_url:
-        os.environ["REFERRAL_DATABASE_URL"] = args.database_url
-    from referral import create_app
-    from referral.auth import operations as accounts
+    app = in_process_app(args.instance, args.database_url)
     from referral.casework.models import Case
     from referral.db import get_db
 
-    app = create_app({"AUTO_SETUP": False, "SECOND_FACTOR": "none"})
     with app.app_context(), get_db(app).transaction() as session:
         for email, role, states, national in PEOPLE.values():
-            if accounts.user_by_email(session, email) is None:
-                data = accounts.AccountData(email, role, states, national, "Benchmark")
-                accounts.create_user(session, data, PASSWORD, actor_id=None)
+            ensure_account(session, email, role, states, national)
         cases = int(session.execute(select(func.count()).select_from(Case)).scalar_one())
     results: dict[str, Any] = {}
     for who, (email, *_rest) in people.items():
