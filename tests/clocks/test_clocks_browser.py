@@ -84,10 +84,10 @@ def test_a_services_answer_reaches_the_screener_through_a_live_server(
     isolated_database, mail_app, inbox, browser, make_user
 ) -> None:
     """The after-response send, as a real server closes a response."""
-    from tests.mail.test_notifications import _case_and_referral
+    from tests.factories import refer_a_case
 
     screener = make_user("screener", ("MX-CHP",), email="screener@ex.org", language="en")
-    case, referral = _case_and_referral(mail_app, screener)
+    case, referral = refer_a_case(mail_app, screener)
     # A stand-in for the service's answer (its routes come with the provider role): a view
     # that changes the referral as the API's would, on the writer.
     mail_app.add_url_rule("/test/answer", "test_answer", db.writes(_answer_view(referral.id)))
